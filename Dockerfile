@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Skillmap: one image for web (gunicorn), Celery worker and beat.
+
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY requirements.txt .
+RUN python -m venv /venv \
+    && /venv/bin/pip install --no-compile -r requirements.txt
+
+FROM python:3.11-slim-bookworm AS runtime
+ENV PATH=/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    VAR_DIR=/var/lib/skillmap \
+    STATIC_ROOT=/app/staticfiles
+# bubblewrap runs learners' code; libseccomp2 builds the sandbox's syscall filter.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 skillmap \
+    && useradd --system --uid 10001 --gid skillmap --home-dir /app --shell /usr/sbin/nologin skillmap \
+    && mkdir -p /var/lib/skillmap \
+    && chown skillmap:skillmap /var/lib/skillmap
+COPY --from=build /venv /venv
+WORKDIR /app
+COPY --chown=skillmap:skillmap . .
+RUN DEBUG=true python manage.py collectstatic --no-input -v 0
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

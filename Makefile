@@ -1,0 +1,75 @@
+# Skillmap — `make run` serves the site with a worker and beat; `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m 'not browser'"`.
+PYTEST_ARGS ?=
+
+.PHONY: help run test setup-run setup-test lint typecheck pytest bank frontend clean system-deps-run system-deps-test
+
+help:
+	@echo "make run    set everything up and serve Skillmap at http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@echo "make test   set up what the suite needs and run lint, types, bank check and tests"
+
+$(VENV)/.run-installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	@touch $@
+
+# bubblewrap grades code; install it when we can (root on Debian), else say why not.
+system-deps-run:
+	@./deploy/system-deps.sh bubblewrap
+
+system-deps-test:
+	@./deploy/system-deps.sh bubblewrap chromium
+
+setup-run: $(VENV)/.run-installed system-deps-run
+	@DEBUG=true $(PY) manage.py migrate --no-input -v 0
+	@DEBUG=true $(PY) manage.py load_roadmap
+	@DEBUG=true $(PY) manage.py load_bank
+	@echo "Demo accounts (email / password):"
+	@DEBUG=true $(PY) manage.py create_demo_users
+
+run: setup-run
+	@echo
+	@echo "  Skillmap is starting at  http://$(HOST):$(PORT)/"
+	@echo "  Worker status:           http://$(HOST):$(PORT)/status/workers"
+	@command -v bwrap >/dev/null || echo "  !! bubblewrap is missing: code grading is unavailable (submissions wait in the queue)."
+	@echo "  Ctrl-C stops the web server, the Celery worker and beat."
+	@echo
+	@DEBUG=true HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f deploy/Procfile.dev -d . start
+
+setup-test: $(VENV)/.test-installed system-deps-test
+
+lint: setup-test
+	$(VENV)/bin/ruff check --config tests/ruff.toml .
+	$(VENV)/bin/ruff format --config tests/ruff.toml --check .
+	$(VENV)/bin/hadolint --ignore DL3008 Dockerfile
+
+typecheck: setup-test
+	DEBUG=true $(VENV)/bin/mypy --config-file tests/mypy.ini config accounts quizzes
+
+bank: setup-test
+	DEBUG=true $(PY) manage.py check_bank
+
+pytest: setup-test
+	DEBUG=true $(VENV)/bin/pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)
+
+test: lint typecheck bank pytest
+
+# Rebuild the committed editor bundle (needs Node; running Skillmap does not).
+frontend:
+	cd frontend && npm ci && npm run build
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,59 @@
+"""Reading and validating the environment, so bad configuration fails with one clear line.
+
+Everything Skillmap reads from the environment goes through here. Errors raise
+``ConfigError``; ``manage.py``, ``wsgi.py`` and the Celery app print its message as a
+single line and exit, instead of a traceback wall.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ConfigError(ImproperlyConfigured):
+    """The environment holds a value Skillmap cannot run with."""
+
+
+env = environ.Env()
+
+SQLITE_SCHEMES = {"sqlite"}
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
+
+
+def read_database_url(name: str, default: str) -> dict[str, Any]:
+    """Parse ``name`` into a Django DATABASES entry; reject anything we do not support."""
+    url = os.environ.get(name, default)
+    scheme = urlsplit(url).scheme
+    if scheme not in SQLITE_SCHEMES | POSTGRES_SCHEMES:
+        raise ConfigError(
+            f"{name} must be postgres://user:password@host:port/dbname or sqlite:///path, "
+            f"got {url!r}"
+        )
+    if scheme in POSTGRES_SCHEMES:
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ConfigError(f"{name} must name a host and a database, got {url!r}")
+    try:
+        return env.db_url_config(url)
+    except Exception as exc:  # django-environ raises a mix of types for bad URLs
+        raise ConfigError(f"{name} is malformed ({exc}): {url!r}") from exc
+
+
+def read_redis_url(name: str) -> str | None:
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in {"redis", "rediss"} or not urlsplit(url).hostname:
+        raise ConfigError(f"{name} must look like redis://host:6379/0, got {url!r}")
+    return url
+
+
+def read_path(name: str, default: Path) -> Path:
+    raw = os.environ.get(name)
+    return Path(raw).resolve() if raw else default

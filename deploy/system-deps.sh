@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the Debian packages Skillmap needs when they are missing and we can (root + apt).
+# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests)
+set -euo pipefail
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium)
+missing=()
+for pkg in "$@"; do
+  command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${missing[*]} with apt-get…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "!! Missing ${missing[*]} and cannot install them here (needs root and apt-get)." >&2
+  echo "!! Install them with your package manager; without bubblewrap, code grading is unavailable." >&2
+fi

@@ -1,0 +1,44 @@
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from quizzes.services.bank import bank_files
+from quizzes.services.bank_check import check_bank
+
+
+class Command(BaseCommand):
+    help = (
+        "Validate every bank item: fields and keys, tolerances, regexes, Markdown, and each "
+        "challenge's reference and wrong solutions run in the sandbox. Exits 1 on any problem."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="*")
+        parser.add_argument(
+            "--no-sandbox", action="store_true", help="skip running challenge solutions"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        paths = [Path(p) for p in options["paths"]] or bank_files(
+            settings.BASE_DIR / "fixtures/questions"
+        )
+        if not paths:
+            raise CommandError("no bank files found")
+        result = check_bank(
+            paths=paths,
+            roadmap_path=settings.BASE_DIR / "fixtures/roadmap.yaml",
+            run_sandbox=not options["no_sandbox"],
+        )
+        for bank in result.files:
+            types = Counter(i["type"] for i in bank.items)
+            summary = ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
+            self.stdout.write(f"stage {bank.stage:>2}: {len(bank.items)} items ({summary})")
+        self.stdout.write(f"challenges run in the sandbox: {result.challenges_checked}")
+        for problem in result.problems:
+            self.stderr.write(str(problem))
+        if result.problems:
+            raise CommandError(f"{len(result.problems)} problem(s) in the bank")
+        self.stdout.write(self.style.SUCCESS("bank OK"))

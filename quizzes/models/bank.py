@@ -1,0 +1,101 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from quizzes.models.roadmap import Stage, Topic
+
+
+class ItemType(models.TextChoices):
+    SINGLE_CHOICE = "single_choice", "Single choice"
+    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+    TRUE_FALSE = "true_false", "True / false"
+    NUMERIC = "numeric", "Numeric"
+    SHORT_TEXT = "short_text", "Short text"
+    ORDERING = "ordering", "Ordering"
+    MATCHING = "matching", "Matching"
+    PYTHON = "python", "Python coding challenge"
+    SQL = "sql", "SQL challenge"
+
+
+CHALLENGE_TYPES = frozenset({ItemType.PYTHON, ItemType.SQL})
+OBJECTIVE_TYPES = frozenset(set(ItemType) - CHALLENGE_TYPES)
+
+
+class ItemStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+class Cognitive(models.TextChoices):
+    JUDGEMENT = "judgement", "Judgement"
+    RECALL = "recall", "Recall"
+
+
+class Item(models.Model):
+    """A question or challenge. Its content lives in versions; the item is its identity."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    type = models.CharField(max_length=20, choices=ItemType.choices)
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="items")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="items")
+    status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.DRAFT)
+    current_version = models.ForeignKey(
+        "ItemVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["stage__number", "slug"]
+        permissions = [
+            ("author_item", "Can author and preview questions, challenges and quizzes"),
+            ("view_item_statistics", "Can read item statistics and cohort analytics"),
+            ("regrade", "Can regrade attempts and submissions"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_challenge(self) -> bool:
+        return self.type in CHALLENGE_TYPES
+
+
+class ItemVersion(models.Model):
+    """An immutable snapshot of an item's content. Attempts pin the version they were given.
+
+    ``data`` holds the type-specific content (choices and their keys, accepted answers,
+    a challenge's spec, tests and solutions); it is never sent to a learner as is.
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    body_html = models.TextField()
+    explanation = models.TextField(blank=True)
+    explanation_html = models.TextField(blank=True)
+    difficulty = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    cognitive = models.CharField(max_length=10, choices=Cognitive.choices, default=Cognitive.RECALL)
+    points = models.DecimalField(max_digits=6, decimal_places=2, default=1)
+    data = models.JSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "number"], name="itemversion_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.slug} v{self.number}"

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from quizzes.models.attempts import AttemptItem
+from quizzes.models.bank import ItemVersion
+
+
+class SubmissionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    GRADED = "graded", "Graded"
+    ERROR = "error", "Error"
+
+
+IN_PROGRESS_STATUSES = frozenset({SubmissionStatus.QUEUED, SubmissionStatus.RUNNING})
+
+
+class SubmissionKind(models.TextChoices):
+    SUBMIT = "submit", "Submit (all tests)"
+    RUN_EXAMPLES = "run_examples", "Run examples (visible tests only)"
+
+
+class Submission(models.Model):
+    """Code or SQL sent for grading. See quizzes/services/grading.py for the state machine."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submissions",
+    )
+    item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="+")
+    attempt_item = models.ForeignKey(
+        AttemptItem, on_delete=models.CASCADE, null=True, blank=True, related_name="submissions"
+    )
+    kind = models.CharField(
+        max_length=14, choices=SubmissionKind.choices, default=SubmissionKind.SUBMIT
+    )
+    source = models.TextField()
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(
+        max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED
+    )
+    claim_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    error_reason = models.TextField(blank=True)
+    run_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("operate_grading", "Can see the grading operator page and requeue")]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
+        constraints = [
+            # A retried request with the same key creates no second submission.
+            models.UniqueConstraint(
+                fields=["learner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="submission_unique_idempotency_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} ({self.status})"

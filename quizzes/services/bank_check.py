@@ -1,0 +1,135 @@
+"""Whole-bank validation for `manage.py check_bank`: fields, rendering, and challenges
+proven in the sandbox (the reference passes everything; each wrong solution passes every
+visible test yet fails a hidden one)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quizzes.grading.runner import GradeReport, grade_python, grade_sql
+from quizzes.grading.spec import spec_from_dict
+from quizzes.models import CHALLENGE_TYPES, ItemType
+from quizzes.services.bank import BankFile, BankFileError, Problem, read_bank_file
+from quizzes.services.markdown import render_markdown
+from quizzes.services.roadmap import read_roadmap_file
+
+NEAR_DUPLICATE_RATIO = 0.85
+
+
+@dataclass
+class BankCheck:
+    files: list[BankFile]
+    problems: list[Problem]
+    challenges_checked: int = 0
+
+
+def roadmap_topics(roadmap_path: Path) -> dict[int, set[str]]:
+    return {
+        s["number"]: {t["slug"] for t in s.get("topics") or []}
+        for s in read_roadmap_file(roadmap_path)
+    }
+
+
+def near_duplicates(items: Iterable[tuple[str, str]]) -> list[tuple[str, str, float]]:
+    """Pairs of (slug, text) whose texts are nearly the same."""
+    entries = [(slug, " ".join(text.lower().split())) for slug, text in items]
+    pairs = []
+    for i, (slug_a, a) in enumerate(entries):
+        for slug_b, b in entries[i + 1 :]:
+            matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            if matcher.real_quick_ratio() < NEAR_DUPLICATE_RATIO:
+                continue
+            if matcher.quick_ratio() < NEAR_DUPLICATE_RATIO:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= NEAR_DUPLICATE_RATIO:
+                pairs.append((slug_a, slug_b, ratio))
+    return pairs
+
+
+def grade_source(item_type: str, challenge: dict[str, Any], source: str, slot: int) -> GradeReport:
+    spec = spec_from_dict(item_type, challenge)
+    if item_type == ItemType.SQL:
+        return grade_sql(spec, source, slot=slot)  # type: ignore[arg-type]
+    return grade_python(spec, source, slot=slot)  # type: ignore[arg-type]
+
+
+def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem]:
+    problems = []
+    challenge = item["challenge"]
+
+    def problem(message: str) -> None:
+        problems.append(Problem(str(path), None, item["slug"], message))
+
+    reference = grade_source(item["type"], challenge, challenge["reference_solution"], slot)
+    failed = [o.name for o in reference.outcomes if not o.passed]
+    if reference.status != "graded" or failed:
+        problem(
+            f"reference solution does not pass: {reference.status} {reference.message} "
+            f"failed={failed}"
+        )
+    for n, wrong in enumerate(challenge["wrong_solutions"], start=1):
+        report = grade_source(item["type"], challenge, wrong, slot)
+        visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
+        hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
+        if report.status != "graded" or visible_failed:
+            problem(f"wrong solution #{n} should pass every visible test; fails {visible_failed}")
+        if not hidden_failed:
+            problem(f"wrong solution #{n} passes every hidden test: the tests miss its mistake")
+    return problems
+
+
+def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = True) -> BankCheck:
+    topics = roadmap_topics(roadmap_path)
+    files: list[BankFile] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            files.append(read_bank_file(path, topics_by_stage=topics))
+        except BankFileError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, Path] = {}
+    texts = []
+    for bank in files:
+        for item in bank.items:
+            if item["slug"] in seen:
+                problems.append(
+                    Problem(
+                        str(bank.path),
+                        None,
+                        item["slug"],
+                        f"slug also used in {seen[item['slug']]}",
+                    )
+                )
+            seen[item["slug"]] = bank.path
+            for text in (item["body"], item.get("explanation", "")):
+                try:
+                    render_markdown(text)
+                except Exception as exc:  # a renderer crash is a bank problem
+                    problems.append(Problem(str(bank.path), None, item["slug"], f"Markdown: {exc}"))
+            if item["type"] not in CHALLENGE_TYPES:
+                texts.append((item["slug"], f"{item['title']} {item['body']}"))
+    for a, b, ratio in near_duplicates(texts):
+        problems.append(Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)"))
+    checked = 0
+    if run_sandbox:
+        jobs = [
+            (bank.path, item)
+            for bank in files
+            for item in bank.items
+            if item["type"] in CHALLENGE_TYPES
+        ]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = pool.map(
+                lambda job: check_challenge(job[1][0], job[1][1], slot=job[0] % 2),
+                enumerate(jobs),
+            )
+            for found in results:
+                problems.extend(found)
+                checked += 1
+    return BankCheck(files=files, problems=problems, challenges_checked=checked)

@@ -1,0 +1,104 @@
+"""Operational state: readiness of the web process, liveness of workers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from quizzes.models import WorkerHeartbeat
+
+
+@dataclass(frozen=True)
+class Problem:
+    component: str
+    reason: str
+
+
+def check_database() -> Problem | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "not ready"
+        return Problem("database", f"{type(exc).__name__}: {exc}".strip())
+    return None
+
+
+def check_broker() -> Problem | None:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    except Exception as exc:
+        return Problem("broker", f"{type(exc).__name__}: {exc}".strip())
+    return None
+
+
+def readiness_problems() -> list[Problem]:
+    """What stops this web process from serving: database and broker reachability."""
+    return [p for p in (check_database(), check_broker()) if p is not None]
+
+
+def worker_heartbeat_record(
+    *,
+    hostname: str,
+    queues: str,
+    sandbox_available: bool,
+    sandbox_reason: str,
+    started_at: datetime,
+) -> None:
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname,
+        defaults={
+            "pid": os.getpid(),
+            "started_at": started_at,
+            "last_seen": now,
+            "queues": queues,
+            "sandbox_available": sandbox_available,
+            "sandbox_reason": sandbox_reason,
+        },
+    )
+
+
+def health_ping_record(*, hostname: str) -> None:
+    """The health task's effect: proof that a message went web → broker → worker → DB."""
+    now = timezone.now()
+    updated = WorkerHeartbeat.objects.filter(hostname=hostname).update(health_ping_at=now)
+    if not updated:
+        WorkerHeartbeat.objects.create(
+            hostname=hostname, pid=os.getpid(), started_at=now, last_seen=now, health_ping_at=now
+        )
+
+
+def worker_status() -> dict[str, object]:
+    """Workers seen recently, with their sandbox health; ``alive`` if any is fresh."""
+    now = timezone.now()
+    stale_after = timedelta(seconds=settings.WORKER_STALE_AFTER_SECONDS)
+    workers = []
+    for hb in WorkerHeartbeat.objects.all():
+        fresh = now - hb.last_seen <= stale_after
+        workers.append(
+            {
+                "hostname": hb.hostname,
+                "alive": fresh,
+                "last_seen": hb.last_seen.isoformat(),
+                "seconds_since_heartbeat": round((now - hb.last_seen).total_seconds(), 1),
+                "started_at": hb.started_at.isoformat(),
+                "queues": hb.queues.split(",") if hb.queues else [],
+                "sandbox": {"available": hb.sandbox_available, "reason": hb.sandbox_reason},
+                "health_ping_at": hb.health_ping_at.isoformat() if hb.health_ping_at else None,
+            }
+        )
+    alive = [w for w in workers if w["alive"]]
+    return {
+        "alive": bool(alive),
+        "workers": workers,
+        "grading_available": any(w["sandbox"]["available"] for w in alive),  # type: ignore[index]
+    }

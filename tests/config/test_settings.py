@@ -1,0 +1,135 @@
+"""The suite runs on the services it was pointed at, and bad configuration fails clearly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_database_vendor_matches_environment() -> None:
+    expected = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
+    assert connection.vendor == expected
+
+
+def test_broker_matches_environment() -> None:
+    from config.celery import app
+
+    if os.environ.get("REDIS_URL"):
+        assert app.conf.broker_url.startswith("redis://")
+        assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    else:
+        assert app.conf.broker_url == "filesystem://"
+        folders = app.conf.broker_transport_options
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            assert Path(folders[key]).is_relative_to(settings.VAR_DIR)
+        assert Path(app.conf.beat_schedule_filename).is_relative_to(settings.VAR_DIR)
+
+
+def test_grading_queue_exists_and_tasks_route_to_it() -> None:
+    from config.celery import app
+
+    assert {q.name for q in app.conf.task_queues} >= {"default", "grading"}
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_reject_on_worker_lost is True
+
+
+@pytest.mark.django_db
+def test_sqlite_is_configured_for_concurrent_processes() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] >= 5000
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert connection.settings_dict["NAME"] != ":memory:"
+
+
+def test_argon2_is_the_default_password_hasher() -> None:
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.pop("DEBUG", None)
+    clean.pop("SECRET_KEY", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false"}, "SECRET_KEY is not set"),
+        ({"DEBUG": "true", "DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must be"),
+        ({"DEBUG": "true", "DATABASE_URL": "postgres://"}, "DATABASE_URL must name a host"),
+        ({"DEBUG": "true", "REDIS_URL": "localhost:6379"}, "REDIS_URL must look like"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
+    result = run_manage("check", **env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_redis_is_reported_by_the_system_check() -> None:
+    result = run_manage("check", DEBUG="true", REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode != 0
+    assert "REDIS_URL redis://127.0.0.1:1/0 is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_mode_passes_the_deploy_checklist() -> None:
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="x7!kq2-long-and-random-enough-for-django-deploy-check-0123456789abcdef",
+        ALLOWED_HOSTS="skillmap.example.com",
+        CSRF_TRUSTED_ORIGINS="https://skillmap.example.com",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_mode_turns_on_https_protections() -> None:
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
+        " s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER, s.CSRF_TRUSTED_ORIGINS)"
+    )
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        DEBUG="false",
+        SECRET_KEY="k" * 60,
+        USE_X_FORWARDED_PROTO="true",
+        CSRF_TRUSTED_ORIGINS="https://a.example,https://b.example",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "True True True True ('HTTP_X_FORWARDED_PROTO', 'https') "
+        "['https://a.example', 'https://b.example']"
+    )

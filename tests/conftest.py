@@ -1,0 +1,166 @@
+"""Shared fixtures: factories, a real Celery worker subprocess, Chromium for Playwright."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import StageFactory, TopicFactory, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = ""
+) -> Any:
+    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def shared_database_url() -> str:
+    """The URL of the database the tests run on, for subprocesses that must share it."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A real ``celery worker`` in its own process group, sharing the test database."""
+
+    def __init__(self, *, concurrency: int = 1, extra_env: dict[str, str] | None = None) -> None:
+        self.concurrency = concurrency
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(settings.VAR_DIR) / f"test-worker-{os.getpid()}.log"
+
+    def start(self) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DATABASE_URL": shared_database_url(),
+            "DEBUG": "true",
+            "WORKER_HEARTBEAT_SECONDS": "1",
+            **self.extra_env,
+        }
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "-Q", "default,grading", "--concurrency", str(self.concurrency),
+                "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+                "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            # Cold shutdown: the tests do not need the worker to finish anything.
+            os.killpg(self.proc.pid, signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def start_worker(transactional_db: None) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start real worker subprocesses; all are stopped at teardown."""
+    from config.celery import app
+
+    app.control.purge()
+    started: list[WorkerProcess] = []
+
+    def start(**kwargs: Any) -> WorkerProcess:
+        worker = WorkerProcess(**kwargs).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def roadmap(db: None) -> Any:
+    """The real roadmap, loaded from fixtures/roadmap.yaml."""
+    from quizzes.services.roadmap import read_roadmap_file, roadmap_load
+
+    roadmap_load(stages=read_roadmap_file(BASE_DIR / "fixtures/roadmap.yaml"))
+    from quizzes.models import Stage
+
+    return Stage.objects.all()
+
+
+@pytest.fixture
+def learner(db: None) -> Any:
+    return UserFactory(role="learner")
+
+
+@pytest.fixture
+def instructor(db: None) -> Any:
+    return UserFactory(role="instructor")
+
+
+@pytest.fixture
+def admin_user(db: None) -> Any:
+    return UserFactory(role="admin")
+
+
+@pytest.fixture
+def stage(db: None) -> Any:
+    return StageFactory()
+
+
+@pytest.fixture
+def topic(stage: Any) -> Any:
+    return TopicFactory(stage=stage)
+
+
+# --- Playwright on Debian's Chromium ---------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
