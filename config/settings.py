@@ -10,10 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from kombu import Exchange, Queue
 
 from config.env import ConfigError, env, read_database_url, read_path, read_redis_url
+
+# Lets typed generics such as ModelForm[User] work at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = read_path("VAR_DIR", BASE_DIR / "var")
@@ -214,8 +218,11 @@ def _social_providers() -> dict[str, dict[str, object]]:
                     },
                 }
             ],
-            # A generic provider's email_verified claim is trusted only when configured so.
-            "VERIFIED_EMAIL": env.bool("OIDC_TRUST_EMAIL_VERIFIED", default=False),
+            # allauth's VERIFIED_EMAIL would mark every address verified, even those the
+            # provider reports as unverified; instead the provider's own email_verified
+            # claim is believed only when the operator trusts it (accounts.adapters).
+            "VERIFIED_EMAIL": False,
+            "TRUST_EMAIL_VERIFIED": env.bool("OIDC_TRUST_EMAIL_VERIFIED", default=False),
         }
     return providers
 
@@ -338,10 +345,27 @@ CELERY_TIMEZONE = TIME_ZONE
 # Worker liveness: each worker writes a heartbeat row this often.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
 WORKER_STALE_AFTER_SECONDS = env.float("WORKER_STALE_AFTER_SECONDS", default=60.0)
+# Grading pipeline (see quizzes/services/grading.py). Seconds, so tests can shrink them.
+GRADING_LEASE_SECONDS = env.float("GRADING_LEASE_SECONDS", default=120.0)
+GRADING_REQUEUE_AFTER_SECONDS = env.float("GRADING_REQUEUE_AFTER_SECONDS", default=300.0)
+GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=3)
+GRADING_SWEEP_SECONDS = env.float("GRADING_SWEEP_SECONDS", default=30.0)
+SANDBOX_HEALTH_CACHE_SECONDS = env.float("SANDBOX_HEALTH_CACHE_SECONDS", default=30.0)
+# Saves up to this long after the deadline are accepted (network latency, clock skew).
+ATTEMPT_GRACE_SECONDS = env.float("ATTEMPT_GRACE_SECONDS", default=30.0)
+AUTOSUBMIT_SWEEP_SECONDS = env.float("AUTOSUBMIT_SWEEP_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-ping": {
         "task": "skillmap.health.ping",
         "schedule": timedelta(seconds=env.float("HEALTH_PING_SECONDS", default=30.0)),
+    },
+    "sweep-submissions": {
+        "task": "skillmap.maintenance.sweep_submissions",
+        "schedule": timedelta(seconds=GRADING_SWEEP_SECONDS),
+    },
+    "autosubmit-attempts": {
+        "task": "skillmap.maintenance.autosubmit_attempts",
+        "schedule": timedelta(seconds=AUTOSUBMIT_SWEEP_SECONDS),
     },
 }
 

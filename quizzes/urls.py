@@ -1,10 +1,67 @@
 from django.urls import path
 
-from quizzes.views import health, pages
+from quizzes.api import views as api
+from quizzes.views import health, learner, staff
 
 urlpatterns = [
-    path("", pages.home, name="home"),
+    path("", learner.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("status/workers", health.workers, name="worker-status"),
+    # Learner pages
+    path("stages/<slug:slug>/", learner.stage_detail, name="stage-detail"),
+    path("quizzes/<slug:slug>/", learner.quiz_detail, name="quiz-detail"),
+    path("quizzes/<slug:slug>/start", learner.quiz_start, name="quiz-start"),
+    path("attempts/<int:attempt_id>/", learner.attempt_take, name="attempt-take"),
+    path(
+        "attempts/<int:attempt_id>/check/<int:position>",
+        learner.attempt_check,
+        name="attempt-check",
+    ),
+    path("attempts/<int:attempt_id>/submit", learner.attempt_submit_view, name="attempt-submit"),
+    path("attempts/<int:attempt_id>/result", learner.attempt_result, name="attempt-result"),
+    path(
+        "attempts/<int:attempt_id>/result/status",
+        learner.attempt_result_status,
+        name="attempt-result-status",
+    ),
+    path("dashboard/", learner.dashboard, name="dashboard"),
+    # Instructors and admins
+    path("author/items/", staff.author_items, name="author-items"),
+    path("author/items/<slug:slug>/", staff.item_preview, name="item-preview"),
+    path("attempts/<int:attempt_id>/log", staff.attempt_log, name="attempt-log"),
+    path("ops/grading/", staff.grading_operator, name="grading-operator"),
+    path(
+        "ops/grading/<int:submission_id>/requeue", staff.grading_requeue, name="grading-requeue"
+    ),
+    # API
+    path("api/stages/", api.StageListAPI.as_view(), name="api-stages"),
+    path("api/dashboard/", api.DashboardAPI.as_view(), name="api-dashboard"),
+    path("api/quizzes/<slug:slug>/attempts", api.QuizStartAPI.as_view(), name="api-quiz-start"),
+    path("api/attempts/<int:attempt_id>", api.AttemptDetailAPI.as_view(), name="api-attempt-detail"),
+    path(
+        "api/attempts/<int:attempt_id>/answers/<int:position>",
+        api.AttemptAnswerAPI.as_view(),
+        name="api-attempt-answer",
+    ),
+    path(
+        "api/attempts/<int:attempt_id>/flags/<int:position>",
+        api.AttemptFlagAPI.as_view(),
+        name="api-attempt-flag",
+    ),
+    path(
+        "api/attempts/<int:attempt_id>/items/<int:position>/run",
+        api.AttemptRunExamplesAPI.as_view(),
+        name="api-attempt-run",
+    ),
+    path(
+        "api/attempts/<int:attempt_id>/submit",
+        api.AttemptSubmitAPI.as_view(),
+        name="api-attempt-submit",
+    ),
+    path(
+        "api/submissions/<int:submission_id>",
+        api.SubmissionDetailAPI.as_view(),
+        name="api-submission-detail",
+    ),
 ]

@@ -164,3 +164,25 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def private_cache(settings: Any) -> Any:
+    """A per-test in-memory cache instead of the shared one under var/.
+
+    Rate limits (allauth) live in the cache; with the shared file cache, one test's
+    failed logins (or another test run's) would throttle the next. Use this in any
+    test that logs in many times or asserts on throttling.
+    """
+    import uuid
+
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    yield cache
+    cache.clear()

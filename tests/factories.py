@@ -49,3 +49,15 @@ class TopicFactory(factory.django.DjangoModelFactory):
     stage = factory.SubFactory(StageFactory)
     slug = factory.Sequence(lambda n: f"topic-{n}")
     title = factory.Sequence(lambda n: f"Topic {n}")
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Quiz"
+
+    slug = factory.Sequence(lambda n: f"quiz-{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    status = "published"
+    kind = "custom"
+    feedback_mode = "after_submit"
+    shuffle_items = False

@@ -1,0 +1,280 @@
+"""REST API for learners: thin views with their own input serializers; services do the work."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from quizzes.models import (
+    CHALLENGE_TYPES,
+    AttemptStatus,
+    Quiz,
+    QuizStatus,
+    Submission,
+    SubmissionKind,
+)
+from quizzes.selectors import (
+    access_attempt,
+    attempt_items,
+    dashboard_for,
+    item_for_learner,
+    item_review,
+    stage_list_with_topics,
+    submission_for_learner,
+)
+from quizzes.services.attempts import (
+    AttemptClosed,
+    AttemptError,
+    attempt_answer_save,
+    attempt_item_flag,
+    attempt_start,
+    attempt_submit,
+    feedback_due,
+    item_feedback_due,
+    seconds_left,
+)
+from quizzes.services.grading import submission_create
+
+DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
+
+
+class CanTakeQuizzes(BasePermission):
+    message = "Your account cannot take quizzes."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("quizzes.take_quiz"))
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def error(exc: AttemptError) -> Response:
+    return Response({"detail": str(exc)}, status=exc.status_code)
+
+
+class LearnerAPIView(APIView):
+    permission_classes = [IsAuthenticated, CanTakeQuizzes]
+
+
+def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
+    items = []
+    for item in attempt_items(attempt):
+        due = item_feedback_due(attempt, item)
+        view = item_review(item) if due else item_for_learner(item)
+        view["feedback_due"] = due
+        view.pop("saved_at", None)
+        items.append(view)
+    due = feedback_due(attempt)
+    return jsonable(
+        {
+            "id": attempt.pk,
+            "quiz": attempt.quiz.slug,
+            "status": attempt.status,
+            "started_at": attempt.started_at,
+            "deadline": attempt.deadline,
+            "seconds_left": seconds_left(attempt),
+            "submitted_at": attempt.submitted_at,
+            "auto_submitted": attempt.auto_submitted,
+            "score": attempt.score if due else None,
+            "max_score": attempt.max_score,
+            "passed": attempt.passed if due else None,
+            "feedback_due": due,
+            "items": items,
+            "url": request.build_absolute_uri(reverse("api-attempt-detail", args=[attempt.pk])),
+        }
+    )
+
+
+class StageListAPI(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: inline_serializer("Stages", {"stages": serializers.ListField()})})
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "stages": [
+                    {
+                        "number": s.number,
+                        "slug": s.slug,
+                        "title": s.title,
+                        "topics": [{"slug": t.slug, "title": t.title} for t in s.topics.all()],
+                    }
+                    for s in stage_list_with_topics()
+                ]
+            }
+        )
+
+
+class QuizStartAPI(LearnerAPIView):
+    @extend_schema(request=None, responses={201: dict, 400: DetailSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
+        try:
+            attempt = attempt_start(learner=request.user, quiz=quiz)  # type: ignore[arg-type]
+        except AttemptError as exc:
+            return error(exc)
+        return Response(attempt_payload(request, attempt), status=status.HTTP_201_CREATED)
+
+
+class AttemptDetailAPI(LearnerAPIView):
+    @extend_schema(responses={200: dict, 404: DetailSerializer})
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+        return Response(attempt_payload(request, attempt))
+
+
+class AnswerInput(serializers.Serializer):
+    answer = serializers.JSONField()
+    revision = serializers.IntegerField(min_value=1)
+
+
+class AttemptAnswerAPI(LearnerAPIView):
+    @extend_schema(request=AnswerInput, responses={200: dict, 400: DetailSerializer})
+    def put(self, request: Request, attempt_id: int, position: int) -> Response:
+        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        data = AnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = attempt_answer_save(
+                attempt=attempt,
+                position=position,
+                answer=data.validated_data["answer"],
+                revision=data.validated_data["revision"],
+            )
+        except AttemptError as exc:
+            return error(exc)
+        return Response(
+            {"saved": result.saved, "revision": result.revision, "saved_at": result.saved_at}
+        )
+
+    post = put
+
+
+class FlagInput(serializers.Serializer):
+    flagged = serializers.BooleanField()
+
+
+class AttemptFlagAPI(LearnerAPIView):
+    @extend_schema(request=FlagInput, responses={200: dict})
+    def post(self, request: Request, attempt_id: int, position: int) -> Response:
+        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        data = FlagInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            attempt_item_flag(
+                attempt=attempt, position=position, flagged=data.validated_data["flagged"]
+            )
+        except AttemptError as exc:
+            return error(exc)
+        return Response({"flagged": data.validated_data["flagged"]})
+
+
+class RunInput(serializers.Serializer):
+    code = serializers.CharField(max_length=64 * 1024, allow_blank=False, trim_whitespace=False)
+    request_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class AttemptRunExamplesAPI(LearnerAPIView):
+    """Run the visible examples of a challenge in the sandbox (rate-limited); 202 + status URL."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "run_examples"
+
+    @extend_schema(request=RunInput, responses={202: dict, 400: DetailSerializer})
+    def post(self, request: Request, attempt_id: int, position: int) -> Response:
+        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        data = RunInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            return error(AttemptClosed("This attempt was already submitted."))
+        item = attempt.items.select_related("item_version__item").filter(position=position).first()
+        if item is None or item.item_version.item.type not in CHALLENGE_TYPES:
+            return error(AttemptError("Only coding challenges have examples to run."))
+        key = data.validated_data.get("request_id") or ""
+        submission = submission_create(
+            learner=request.user,  # type: ignore[arg-type]
+            item_version=item.item_version,
+            source=data.validated_data["code"],
+            kind=SubmissionKind.RUN_EXAMPLES,
+            attempt_item=item,
+            idempotency_key=f"run:{key}" if key else "",
+        )
+        return Response(
+            {
+                **submission_for_learner(submission, feedback=False),
+                "status_url": reverse("api-submission-detail", args=[submission.pk]),
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class AttemptSubmitAPI(LearnerAPIView):
+    @extend_schema(request=None, responses={200: dict, 202: dict})
+    def post(self, request: Request, attempt_id: int) -> Response:
+        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        attempt = attempt_submit(attempt=attempt)
+        code = (
+            status.HTTP_202_ACCEPTED
+            if attempt.status == AttemptStatus.SUBMITTED
+            else status.HTTP_200_OK
+        )
+        return Response(attempt_payload(request, attempt), status=code)
+
+
+class SubmissionDetailAPI(LearnerAPIView):
+    @extend_schema(responses={200: dict, 404: DetailSerializer})
+    def get(self, request: Request, submission_id: int) -> Response:
+        submission = (
+            Submission.objects.select_related("attempt_item__attempt__quiz")
+            .filter(pk=submission_id)
+            .first()
+        )
+        allowed = submission is not None and (
+            submission.learner_id == request.user.pk
+            or request.user.has_perm("accounts.view_learner_results")
+        )
+        if not allowed or submission is None:
+            return Response({"detail": "No such submission."}, status=404)
+        feedback = True
+        if submission.attempt_item is not None:
+            feedback = feedback_due(submission.attempt_item.attempt)
+        return Response(jsonable(submission_for_learner(submission, feedback=feedback)))
+
+
+class DashboardAPI(LearnerAPIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        rows = dashboard_for(request.user)  # type: ignore[arg-type]
+        return Response(
+            {
+                "stages": [
+                    {
+                        "number": r["stage"].number,
+                        "title": r["stage"].title,
+                        "mastery": r["mastery"],
+                        "best_quiz": r["best_quiz"],
+                        "topics": r["topics"],
+                    }
+                    for r in rows
+                ]
+            }
+        )

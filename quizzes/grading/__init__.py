@@ -1,0 +1,41 @@
+"""Code grading: challenge specs, the bubblewrap sandbox, the in-sandbox harness and
+scoring. Knows nothing of Django: dataclasses in, dataclasses out (STYLE.md, habit 4).
+"""
+
+from .runner import CATEGORIES, GradeReport, TestOutcome, grade_python, grade_sql
+from .sandbox import (
+    Limits,
+    SandboxHealth,
+    SandboxRun,
+    SandboxUnavailable,
+    check_sandbox,
+    run_sandboxed,
+)
+from .spec import (
+    Call,
+    PythonChallengeSpec,
+    SpecError,
+    SqlChallengeSpec,
+    TestCase,
+    spec_from_dict,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "Call",
+    "GradeReport",
+    "Limits",
+    "PythonChallengeSpec",
+    "SandboxHealth",
+    "SandboxRun",
+    "SandboxUnavailable",
+    "SpecError",
+    "SqlChallengeSpec",
+    "TestCase",
+    "TestOutcome",
+    "check_sandbox",
+    "grade_python",
+    "grade_sql",
+    "run_sandboxed",
+    "spec_from_dict",
+]

@@ -1,0 +1,738 @@
+"""Grade a Python or SQL submission: one sandbox run, worker-side comparison.
+
+The sandbox receives the learner's code, the harness and the test INPUTS; expected
+values stay here. Visible tests run first; the inputs of hidden tests are handed over
+(on the harness's stdin) only once a result for every visible test has been received,
+so the values shown to the learner (visible tests' actual results) cannot carry hidden
+inputs. For hidden tests a learner sees pass/fail, a category and at most a builtin
+exception type name: never a message, an input or an actual value.
+
+``SandboxUnavailable`` propagates: the caller keeps the submission queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import signal
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from . import scoring
+from .sandbox import SANDBOX_PYTHON, Limits, SandboxRun, run_sandboxed
+from .spec import Call, PythonChallengeSpec, SqlChallengeSpec, TestCase
+
+__all__ = [
+    "CATEGORIES",
+    "GradeReport",
+    "TestOutcome",
+    "grade_python",
+    "grade_sql",
+]
+
+Category = Literal[
+    "passed", "wrong_answer", "exception", "timeout", "memory_limit", "output_limit", "not_run"
+]
+CATEGORIES: tuple[str, ...] = (
+    "passed",
+    "wrong_answer",
+    "exception",
+    "timeout",
+    "memory_limit",
+    "output_limit",
+    "not_run",
+)
+Status = Literal["graded", "compile_error", "error"]
+
+HARNESS_ARGV = [SANDBOX_PYTHON, "-I", "-S", "-B", "/sandbox/harness.py"]
+PER_TEST_FRACTION = 0.5  # one runaway test may use this share of the time limit
+STARTUP_CPU_SECONDS = 1.0
+MAX_REPR = 500
+SQL_TOLERANCE = 1e-9
+
+_SIGXCPU = int(signal.SIGXCPU)
+_SIGKILL = int(signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    __test__ = False  # not a pytest test class
+
+    name: str
+    visible: bool
+    weight: float
+    passed: bool
+    category: str
+    exception_type: str | None = None
+    input_repr: str | None = None
+    expected_repr: str | None = None
+    actual_repr: str | None = None
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    status: Status
+    score: float
+    outcomes: tuple[TestOutcome, ...]
+    message: str
+    wall_seconds: float
+    # For operators only (harness stderr when the grader itself failed); never shown to
+    # learners and left out of to_dict().
+    diagnostics: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "score": self.score,
+            "message": self.message,
+            "wall_seconds": round(self.wall_seconds, 4),
+            "outcomes": [asdict(outcome) for outcome in self.outcomes],
+        }
+
+
+# --------------------------------------------------------------------------- shared
+
+
+_harness_lock = threading.Lock()
+_harness_cache: tuple[dict[str, bytes], list[str]] | None = None
+
+# Compiles the harness with the sandbox's own interpreter (so the bytecode's magic number
+# matches it), inside a sandbox; writes a .pyc image to the result channel.
+_COMPILE_HARNESS = (
+    "import marshal, os\n"
+    "from importlib.util import MAGIC_NUMBER\n"
+    "source = open('/sandbox/harness.py', 'rb').read()\n"
+    "code = compile(source, '/sandbox/harness.py', 'exec', dont_inherit=True, optimize=0)\n"
+    "data = MAGIC_NUMBER + bytes(12) + marshal.dumps(code)\n"
+    "os.write(int(os.environ['SKILLMAP_RESULT_FD']), data)\n"
+)
+
+
+def _harness(slot: int = 0) -> tuple[dict[str, bytes], list[str]]:
+    """The harness file and the argv running it, compiled once per process: compiling
+    its source on every run would cost ~4 ms of every sandbox start."""
+    global _harness_cache
+    if _harness_cache is None:
+        with _harness_lock:
+            if _harness_cache is None:
+                source = Path(__file__).with_name("harness.py").read_bytes()
+                run = run_sandboxed(
+                    files={"harness.py": source},
+                    argv=[SANDBOX_PYTHON, "-I", "-S", "-B", "-c", _COMPILE_HARNESS],
+                    limits=Limits(cpu_seconds=10, wall_seconds=20),
+                    slot=slot,
+                )
+                if run.exit_code == 0 and len(run.result) > 16:
+                    _harness_cache = (
+                        {"harness.pyc": run.result},
+                        [SANDBOX_PYTHON, "-I", "-S", "-B", "/sandbox/harness.pyc"],
+                    )
+                else:  # still correct, only slower
+                    _harness_cache = ({"harness.py": source}, HARNESS_ARGV)
+    return _harness_cache
+
+
+def _limits(time_limit: float, memory_limit_mb: int) -> Limits:
+    return Limits(
+        cpu_seconds=time_limit + STARTUP_CPU_SECONDS,
+        wall_seconds=2 * time_limit + 1.0,
+        memory_mb=memory_limit_mb,
+    )
+
+
+def _per_test_seconds(time_limit: float) -> float:
+    return max(0.1, time_limit * PER_TEST_FRACTION)
+
+
+def _select_tests(
+    tests: tuple[TestCase, ...], visible_only: bool
+) -> tuple[list[TestCase], list[TestCase]]:
+    visible = [test for test in tests if test.visible]
+    hidden = [] if visible_only else [test for test in tests if not test.visible]
+    return visible, hidden
+
+
+class _Records:
+    """The harness's result lines, first record wins (the learner's code shares the
+    harness's process and could append forged lines; it can only forge what it could
+    have returned anyway, and never before the real record of a visible test)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.hello = False
+        self.loaded = False
+        self.done = False
+        self.terminal: dict[str, Any] | None = None
+        self.tests: dict[int, dict[str, Any]] = {}
+        for line in raw.split(b"\n"):
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            kind = record.get("t")
+            if kind == "hello":
+                self.hello = True
+            elif not self.hello:
+                continue
+            elif kind in ("compile_error", "load_error", "setup_error"):
+                if self.terminal is None and not self.loaded:
+                    self.terminal = record
+            elif kind == "loaded":
+                self.loaded = self.loaded or self.terminal is None
+            elif kind == "test" and self.loaded:
+                index = record.get("i")
+                if isinstance(index, int) and index not in self.tests:
+                    self.tests[index] = record
+            elif kind == "done":
+                self.done = True
+
+
+def _hidden_responder(
+    visible_count: int, hidden_inputs: list[dict[str, Any]]
+) -> Callable[[bytes], bytes | None]:
+    payload = marshal.dumps(hidden_inputs)
+
+    def respond(raw: bytes) -> bytes | None:
+        records = _Records(raw)
+        if records.terminal is not None:
+            return b""  # nothing more will run
+        if records.loaded and all(i in records.tests for i in range(visible_count)):
+            return payload
+        return None
+
+    return respond
+
+
+def _short(text: str, limit: int = MAX_REPR) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _value_repr(value: Any) -> str:
+    return _short(repr(value))
+
+
+def _reported_repr(encoded: Any) -> str:
+    if isinstance(encoded, dict) and "v" in encoded:
+        return _value_repr(encoded["v"])
+    if isinstance(encoded, dict) and isinstance(encoded.get("r"), str):
+        return _short(encoded["r"])
+    return "<no value>"
+
+
+def _exception_display(exc: Any, *, visible: bool, expected: str | None) -> str:
+    """The type name a learner may see. For hidden tests only trusted (builtin) names,
+    or the expected one: a class the learner named could spell out a hidden input."""
+    names = (
+        [(str(n), bool(t)) for n, t in exc if isinstance(n, str)] if isinstance(exc, list) else []
+    )
+    if not names:
+        return "Exception"
+    if visible:
+        return names[0][0]
+    if expected is not None and any(name == expected for name, _ in names):
+        return expected
+    for name, trusted in names:
+        if trusted:
+            return name
+    return "Exception"
+
+
+def _exception_matches(exc: Any, expected: str) -> bool:
+    if not isinstance(exc, list):
+        return False
+    return any(isinstance(item, list) and item and item[0] == expected for item in exc)
+
+
+def _crash_category(run: SandboxRun) -> tuple[str, str | None]:
+    """Why the harness stopped before reporting the test it was running."""
+    if run.output_truncated:
+        return "output_limit", None
+    if b"MemoryError" in run.stderr or b"Cannot allocate memory" in run.stderr:
+        return "memory_limit", None
+    if run.timed_out or run.signal in (_SIGXCPU, _SIGKILL):
+        return "timeout", None
+    if run.signal is not None:
+        try:
+            return "exception", signal.Signals(run.signal).name
+        except ValueError:
+            return "exception", f"signal {run.signal}"
+    return "exception", "SystemExit"
+
+
+def _not_run(tests: list[TestCase]) -> tuple[TestOutcome, ...]:
+    return tuple(
+        TestOutcome(
+            name=test.name, visible=test.visible, weight=test.weight, passed=False,
+            category="not_run",
+        )
+        for test in tests
+    )  # fmt: skip
+
+
+def _report(
+    status: Status,
+    outcomes: tuple[TestOutcome, ...],
+    message: str,
+    run: SandboxRun | None,
+    diagnostics: str = "",
+) -> GradeReport:
+    return GradeReport(
+        status=status,
+        score=scoring.weighted_score(outcomes) if status == "graded" else 0.0,
+        outcomes=outcomes,
+        message=message,
+        wall_seconds=run.wall_seconds if run is not None else 0.0,
+        diagnostics=diagnostics,
+    )
+
+
+def _infrastructure_error(run: SandboxRun, tests: list[TestCase]) -> GradeReport:
+    how = "did not start in time" if run.timed_out else f"failed to start (exit {run.exit_code})"
+    return _report(
+        "error",
+        _not_run(tests),
+        f"The grader {how}; this is not a problem with your code. It will be retried.",
+        run,
+        diagnostics=run.stderr[-4000:].decode("utf-8", "replace"),
+    )
+
+
+def _collect(
+    tests: list[TestCase],
+    records: _Records,
+    run: SandboxRun,
+    judge: Any,
+) -> tuple[TestOutcome, ...]:
+    outcomes: list[TestOutcome] = []
+    crashed_at: int | None = None
+    for index, test in enumerate(tests):
+        record = records.tests.get(index)
+        if record is not None:
+            outcomes.append(judge(test, record))
+            continue
+        if crashed_at is None:
+            crashed_at = index
+            category, exception_type = _crash_category(run)
+            outcomes.append(_outcome(test, category, exception_type=exception_type, actual=None))
+        else:
+            outcomes.append(_outcome(test, "not_run"))
+    return tuple(outcomes)
+
+
+def _outcome(
+    test: TestCase,
+    category: str,
+    *,
+    exception_type: str | None = None,
+    input_repr: str | None = None,
+    expected_repr: str | None = None,
+    actual: str | None = None,
+) -> TestOutcome:
+    visible = test.visible
+    return TestOutcome(
+        name=test.name,
+        visible=visible,
+        weight=test.weight,
+        passed=category == "passed",
+        category=category,
+        exception_type=exception_type,
+        input_repr=input_repr if visible else None,
+        expected_repr=expected_repr if visible else None,
+        actual_repr=actual if visible else None,
+    )
+
+
+_CATEGORY_TEXT = {
+    "timeout": "timed out",
+    "memory_limit": "ran out of memory",
+    "output_limit": "printed too much output",
+    "not_run": "not run",
+}
+
+
+# --------------------------------------------------------------------------- python
+
+
+def grade_python(
+    spec: PythonChallengeSpec, source: str, *, visible_only: bool = False, slot: int = 0
+) -> GradeReport:
+    """Run ``source`` against the spec's tests in one sandbox and score it.
+
+    Raises ``SandboxUnavailable`` (from the sandbox) when nothing could be run."""
+    visible, hidden = _select_tests(spec.tests, visible_only)
+    tests = visible + hidden
+    if not tests:
+        return _report("graded", (), "There are no tests to run.", None)
+    config = {
+        "mode": "python",
+        "entry_point": spec.entry_point,
+        "kind": spec.kind,
+        "per_test_seconds": _per_test_seconds(spec.time_limit),
+        "tests": [_python_input(spec, test) for test in visible],
+        "hidden_count": len(hidden),
+    }
+    harness_files, argv = _harness(slot)
+    run = run_sandboxed(
+        files={
+            **harness_files,
+            "input.bin": marshal.dumps(config),
+            "solution.py": source.encode("utf-8", "replace"),
+        },
+        argv=argv,
+        limits=_limits(spec.time_limit, spec.memory_limit_mb),
+        slot=slot,
+        stdin_responder=(
+            _hidden_responder(len(visible), [_python_input(spec, test) for test in hidden])
+            if hidden
+            else None
+        ),
+    )
+    records = _Records(run.result)
+    if not records.hello:
+        return _infrastructure_error(run, tests)
+    if records.terminal is not None:
+        return _report(
+            "compile_error",
+            _not_run(tests),
+            _python_load_message(spec, records.terminal),
+            run,
+        )
+    if not records.loaded:
+        category, _ = _crash_category(run)
+        reason = {
+            "timeout": f"took longer than {_per_test_seconds(spec.time_limit):g} s",
+            "memory_limit": "ran out of memory",
+            "output_limit": "printed too much output",
+        }.get(category, "stopped the process")
+        return _report("compile_error", _not_run(tests), f"Loading your code {reason}.", run)
+    judge = _judge_function if spec.kind == "function" else _judge_class
+    outcomes = _collect(tests, records, run, lambda t, r: judge(spec, t, r))
+    return _report("graded", outcomes, _summary(outcomes), run)
+
+
+def _python_input(spec: PythonChallengeSpec, test: TestCase) -> dict[str, Any]:
+    if spec.kind == "function":
+        return {"args": test.args, "kwargs": test.kwargs}
+    return {
+        "init_args": test.init_args,
+        "init_kwargs": test.init_kwargs,
+        "calls": [
+            {"method": call.method, "args": call.args, "kwargs": call.kwargs} for call in test.calls
+        ],
+    }
+
+
+def _python_load_message(spec: PythonChallengeSpec, record: dict[str, Any]) -> str:
+    kind = record.get("t")
+    if kind == "compile_error":
+        line = record.get("line")
+        where = f" on line {line}" if isinstance(line, int) else ""
+        error_type = record.get("type") if record.get("type") in (
+            "SyntaxError", "IndentationError", "TabError"
+        ) else "SyntaxError"  # fmt: skip
+        return _short(f"{error_type}{where}: {record.get('msg', 'invalid syntax')}", 300)
+    category = record.get("category")
+    name = spec.entry_point
+    if category == "missing":
+        return f"Your code does not define `{name}`."
+    if category == "not_class":
+        return f"`{name}` must be a class."
+    if category == "not_callable":
+        return f"`{name}` must be a function."
+    if category == "timeout":
+        return "Loading your code took too long."
+    if category == "memory_limit":
+        return "Your code ran out of memory while loading."
+    exception_type = _exception_display(record.get("exc"), visible=False, expected=None)
+    line = record.get("line")
+    where = f" on line {line}" if isinstance(line, int) else ""
+    return f"{exception_type} raised{where} while loading your code."
+
+
+def _call_text(name: str, args: list[Any], kwargs: dict[str, Any]) -> str:
+    parts = [repr(arg) for arg in args] + [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _expectation_text(expect: Any, raises: str | None) -> str:
+    return f"raises {raises}" if raises is not None else _value_repr(expect)
+
+
+def _judge_value(
+    reported: dict[str, Any],
+    expect: Any,
+    raises: str | None,
+    tolerance: float | None,
+    visible: bool,
+) -> tuple[str, str | None, str]:
+    """(category, exception type shown, actual text) of one reported call result."""
+    status = reported.get("status")
+    if status == "ok":
+        value = reported.get("value")
+        actual = _reported_repr(value)
+        if raises is not None:
+            return "wrong_answer", None, actual
+        if (
+            isinstance(value, dict)
+            and "v" in value
+            and scoring.values_equal(value["v"], expect, tolerance)
+        ):
+            return "passed", None, actual
+        return "wrong_answer", None, actual
+    if status == "exception":
+        exc = reported.get("exc")
+        if raises is not None and _exception_matches(exc, raises):
+            return "passed", None, f"raised {raises}"
+        shown = _exception_display(exc, visible=visible, expected=raises)
+        return "exception", shown, f"raised {shown}"
+    if status in ("timeout", "memory_limit"):
+        return str(status), None, _CATEGORY_TEXT[str(status)]
+    return "exception", None, "<the grader could not read the result>"
+
+
+def _judge_function(
+    spec: PythonChallengeSpec, test: TestCase, record: dict[str, Any]
+) -> TestOutcome:
+    category, exception_type, actual = _judge_value(
+        record, test.expect, test.raises, test.tolerance, test.visible
+    )
+    return _outcome(
+        test,
+        category,
+        exception_type=exception_type,
+        input_repr=_short(_call_text(spec.entry_point, test.args, test.kwargs)),
+        expected_repr=_expectation_text(test.expect, test.raises),
+        actual=actual,
+    )
+
+
+def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, Any]) -> TestOutcome:
+    constructor = _call_text(spec.entry_point, test.init_args, test.init_kwargs)
+    lines = [f"obj = {constructor}"]
+    status = record.get("status")
+    in_constructor = status == "init_exception"
+    if status in ("init_exception", "exception"):
+        shown = _exception_display(record.get("exc"), visible=test.visible, expected=None)
+        return _outcome(
+            test, "exception", exception_type=shown,
+            input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
+            expected_repr="; ".join(_expectation_text(c.expect, c.raises) for c in test.calls),
+            actual=f"raised {shown}" + (" in the constructor" if in_constructor else ""),
+        )  # fmt: skip
+    if status in ("timeout", "memory_limit"):
+        return _outcome(
+            test, str(status),
+            input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
+            expected_repr="; ".join(_expectation_text(c.expect, c.raises) for c in test.calls),
+            actual=_CATEGORY_TEXT[str(status)],
+        )  # fmt: skip
+    calls_out = record.get("calls")
+    if status != "ok" or not isinstance(calls_out, list):
+        return _outcome(test, "exception", actual="<the grader could not read the result>")
+    actuals: list[str] = []
+    for call, reported in zip(test.calls, calls_out, strict=False):
+        lines.append(_method_text(call))
+        if not isinstance(reported, dict):
+            reported = {}
+        category, exception_type, actual = _judge_value(
+            reported, call.expect, call.raises, call.tolerance, test.visible
+        )
+        actuals.append(actual)
+        if category != "passed":
+            return _outcome(
+                test, category, exception_type=exception_type,
+                input_repr=_short("\n".join(lines)),
+                expected_repr=_expectation_text(call.expect, call.raises),
+                actual=actual,
+            )  # fmt: skip
+    if len(calls_out) < len(test.calls):
+        return _outcome(test, "exception", actual="<the grader could not read the result>")
+    return _outcome(
+        test,
+        "passed",
+        input_repr=_short("\n".join(lines)),
+        expected_repr=_short("; ".join(_expectation_text(c.expect, c.raises) for c in test.calls)),
+        actual=_short("; ".join(actuals)),
+    )
+
+
+def _method_text(call: Call) -> str:
+    return _call_text(f"obj.{call.method}", call.args, call.kwargs)
+
+
+def _summary(outcomes: tuple[TestOutcome, ...]) -> str:
+    passed = sum(1 for outcome in outcomes if outcome.passed)
+    return f"{passed} of {len(outcomes)} tests passed."
+
+
+# --------------------------------------------------------------------------- sql
+
+_reference_cache_lock = threading.Lock()
+_reference_cache: OrderedDict[str, list[list[Any]]] = OrderedDict()
+_REFERENCE_CACHE_SIZE = 512
+
+
+def _reference_key(spec: SqlChallengeSpec, test: TestCase) -> str:
+    digest = hashlib.sha256()
+    for part in (spec.schema, test.data, spec.reference_solution):
+        encoded = part.encode()
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    return digest.hexdigest()
+
+
+def _sql_config(
+    spec: SqlChallengeSpec, visible: list[TestCase], hidden_count: int
+) -> dict[str, Any]:
+    return {
+        "mode": "sql",
+        "schema": spec.schema,
+        "per_test_seconds": _per_test_seconds(spec.time_limit),
+        "tests": [{"data": test.data} for test in visible],
+        "hidden_count": hidden_count,
+    }
+
+
+def _run_sql(
+    spec: SqlChallengeSpec, query: str, visible: list[TestCase], hidden: list[TestCase], slot: int
+) -> SandboxRun:
+    harness_files, argv = _harness(slot)
+    return run_sandboxed(
+        files={
+            **harness_files,
+            "input.bin": marshal.dumps(_sql_config(spec, visible, len(hidden))),
+            "query.sql": query.encode("utf-8", "replace"),
+        },
+        argv=argv,
+        limits=_limits(spec.time_limit, spec.memory_limit_mb),
+        slot=slot,
+        stdin_responder=(
+            _hidden_responder(len(visible), [{"data": test.data} for test in hidden])
+            if hidden
+            else None
+        ),
+    )
+
+
+class _ReferenceFailed(Exception):
+    pass
+
+
+def _reference_rows(
+    spec: SqlChallengeSpec, tests: list[TestCase], slot: int
+) -> list[list[list[Any]]]:
+    """The reference query's rows per test, from its own sandbox run (memoised)."""
+    keys = [_reference_key(spec, test) for test in tests]
+    with _reference_cache_lock:
+        cached = {key: _reference_cache[key] for key in keys if key in _reference_cache}
+    missing = [test for test, key in zip(tests, keys, strict=True) if key not in cached]
+    if missing:
+        # All as "visible": the reference is trusted and nothing of this run is shown.
+        run = _run_sql(spec, spec.reference_solution, missing, [], slot)
+        records = _Records(run.result)
+        if not records.loaded:
+            detail = records.terminal.get("msg") if records.terminal else run.stderr[-300:]
+            raise _ReferenceFailed(f"the reference query failed: {detail!r}")
+        for index, test in enumerate(missing):
+            record = records.tests.get(index)
+            if record is None or record.get("status") != "ok" or record.get("truncated"):
+                raise _ReferenceFailed(f"the reference query failed on test {test.name!r}")
+            cached[_reference_key(spec, test)] = record["rows"]
+        with _reference_cache_lock:
+            for test in missing:
+                key = _reference_key(spec, test)
+                _reference_cache[key] = cached[key]
+                _reference_cache.move_to_end(key)
+            while len(_reference_cache) > _REFERENCE_CACHE_SIZE:
+                _reference_cache.popitem(last=False)
+    return [cached[key] for key in keys]
+
+
+def grade_sql(
+    spec: SqlChallengeSpec, query: str, *, visible_only: bool = False, slot: int = 0
+) -> GradeReport:
+    """Run the learner's query on a fresh SQLite database per test and compare its rows
+    with the reference query's (computed in a separate sandbox run)."""
+    visible, hidden = _select_tests(spec.tests, visible_only)
+    tests = visible + hidden
+    if not tests:
+        return _report("graded", (), "There are no tests to run.", None)
+    try:
+        expected_rows = _reference_rows(spec, tests, slot)
+    except _ReferenceFailed as exc:
+        return _report(
+            "error",
+            _not_run(tests),
+            "The reference solution of this challenge failed; staff have to fix it.",
+            None,
+            diagnostics=str(exc),
+        )
+    run = _run_sql(spec, query, visible, hidden, slot)
+    records = _Records(run.result)
+    if not records.hello:
+        return _infrastructure_error(run, tests)
+    if records.terminal is not None:
+        terminal = records.terminal
+        if terminal.get("t") == "setup_error":
+            return _report(
+                "error", _not_run(tests), "The challenge's schema failed to load.", run,
+                diagnostics=str(terminal.get("msg")),
+            )  # fmt: skip
+        return _report(
+            "compile_error", _not_run(tests), _short(f"SQL error: {terminal.get('msg')}", 300), run
+        )
+    if not records.loaded:
+        return _report("compile_error", _not_run(tests), "Checking your query took too long.", run)
+    expected_by_name = {test.name: rows for test, rows in zip(tests, expected_rows, strict=True)}
+
+    def judge(test: TestCase, record: dict[str, Any]) -> TestOutcome:
+        return _judge_sql(spec, test, record, expected_by_name[test.name])
+
+    outcomes = _collect(tests, records, run, judge)
+    return _report("graded", outcomes, _summary(outcomes), run)
+
+
+def _rows_text(rows: list[list[Any]]) -> str:
+    shown = ", ".join(repr(tuple(row)) for row in rows[:20])
+    more = f", … ({len(rows)} rows)" if len(rows) > 20 else ""
+    return _short(f"[{shown}{more}]")
+
+
+def _judge_sql(
+    spec: SqlChallengeSpec, test: TestCase, record: dict[str, Any], expected: list[list[Any]]
+) -> TestOutcome:
+    input_repr = _short(test.data.strip() or "(no rows)")
+    expected_repr = _rows_text(expected)
+    status = record.get("status")
+    if status == "ok":
+        rows = record.get("rows")
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            return _outcome(test, "exception", actual="<the grader could not read the result>")
+        passed = not record.get("truncated") and scoring.rows_equal(
+            rows, expected, ordered=spec.ordered, tolerance=SQL_TOLERANCE
+        )
+        return _outcome(
+            test, "passed" if passed else "wrong_answer",
+            input_repr=input_repr, expected_repr=expected_repr, actual=_rows_text(rows),
+        )  # fmt: skip
+    if status == "exception":
+        shown = _exception_display(record.get("exc"), visible=test.visible, expected=None)
+        return _outcome(
+            test, "exception", exception_type=shown,
+            input_repr=input_repr, expected_repr=expected_repr, actual=f"raised {shown}",
+        )  # fmt: skip
+    if status in ("timeout", "memory_limit"):
+        return _outcome(
+            test, str(status),
+            input_repr=input_repr, expected_repr=expected_repr,
+            actual=_CATEGORY_TEXT[str(status)],
+        )  # fmt: skip
+    return _outcome(test, "exception", actual="<the grader could not read the result>")

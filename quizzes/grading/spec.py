@@ -1,0 +1,392 @@
+"""Challenge specifications: the validated, typed form of a YAML ``challenge:`` mapping.
+
+The format is defined in ``fixtures/questions/README.md``. ``spec_from_dict`` is the only
+way in; it rejects anything it does not understand with a ``SpecError`` whose message
+names the offending key, so ``check_bank`` can point an author at the exact mistake.
+
+Invariant: a ``TestCase`` expects either a value (``raises is None``, ``expect`` may
+legitimately be ``None``) or an exception type name (``raises`` set, ``expect`` unused).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Call",
+    "PythonChallengeSpec",
+    "SpecError",
+    "SqlChallengeSpec",
+    "TestCase",
+    "spec_from_dict",
+]
+
+DEFAULT_TIME_LIMIT = 2.0
+DEFAULT_MEMORY_LIMIT_MB = 256
+MAX_TIME_LIMIT = 30.0
+MIN_MEMORY_LIMIT_MB = 64
+MAX_MEMORY_LIMIT_MB = 2048
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EXCEPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+class SpecError(ValueError):
+    """A challenge mapping is malformed; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One method call of a class-kind test, run in order on the same instance."""
+
+    method: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    expect: Any = None
+    raises: str | None = None
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One graded test. Function kind uses args/kwargs; class kind init_*/calls; SQL data."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    visible: bool = False
+    weight: float = 1.0
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    expect: Any = None
+    raises: str | None = None
+    tolerance: float | None = None
+    init_args: list[Any] = field(default_factory=list)
+    init_kwargs: dict[str, Any] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    data: str = ""
+
+
+@dataclass(frozen=True)
+class PythonChallengeSpec:
+    entry_point: str
+    kind: Literal["function", "class"]
+    tests: tuple[TestCase, ...]
+    time_limit: float = DEFAULT_TIME_LIMIT
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+
+
+@dataclass(frozen=True)
+class SqlChallengeSpec:
+    schema: str
+    ordered: bool
+    reference_solution: str
+    tests: tuple[TestCase, ...]
+    time_limit: float = DEFAULT_TIME_LIMIT
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+
+
+_PYTHON_KEYS = {
+    "entry_point",
+    "kind",
+    "starter",
+    "time_limit",
+    "memory_limit_mb",
+    "reference_solution",
+    "wrong_solutions",
+    "tests",
+}
+_SQL_KEYS = {
+    "schema",
+    "ordered",
+    "starter",
+    "reference_solution",
+    "wrong_solutions",
+    "tests",
+    "time_limit",
+    "memory_limit_mb",
+}
+_COMMON_TEST_KEYS = {"name", "visible", "weight"}
+_FUNCTION_TEST_KEYS = _COMMON_TEST_KEYS | {"args", "kwargs", "expect", "raises", "tolerance"}
+_CLASS_TEST_KEYS = _COMMON_TEST_KEYS | {"init", "calls"}
+_CALL_KEYS = {"method", "args", "kwargs", "expect", "raises", "tolerance"}
+_INIT_KEYS = {"args", "kwargs"}
+_SQL_TEST_KEYS = _COMMON_TEST_KEYS | {"data"}
+
+
+def spec_from_dict(kind: str, data: dict[str, Any]) -> PythonChallengeSpec | SqlChallengeSpec:
+    """Validate the ``challenge:`` mapping of a ``python`` or ``sql`` item.
+
+    Raises ``SpecError`` naming the first problem found.
+    """
+    if not isinstance(data, dict):
+        raise SpecError(f"challenge: expected a mapping, got {_type_name(data)}")
+    if kind == "python":
+        return _python_spec(data)
+    if kind == "sql":
+        return _sql_spec(data)
+    raise SpecError(f"unknown challenge type {kind!r}: expected 'python' or 'sql'")
+
+
+def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
+    _check_keys(data, _PYTHON_KEYS, "challenge")
+    if "entry_point" not in data:
+        raise SpecError("challenge: missing required key 'entry_point'")
+    entry_point = data["entry_point"]
+    if not isinstance(entry_point, str) or not _IDENTIFIER.fullmatch(entry_point):
+        raise SpecError(f"challenge.entry_point: expected a Python identifier, got {entry_point!r}")
+    kind = data.get("kind", "function")
+    if kind not in ("function", "class"):
+        raise SpecError(f"challenge.kind: expected 'function' or 'class', got {kind!r}")
+    for key in ("starter", "reference_solution"):
+        if key in data and not isinstance(data[key], str):
+            raise SpecError(f"challenge.{key}: expected a string, got {_type_name(data[key])}")
+    if "wrong_solutions" in data:
+        wrong = data["wrong_solutions"]
+        if not isinstance(wrong, list) or not all(isinstance(w, str) for w in wrong):
+            raise SpecError("challenge.wrong_solutions: expected a list of strings")
+    raw_tests = _test_list(data)
+    tests: list[TestCase] = []
+    for index, raw in enumerate(raw_tests):
+        where = _test_where(index, raw)
+        if kind == "function":
+            tests.append(_function_test(raw, where))
+        else:
+            tests.append(_class_test(raw, where))
+    _check_unique_names(tests)
+    return PythonChallengeSpec(
+        entry_point=entry_point,
+        kind=kind,
+        tests=tuple(tests),
+        time_limit=_time_limit(data),
+        memory_limit_mb=_memory_limit(data),
+    )
+
+
+def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
+    _check_keys(data, _SQL_KEYS, "challenge")
+    for key in ("schema", "reference_solution"):
+        if key not in data:
+            raise SpecError(f"challenge: missing required key {key!r}")
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise SpecError(f"challenge.{key}: expected a non-empty string")
+    ordered = data.get("ordered", False)
+    if not isinstance(ordered, bool):
+        raise SpecError(f"challenge.ordered: expected true or false, got {ordered!r}")
+    if "starter" in data and not isinstance(data["starter"], str):
+        raise SpecError("challenge.starter: expected a string")
+    if "wrong_solutions" in data:
+        wrong = data["wrong_solutions"]
+        if not isinstance(wrong, list) or not all(isinstance(w, str) for w in wrong):
+            raise SpecError("challenge.wrong_solutions: expected a list of strings")
+    tests: list[TestCase] = []
+    for index, raw in enumerate(_test_list(data)):
+        where = _test_where(index, raw)
+        _check_keys(raw, _SQL_TEST_KEYS, where)
+        test_data = raw.get("data", "")
+        if not isinstance(test_data, str):
+            raise SpecError(f"{where}.data: expected a string of SQL, got {_type_name(test_data)}")
+        tests.append(TestCase(**_common_test_fields(raw, where), data=test_data))
+    _check_unique_names(tests)
+    return SqlChallengeSpec(
+        schema=data["schema"],
+        ordered=ordered,
+        reference_solution=data["reference_solution"],
+        tests=tuple(tests),
+        time_limit=_time_limit(data),
+        memory_limit_mb=_memory_limit(data),
+    )
+
+
+def _test_list(data: dict[str, Any]) -> list[dict[str, Any]]:
+    if "tests" not in data:
+        raise SpecError("challenge: missing required key 'tests'")
+    raw_tests = data["tests"]
+    if not isinstance(raw_tests, list) or not raw_tests:
+        raise SpecError("challenge.tests: expected a non-empty list of tests")
+    for index, raw in enumerate(raw_tests):
+        if not isinstance(raw, dict):
+            raise SpecError(f"challenge.tests[{index}]: expected a mapping, got {_type_name(raw)}")
+    return raw_tests
+
+
+def _test_where(index: int, raw: dict[str, Any]) -> str:
+    name = raw.get("name")
+    return f"challenge.tests[{index}]" + (f" ({name!r})" if isinstance(name, str) else "")
+
+
+def _common_test_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError(f"{where}: missing or empty 'name'")
+    visible = raw.get("visible", False)
+    if not isinstance(visible, bool):
+        raise SpecError(f"{where}.visible: expected true or false, got {visible!r}")
+    weight = raw.get("weight", 1)
+    if not _is_number(weight) or not weight > 0 or not math.isfinite(weight):
+        raise SpecError(f"{where}.weight: expected a positive number, got {weight!r}")
+    return {"name": name, "visible": visible, "weight": float(weight)}
+
+
+def _function_test(raw: dict[str, Any], where: str) -> TestCase:
+    _check_keys(raw, _FUNCTION_TEST_KEYS, where)
+    expectation = _expectation(raw, where)
+    return TestCase(
+        **_common_test_fields(raw, where),
+        args=_args(raw, where),
+        kwargs=_kwargs(raw, where),
+        **expectation,
+    )
+
+
+def _class_test(raw: dict[str, Any], where: str) -> TestCase:
+    _check_keys(raw, _CLASS_TEST_KEYS, where)
+    init = raw.get("init", {})
+    if init is None:
+        init = {}
+    if not isinstance(init, dict):
+        raise SpecError(f"{where}.init: expected a mapping with args/kwargs")
+    _check_keys(init, _INIT_KEYS, f"{where}.init")
+    raw_calls = raw.get("calls")
+    if not isinstance(raw_calls, list) or not raw_calls:
+        raise SpecError(f"{where}.calls: expected a non-empty list of method calls")
+    calls: list[Call] = []
+    for call_index, raw_call in enumerate(raw_calls):
+        call_where = f"{where}.calls[{call_index}]"
+        if not isinstance(raw_call, dict):
+            raise SpecError(f"{call_where}: expected a mapping, got {_type_name(raw_call)}")
+        _check_keys(raw_call, _CALL_KEYS, call_where)
+        method = raw_call.get("method")
+        if not isinstance(method, str) or not _IDENTIFIER.fullmatch(method):
+            raise SpecError(f"{call_where}.method: expected a method name, got {method!r}")
+        calls.append(
+            Call(
+                method=method,
+                args=_args(raw_call, call_where),
+                kwargs=_kwargs(raw_call, call_where),
+                **_expectation(raw_call, call_where),
+            )
+        )
+    return TestCase(
+        **_common_test_fields(raw, where),
+        init_args=_args(init, f"{where}.init"),
+        init_kwargs=_kwargs(init, f"{where}.init"),
+        calls=calls,
+    )
+
+
+def _expectation(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    has_expect = "expect" in raw
+    has_raises = "raises" in raw
+    if has_expect == has_raises:
+        raise SpecError(f"{where}: needs exactly one of 'expect' or 'raises'")
+    tolerance = raw.get("tolerance")
+    if tolerance is not None:
+        if not _is_number(tolerance) or tolerance < 0 or not math.isfinite(tolerance):
+            raise SpecError(f"{where}.tolerance: expected a non-negative number, got {tolerance!r}")
+        if has_raises:
+            raise SpecError(f"{where}.tolerance: only meaningful with 'expect'")
+        tolerance = float(tolerance)
+    if has_raises:
+        raises = raw["raises"]
+        if not isinstance(raises, str) or not _EXCEPTION_NAME.fullmatch(raises):
+            raise SpecError(f"{where}.raises: expected an exception type name, got {raises!r}")
+        return {"raises": raises.rsplit(".", 1)[-1], "expect": None, "tolerance": None}
+    expect = raw["expect"]
+    _check_json_value(expect, f"{where}.expect")
+    return {"expect": expect, "raises": None, "tolerance": tolerance}
+
+
+def _args(raw: dict[str, Any], where: str) -> list[Any]:
+    args = raw.get("args", [])
+    if args is None:
+        args = []
+    if not isinstance(args, list):
+        raise SpecError(f"{where}.args: expected a list of arguments, got {_type_name(args)}")
+    _check_json_value(args, f"{where}.args")
+    return args
+
+
+def _kwargs(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    kwargs = raw.get("kwargs", {})
+    if kwargs is None:
+        kwargs = {}
+    if not isinstance(kwargs, dict):
+        raise SpecError(f"{where}.kwargs: expected a mapping, got {_type_name(kwargs)}")
+    for key in kwargs:
+        if not isinstance(key, str) or not _IDENTIFIER.fullmatch(key):
+            raise SpecError(f"{where}.kwargs: {key!r} is not a valid argument name")
+    _check_json_value(kwargs, f"{where}.kwargs")
+    return kwargs
+
+
+def _check_json_value(value: Any, where: str, depth: int = 0) -> None:
+    """Values must survive a JSON round trip (YAML dates, sets, tuples do not)."""
+    if depth > 50:
+        raise SpecError(f"{where}: nested too deeply")
+    if value is None or isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        return  # NaN and infinities are allowed; scoring knows how to compare them
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_value(item, f"{where}[{index}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SpecError(f"{where}: mapping keys must be strings, got {key!r}")
+            _check_json_value(item, f"{where}.{key}", depth + 1)
+        return
+    raise SpecError(f"{where}: {_type_name(value)} is not a JSON value")
+
+
+def _time_limit(data: dict[str, Any]) -> float:
+    value = data.get("time_limit", DEFAULT_TIME_LIMIT)
+    if not _is_number(value) or not 0 < value <= MAX_TIME_LIMIT:
+        raise SpecError(
+            f"challenge.time_limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {value!r}"
+        )
+    return float(value)
+
+
+def _memory_limit(data: dict[str, Any]) -> int:
+    value = data.get("memory_limit_mb", DEFAULT_MEMORY_LIMIT_MB)
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not MIN_MEMORY_LIMIT_MB <= value <= MAX_MEMORY_LIMIT_MB
+    ):
+        raise SpecError(
+            "challenge.memory_limit_mb: expected an integer between "
+            f"{MIN_MEMORY_LIMIT_MB} and {MAX_MEMORY_LIMIT_MB}, got {value!r}"
+        )
+    return value
+
+
+def _check_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(str(key) for key in raw if key not in allowed)
+    if unknown:
+        raise SpecError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _check_unique_names(tests: list[TestCase]) -> None:
+    seen: set[str] = set()
+    for test in tests:
+        if test.name in seen:
+            raise SpecError(f"challenge.tests: duplicate test name {test.name!r}")
+        seen.add(test.name)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__

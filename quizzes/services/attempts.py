@@ -1,0 +1,468 @@
+"""Attempts: start, autosave, check, submit, auto-submit, and when feedback is due.
+
+Invariants:
+- An attempt's items and their versions are drawn once, at start, and never change.
+- The browser only ever sees per-attempt opaque tokens for choices, sequence entries and
+  matching sides; ``layout`` maps them to the item's own ids on the server.
+- A save is accepted only while the attempt is in progress, before deadline + grace, and
+  for an item that is not locked; saves carry a revision so a late retry of an older save
+  never overwrites a newer answer.
+- Submitting is idempotent: whoever gets the row lock first submits; the rest see it done.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from quizzes.models import (
+    CHALLENGE_TYPES,
+    Attempt,
+    AttemptEvent,
+    AttemptItem,
+    AttemptStatus,
+    EventKind,
+    FeedbackMode,
+    ItemType,
+    Quiz,
+    QuizStatus,
+    Submission,
+    SubmissionKind,
+)
+from quizzes.services.quizzes import quiz_draw
+from quizzes.services.scoring import AnswerError, parse_number, score_objective
+
+MAX_CODE_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 1000
+
+
+class AttemptError(Exception):
+    """A request about an attempt that cannot be honoured; the message is for the learner."""
+
+    status_code = 400
+
+
+class AttemptClosed(AttemptError):
+    status_code = 409
+
+
+# --- start -------------------------------------------------------------------------------
+def check_can_start(*, learner: User, quiz: Quiz) -> None:
+    if quiz.status != QuizStatus.PUBLISHED:
+        raise AttemptError("This quiz is not open yet.")
+    if quiz.closes_at and timezone.now() >= quiz.closes_at:
+        raise AttemptClosed("This quiz has closed.")
+    if quiz.max_attempts is not None:
+        used = Attempt.objects.filter(learner=learner, quiz=quiz).count()
+        if used >= quiz.max_attempts:
+            raise AttemptError(
+                f"You have used all {quiz.max_attempts} attempts at this quiz."
+            )
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def _layout(item_type: str, data: dict[str, Any], rng: random.Random, shuffle: bool) -> dict:
+    def tokens(ids: list[str], *, must_shuffle: bool = False) -> list[list[str]]:
+        order = list(ids)
+        if shuffle or must_shuffle:
+            rng.shuffle(order)
+            # The given order of an ordering item must not be the answer itself.
+            if must_shuffle and len(order) > 1 and order == ids:
+                order = order[1:] + order[:1]
+        return [[_token(), i] for i in order]
+
+    if item_type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
+        return {"choices": tokens([c["id"] for c in data["choices"]])}
+    if item_type == ItemType.ORDERING:
+        return {"sequence": tokens([s["id"] for s in data["sequence"]], must_shuffle=True)}
+    if item_type == ItemType.MATCHING:
+        ids = [p["id"] for p in data["pairs"]]
+        return {"lefts": tokens(ids), "rights": tokens(ids, must_shuffle=True)}
+    return {}
+
+
+def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
+    """Resume the learner's open attempt at ``quiz``, or start one (idempotent)."""
+    existing = open_attempt(learner=learner, quiz=quiz)
+    if existing is not None:
+        return existing
+    check_can_start(learner=learner, quiz=quiz)
+    seed = secrets.randbits(62)
+    rng = random.Random(seed)  # noqa: S311 (shuffling, not secrets)
+    items = quiz_draw(quiz=quiz, rng=rng)
+    if not items:
+        raise AttemptError("This quiz has no questions yet.")
+    now = timezone.now()
+    deadline = now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
+    if quiz.closes_at and (deadline is None or quiz.closes_at < deadline):
+        deadline = quiz.closes_at
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                quiz=quiz,
+                learner=learner,
+                number=Attempt.objects.filter(learner=learner, quiz=quiz).count() + 1,
+                seed=seed,
+                deadline=deadline,
+                max_score=sum(
+                    (i.current_version.points for i in items if i.current_version), Decimal(0)
+                ),
+            )
+            AttemptItem.objects.bulk_create(
+                AttemptItem(
+                    attempt=attempt,
+                    item_version=item.current_version,
+                    position=position,
+                    layout=_layout(
+                        item.type, item.current_version.data, rng, quiz.shuffle_choices
+                    ),
+                    max_score=item.current_version.points,
+                )
+                for position, item in enumerate(items, start=1)
+                if item.current_version is not None
+            )
+            AttemptEvent.objects.create(
+                attempt=attempt, kind=EventKind.STARTED, data={"items": len(items)}
+            )
+    except IntegrityError:
+        # A second request (double click, two tabs) won the race: resume its attempt.
+        existing = open_attempt(learner=learner, quiz=quiz)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def open_attempt(*, learner: User, quiz: Quiz) -> Attempt | None:
+    return Attempt.objects.filter(
+        learner=learner, quiz=quiz, status=AttemptStatus.IN_PROGRESS
+    ).first()
+
+
+# --- answers -----------------------------------------------------------------------------
+def _token_map(layout: dict[str, Any], key: str) -> dict[str, str]:
+    return {token: ident for token, ident in layout.get(key, [])}
+
+
+def check_answer(attempt_item: AttemptItem, answer: Any) -> dict[str, Any]:
+    """Validate an answer's shape against its item; return it normalised (still tokens)."""
+    item_type = attempt_item.item_version.item.type
+    layout = attempt_item.layout
+    if not isinstance(answer, dict):
+        raise AnswerError("The answer must be a JSON object.")
+    if item_type == ItemType.SINGLE_CHOICE:
+        choice = answer.get("choice")
+        if choice is not None and choice not in _token_map(layout, "choices"):
+            raise AnswerError("That choice is not one of this question's options.")
+        return {"choice": choice}
+    if item_type == ItemType.MULTIPLE_CHOICE:
+        picked = answer.get("choices") or []
+        valid = _token_map(layout, "choices")
+        if not isinstance(picked, list) or any(p not in valid for p in picked):
+            raise AnswerError("Those choices are not this question's options.")
+        return {"choices": sorted(set(picked))}
+    if item_type == ItemType.TRUE_FALSE:
+        value = answer.get("value")
+        if value not in (True, False, None):
+            raise AnswerError("Answer true or false.")
+        return {"value": value}
+    if item_type == ItemType.NUMERIC:
+        value = answer.get("value")
+        if value in (None, ""):
+            return {"value": ""}
+        parse_number(value)
+        return {"value": str(value).strip()[:100]}
+    if item_type == ItemType.SHORT_TEXT:
+        text = answer.get("text", "")
+        if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+            raise AnswerError(f"Answer in at most {MAX_TEXT_CHARS} characters.")
+        return {"text": text}
+    if item_type == ItemType.ORDERING:
+        order = answer.get("order") or []
+        if not isinstance(order, list) or sorted(order) != sorted(
+            _token_map(layout, "sequence")
+        ):
+            raise AnswerError("Put every entry in order, each once.")
+        return {"order": order}
+    if item_type == ItemType.MATCHING:
+        pairs = answer.get("pairs") or {}
+        lefts, rights = _token_map(layout, "lefts"), _token_map(layout, "rights")
+        if not isinstance(pairs, dict) or any(
+            k not in lefts or (v not in rights and v not in ("", None)) for k, v in pairs.items()
+        ):
+            raise AnswerError("Those pairs do not belong to this question.")
+        return {"pairs": {k: v for k, v in pairs.items() if v}}
+    if item_type in CHALLENGE_TYPES:
+        code = answer.get("code", "")
+        if not isinstance(code, str) or len(code.encode()) > MAX_CODE_BYTES:
+            raise AnswerError(f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB.")
+        return {"code": code}
+    raise AnswerError("Unknown question type.")
+
+
+def to_item_ids(attempt_item: AttemptItem, answer: dict[str, Any] | None) -> dict[str, Any]:
+    """Translate an answer from per-attempt tokens to the item's own ids, for scoring."""
+    if not answer:
+        return {}
+    layout = attempt_item.layout
+    if "choice" in answer:
+        return {"choice": _token_map(layout, "choices").get(answer["choice"] or "")}
+    if "choices" in answer:
+        mapping = _token_map(layout, "choices")
+        return {"choices": [mapping[t] for t in answer["choices"] if t in mapping]}
+    if "order" in answer:
+        mapping = _token_map(layout, "sequence")
+        return {"order": [mapping.get(t) for t in answer["order"]]}
+    if "pairs" in answer:
+        lefts, rights = _token_map(layout, "lefts"), _token_map(layout, "rights")
+        return {"pairs": {lefts.get(k): rights.get(v) for k, v in answer["pairs"].items()}}
+    return answer
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=settings.ATTEMPT_GRACE_SECONDS)
+
+
+def _locked_attempt(attempt_id: int) -> Attempt:
+    return Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt_id)
+
+
+def _check_open(attempt: Attempt, *, position: int | None, what: str) -> None:
+    now = timezone.now()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise AttemptClosed(f"This attempt was already submitted; {what}.")
+    if attempt.deadline and now > attempt.deadline + grace():
+        raise AttemptClosed(f"The time limit has passed; {what}.")
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    saved: bool
+    revision: int
+    saved_at: str
+
+
+def attempt_answer_save(
+    *, attempt: Attempt, position: int, answer: Any, revision: int
+) -> SaveResult:
+    """Autosave one answer. Older revisions than the stored one are acknowledged, not applied."""
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
+        raise AttemptError("The save needs a positive integer revision.")
+    try:
+        return _answer_save(attempt=attempt, position=position, answer=answer, revision=revision)
+    except AttemptClosed as exc:
+        # Logged after the failed transaction rolled back, so the refusal is kept.
+        AttemptEvent.objects.create(
+            attempt=attempt,
+            kind=EventKind.SAVE_REJECTED,
+            position=position,
+            data={"reason": str(exc), "revision": revision},
+        )
+        raise
+
+
+def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int) -> SaveResult:
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt.pk)
+        item = (
+            attempt.items.select_related("item_version__item").filter(position=position).first()
+        )
+        if item is None:
+            raise AttemptError("There is no such question in this attempt.")
+        _check_open(attempt, position=position, what="this answer was not saved")
+        if item.locked:
+            raise AttemptClosed("This answer was checked and is locked.")
+        try:
+            clean = check_answer(item, answer)
+        except AnswerError as exc:
+            raise AttemptError(str(exc)) from exc
+        if revision <= item.answer_revision:
+            return SaveResult(False, item.answer_revision, _iso(item.saved_at))
+        item.answer = clean
+        item.answer_revision = revision
+        item.saved_at = timezone.now()
+        item.save(update_fields=["answer", "answer_revision", "saved_at"])
+        AttemptEvent.objects.create(
+            attempt=attempt, kind=EventKind.SAVED, position=position, data={"revision": revision}
+        )
+    return SaveResult(True, revision, _iso(item.saved_at))
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+def attempt_item_flag(*, attempt: Attempt, position: int, flagged: bool) -> None:
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt.pk)
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            raise AttemptClosed("This attempt was already submitted.")
+        updated = attempt.items.filter(position=position).update(flagged=flagged)
+        if not updated:
+            raise AttemptError("There is no such question in this attempt.")
+
+
+def _score_objective_item(item: AttemptItem, now: Any) -> None:
+    version = item.item_version
+    fraction = score_objective(version.item.type, version.data, to_item_ids(item, item.answer))
+    item.score = (Decimal(str(fraction)) * item.max_score).quantize(Decimal("0.01"))
+    item.is_correct = fraction >= 1.0
+    item.graded_at = now
+    item.save(update_fields=["score", "is_correct", "graded_at", "locked"])
+
+
+def attempt_item_check(*, attempt: Attempt, position: int) -> AttemptItem:
+    """Immediate-feedback quizzes: score one objective answer now and lock it."""
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt.pk)
+        if attempt.quiz.feedback_mode != FeedbackMode.IMMEDIATE:
+            raise AttemptError("This quiz shows feedback only at the end.")
+        item = (
+            attempt.items.select_related("item_version__item").filter(position=position).first()
+        )
+        if item is None:
+            raise AttemptError("There is no such question in this attempt.")
+        if item.locked:
+            return item
+        _check_open(attempt, position=position, what="the answer was not checked")
+        if item.item_version.item.type in CHALLENGE_TYPES:
+            raise AttemptError("Submit code with the challenge's Submit button.")
+        if not item.answer:
+            raise AttemptError("Answer the question before checking it.")
+        item.locked = True
+        _score_objective_item(item, timezone.now())
+        AttemptEvent.objects.create(attempt=attempt, kind=EventKind.CHECKED, position=position)
+    return item
+
+
+# --- submit ------------------------------------------------------------------------------
+def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
+    """Submit once: score objective items, send code to grading. Repeats are no-ops."""
+    from quizzes.services.grading import submission_create
+
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt.pk)
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            return attempt
+        now = timezone.now()
+        items = list(attempt.items.select_related("item_version__item"))
+        pending_code = False
+        for item in items:
+            item.locked = True
+            if item.item_version.item.type in CHALLENGE_TYPES:
+                code = (item.answer or {}).get("code", "")
+                if code.strip():
+                    submission_create(
+                        learner=attempt.learner,
+                        item_version=item.item_version,
+                        source=code,
+                        kind=SubmissionKind.SUBMIT,
+                        attempt_item=item,
+                    )
+                    pending_code = True
+                    item.save(update_fields=["locked"])
+                else:
+                    item.score, item.is_correct, item.graded_at = Decimal(0), False, now
+                    item.save(update_fields=["score", "is_correct", "graded_at", "locked"])
+            elif item.graded_at is None:
+                _score_objective_item(item, now)
+            else:
+                item.save(update_fields=["locked"])
+        attempt.submitted_at = now
+        attempt.auto_submitted = auto
+        attempt.status = AttemptStatus.SUBMITTED
+        attempt.save(update_fields=["submitted_at", "auto_submitted", "status"])
+        AttemptEvent.objects.create(
+            attempt=attempt, kind=EventKind.AUTO_SUBMITTED if auto else EventKind.SUBMITTED
+        )
+        if not pending_code:
+            _finalize(attempt)
+    return attempt
+
+
+def _finalize(attempt: Attempt) -> None:
+    """All items graded → total, pass/fail, GRADED. Caller holds the attempt's row lock."""
+    if attempt.items.filter(graded_at__isnull=True).exists():
+        return
+    total = attempt.items.aggregate(total=Sum("score"))["total"] or Decimal(0)
+    regrade = attempt.status == AttemptStatus.GRADED
+    attempt.score = total
+    attempt.status = AttemptStatus.GRADED
+    attempt.graded_at = timezone.now()
+    percent = float(total) * 100 / float(attempt.max_score) if attempt.max_score else 0.0
+    attempt.passed = percent >= attempt.quiz.pass_mark_percent
+    attempt.save(update_fields=["score", "status", "graded_at", "passed"])
+    AttemptEvent.objects.create(
+        attempt=attempt,
+        kind=EventKind.REGRADED if regrade else EventKind.GRADED,
+        data={"score": str(total), "percent": round(percent, 2)},
+    )
+
+
+def attempt_item_apply_grade(*, submission: Submission) -> None:
+    """A graded code submission sets its attempt item's score; may finish the attempt.
+
+    Called inside the grading service's guarded transaction.
+    """
+    if submission.attempt_item_id is None or submission.kind != SubmissionKind.SUBMIT:
+        return
+    attempt_item = AttemptItem.objects.select_related("attempt").get(pk=submission.attempt_item_id)
+    attempt = _locked_attempt(attempt_item.attempt_id)
+    fraction = submission.score or 0.0
+    attempt_item.score = (Decimal(str(fraction)) * attempt_item.max_score).quantize(Decimal("0.01"))
+    attempt_item.is_correct = fraction >= 1.0
+    attempt_item.graded_at = timezone.now()
+    attempt_item.save(update_fields=["score", "is_correct", "graded_at"])
+    if attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.GRADED):
+        _finalize(attempt)
+
+
+def expired_attempts() -> QuerySet[Attempt]:
+    return Attempt.objects.filter(
+        status=AttemptStatus.IN_PROGRESS, deadline__lt=timezone.now() - grace()
+    )
+
+
+def attempts_autosubmit_expired() -> int:
+    """Submit, with what was saved, every attempt past its deadline (+ grace)."""
+    count = 0
+    for attempt_id in expired_attempts().values_list("pk", flat=True)[:500]:
+        attempt = attempt_submit(attempt=Attempt(pk=attempt_id), auto=True)
+        count += int(attempt.auto_submitted)
+    return count
+
+
+# --- feedback timing ---------------------------------------------------------------------
+def feedback_due(attempt: Attempt) -> bool:
+    """May the learner see correctness for the whole attempt now?"""
+    mode = attempt.quiz.feedback_mode
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        return False
+    if mode == FeedbackMode.AFTER_CLOSE:
+        return attempt.quiz.closes_at is not None and timezone.now() >= attempt.quiz.closes_at
+    return True
+
+
+def item_feedback_due(attempt: Attempt, item: AttemptItem) -> bool:
+    if feedback_due(attempt):
+        return True
+    return attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE and item.locked
+
+
+def seconds_left(attempt: Attempt) -> int | None:
+    if attempt.deadline is None:
+        return None
+    return max(0, int((attempt.deadline - timezone.now()).total_seconds()))

@@ -1,0 +1,292 @@
+"""Grading of code and SQL submissions.
+
+State machine of a submission (the only place it is written down):
+
+    QUEUED ──claim──▶ RUNNING ──result (token matches)──▶ GRADED
+      ▲                  │
+      │                  ├─ lease expired (worker died/hung) ─ sweeper ─▶ QUEUED (new token later)
+      │                  ├─ sandbox unavailable / infrastructure fault ─▶ QUEUED
+      └──── sweeper re-enqueues QUEUED rows not enqueued recently (lost message)
+                         └─ attempt_count ≥ GRADING_MAX_ATTEMPTS ─▶ ERROR (reason for the learner)
+
+- ``submission_create`` stores QUEUED and enqueues on commit, never inside the transaction.
+- ``submission_grade`` claims with a guarded UPDATE (QUEUED, or RUNNING with an expired
+  lease) that sets a fresh claim token; 0 rows means someone else holds a live lease.
+- The result is written with ``WHERE claim_token = <ours>``: a slow worker whose lease was
+  taken over writes nothing, so each submission gets exactly one GRADED transition.
+- Learner code never runs outside the sandbox: if bubblewrap cannot run, the row waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from quizzes.grading.runner import GradeReport, grade_python, grade_sql
+from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
+from quizzes.grading.spec import spec_from_dict
+from quizzes.models import (
+    AttemptItem,
+    ItemType,
+    ItemVersion,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class GradingInfrastructureError(Exception):
+    """A fault that is not the learner's: retry later (bounded)."""
+
+
+def _enqueue(submission_id: int) -> None:
+    from quizzes.tasks import grade_submission
+
+    grade_submission.delay_on_commit(submission_id)  # type: ignore[attr-defined]
+
+
+def submission_create(
+    *,
+    learner: User | None,
+    item_version: ItemVersion,
+    source: str,
+    kind: str = SubmissionKind.SUBMIT,
+    attempt_item: AttemptItem | None = None,
+    idempotency_key: str = "",
+) -> Submission:
+    """Store a QUEUED submission and enqueue its grading once the transaction commits.
+
+    With an ``idempotency_key``, a retried request returns the first submission.
+    """
+    with transaction.atomic():
+        if idempotency_key and learner is not None:
+            existing = Submission.objects.filter(
+                learner=learner, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                return existing
+        submission = Submission.objects.create(
+            learner=learner,
+            item_version=item_version,
+            attempt_item=attempt_item,
+            kind=kind,
+            source=source,
+            idempotency_key=idempotency_key,
+            status=SubmissionStatus.QUEUED,
+            enqueued_at=timezone.now(),
+        )
+        _enqueue(submission.pk)
+    return submission
+
+
+# --- sandbox health, cached per process ---------------------------------------------------
+_health_cache: dict[str, Any] = {"at": 0.0, "available": False, "reason": ""}
+
+
+def sandbox_available() -> tuple[bool, str]:
+    now = time.monotonic()
+    if now - _health_cache["at"] > settings.SANDBOX_HEALTH_CACHE_SECONDS:
+        try:
+            health = check_sandbox()
+            _health_cache.update(available=health.available, reason=health.reason)
+        except Exception as exc:
+            _health_cache.update(available=False, reason=f"{type(exc).__name__}: {exc}")
+        _health_cache["at"] = now
+    return bool(_health_cache["available"]), str(_health_cache["reason"])
+
+
+def forget_sandbox_health() -> None:
+    _health_cache["at"] = 0.0
+
+
+def run_grader(version: ItemVersion, source: str, *, visible_only: bool, slot: int) -> GradeReport:
+    """Grade ``source`` against an item version's challenge through the sandbox runner."""
+    item_type = version.item.type
+    spec = spec_from_dict(item_type, version.data["challenge"])
+    if item_type == ItemType.SQL:
+        return grade_sql(spec, source, visible_only=visible_only, slot=slot)  # type: ignore[arg-type]
+    return grade_python(spec, source, visible_only=visible_only, slot=slot)  # type: ignore[arg-type]
+
+
+def _release(submission_id: int, token: uuid.UUID, *, reason: str) -> None:
+    """Give a claimed row back to the queue without counting the try (not the learner's fault)."""
+    Submission.objects.filter(pk=submission_id, claim_token=token).update(
+        status=SubmissionStatus.QUEUED,
+        claim_token=None,
+        lease_expires_at=None,
+        attempt_count=F("attempt_count") - 1,
+        enqueued_at=timezone.now(),
+        error_reason=reason,
+    )
+
+
+def submission_grade(*, submission_id: int, slot: int = 0) -> str:
+    """Claim, run in the sandbox, and store the result once. Returns what happened."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    claimed = (
+        Submission.objects.filter(pk=submission_id)
+        .filter(
+            Q(status=SubmissionStatus.QUEUED)
+            | Q(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now)
+        )
+        .update(
+            status=SubmissionStatus.RUNNING,
+            claim_token=token,
+            lease_expires_at=now + timedelta(seconds=settings.GRADING_LEASE_SECONDS),
+            attempt_count=F("attempt_count") + 1,
+            started_at=now,
+        )
+    )
+    if not claimed:
+        return "not-claimed"
+    submission = Submission.objects.select_related("item_version__item").get(pk=submission_id)
+    if submission.attempt_count > settings.GRADING_MAX_ATTEMPTS:
+        _mark_error(submission, token, "Grading failed repeatedly; an operator has been told.")
+        return "error"
+    available, reason = sandbox_available()
+    if not available:
+        _release(submission_id, token, reason=f"grading unavailable: {reason}")
+        return "unavailable"
+    try:
+        report = run_grader(
+            submission.item_version,
+            submission.source,
+            visible_only=submission.kind == SubmissionKind.RUN_EXAMPLES,
+            slot=slot,
+        )
+    except SandboxUnavailable as exc:
+        forget_sandbox_health()
+        _release(submission_id, token, reason=f"grading unavailable: {exc}")
+        return "unavailable"
+    except Exception as exc:
+        logger.exception("grading submission %s failed", submission_id)
+        _release(submission_id, token, reason=f"infrastructure: {type(exc).__name__}")
+        raise GradingInfrastructureError(str(exc)) from exc
+    if report.status == "error":
+        # The harness itself failed (not the learner's code): retry, bounded.
+        _release(submission_id, token, reason=report.message)
+        raise GradingInfrastructureError(report.message)
+    return "graded" if _store_result(submission, token, report) else "lost-lease"
+
+
+def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport) -> bool:
+    from quizzes.services.attempts import attempt_item_apply_grade
+
+    with transaction.atomic():
+        written = Submission.objects.filter(
+            pk=submission.pk, claim_token=token, status=SubmissionStatus.RUNNING
+        ).update(
+            status=SubmissionStatus.GRADED,
+            score=report.score,
+            results=report.to_dict(),
+            graded_at=timezone.now(),
+            run_seconds=report.wall_seconds,
+            lease_expires_at=None,
+            error_reason="",
+        )
+        if not written:
+            return False
+        submission.refresh_from_db()
+        attempt_item_apply_grade(submission=submission)
+    return True
+
+
+def _mark_error(submission: Submission, token: uuid.UUID | None, reason: str) -> bool:
+    from quizzes.services.attempts import attempt_item_apply_grade
+
+    with transaction.atomic():
+        guard = Q(claim_token=token) if token else Q(claim_token__isnull=True)
+        written = (
+            Submission.objects.filter(pk=submission.pk)
+            .filter(guard)
+            .update(
+                status=SubmissionStatus.ERROR,
+                error_reason=reason,
+                score=0.0,
+                graded_at=timezone.now(),
+                lease_expires_at=None,
+            )
+        )
+        if written:
+            submission.refresh_from_db()
+            attempt_item_apply_grade(submission=submission)
+    return bool(written)
+
+
+@dataclass
+class SweepReport:
+    requeued_expired: list[int] = field(default_factory=list)
+    requeued_stale: list[int] = field(default_factory=list)
+    errored: list[int] = field(default_factory=list)
+
+
+def submissions_sweep() -> SweepReport:
+    """Recover from lost messages and dead workers; give up after GRADING_MAX_ATTEMPTS."""
+    report = SweepReport()
+    now = timezone.now()
+    expired = Submission.objects.filter(
+        status=SubmissionStatus.RUNNING, lease_expires_at__lt=now
+    ).values_list("pk", "claim_token", "attempt_count")
+    for pk, token, tries in expired[:500]:
+        if tries >= settings.GRADING_MAX_ATTEMPTS:
+            sub = Submission.objects.get(pk=pk)
+            if _mark_error(sub, token, "Grading did not finish after several tries."):
+                report.errored.append(pk)
+            continue
+        with transaction.atomic():
+            moved = Submission.objects.filter(
+                pk=pk, claim_token=token, status=SubmissionStatus.RUNNING
+            ).update(
+                status=SubmissionStatus.QUEUED,
+                claim_token=None,
+                lease_expires_at=None,
+                enqueued_at=now,
+            )
+            if moved:
+                _enqueue(pk)
+                report.requeued_expired.append(pk)
+    stale_before = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER_SECONDS)
+    stale = Submission.objects.filter(
+        status=SubmissionStatus.QUEUED, enqueued_at__lt=stale_before
+    ).values_list("pk", flat=True)
+    for pk in list(stale[:500]):
+        with transaction.atomic():
+            moved = Submission.objects.filter(
+                pk=pk, status=SubmissionStatus.QUEUED, enqueued_at__lt=stale_before
+            ).update(enqueued_at=now)
+            if moved:
+                _enqueue(pk)
+                report.requeued_stale.append(pk)
+    return report
+
+
+def submission_requeue(*, submission: Submission) -> bool:
+    """Operator action: put an ERROR (or stuck) submission back in the queue, fresh."""
+    with transaction.atomic():
+        moved = Submission.objects.filter(
+            pk=submission.pk,
+            status__in=[SubmissionStatus.ERROR, SubmissionStatus.QUEUED, SubmissionStatus.RUNNING],
+        ).update(
+            status=SubmissionStatus.QUEUED,
+            claim_token=None,
+            lease_expires_at=None,
+            attempt_count=0,
+            enqueued_at=timezone.now(),
+            error_reason="",
+        )
+        if moved:
+            _enqueue(submission.pk)
+    return bool(moved)

@@ -1,0 +1,206 @@
+"""Pages of the learner's journey: stage → quiz → attempt → result and review."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus, Stage
+from quizzes.selectors import (
+    access_attempt,
+    attempt_items,
+    best_results,
+    dashboard_for,
+    item_for_learner,
+    item_review,
+    learner_attempts,
+    stage_list_with_topics,
+    stage_quizzes,
+)
+from quizzes.services.attempts import (
+    AttemptError,
+    attempt_item_check,
+    attempt_start,
+    attempt_submit,
+    feedback_due,
+    item_feedback_due,
+    open_attempt,
+    seconds_left,
+)
+from quizzes.services.ops import worker_status
+from quizzes.services.quizzes import describe_quiz
+
+
+def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous → login page; logged in without the permission → 403."""
+    return login_required(permission_required("quizzes.take_quiz", raise_exception=True)(view))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    placement = Quiz.objects.filter(slug="placement", status=QuizStatus.PUBLISHED).first()
+    return render(
+        request,
+        "quizzes/home.html",
+        {"stages": stage_list_with_topics(), "placement": placement},
+    )
+
+
+@learner_required
+@require_GET
+def stage_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    stage = get_object_or_404(stage_list_with_topics(), slug=slug)
+    quizzes = list(stage_quizzes(stage))
+    best = best_results(learner=request.user, quizzes=quizzes)  # type: ignore[arg-type]
+    rows = [{"quiz": q, "best": best.get(q.pk), **describe_quiz(q)} for q in quizzes]
+    return render(
+        request,
+        "quizzes/stage_detail.html",
+        {
+            "stage": stage,
+            "stage_quizzes": [r for r in rows if r["quiz"].kind != "challenge"],
+            "challenges": [r for r in rows if r["quiz"].kind == "challenge"],
+        },
+    )
+
+
+@learner_required
+@require_GET
+def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    quiz = get_object_or_404(Quiz.objects.select_related("stage"), slug=slug)
+    if quiz.status != QuizStatus.PUBLISHED and not request.user.has_perm("quizzes.author_item"):
+        return render(request, "404.html", status=404)
+    return render(
+        request,
+        "quizzes/quiz_detail.html",
+        {
+            "quiz": quiz,
+            "info": describe_quiz(quiz),
+            "open_attempt": open_attempt(learner=request.user, quiz=quiz),  # type: ignore[arg-type]
+            "attempts": learner_attempts(request.user).filter(quiz=quiz)[:10],  # type: ignore[arg-type]
+        },
+    )
+
+
+@learner_required
+@require_POST
+def quiz_start(request: HttpRequest, slug: str) -> HttpResponse:
+    quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
+    try:
+        attempt = attempt_start(learner=request.user, quiz=quiz)  # type: ignore[arg-type]
+    except AttemptError as exc:
+        messages.error(request, str(exc))
+        return redirect("quiz-detail", slug=quiz.slug)
+    return redirect("attempt-take", attempt_id=attempt.pk)
+
+
+@learner_required
+@require_GET
+def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return redirect("attempt-result", attempt_id=attempt.pk)
+    items = attempt_items(attempt)
+    views = []
+    for item in items:
+        view = item_review(item) if item_feedback_due(attempt, item) else item_for_learner(item)
+        view["feedback_due"] = item_feedback_due(attempt, item)
+        views.append(view)
+    return render(
+        request,
+        "quizzes/attempt_take.html",
+        {
+            "attempt": attempt,
+            "items": views,
+            "seconds_left": seconds_left(attempt),
+            "immediate": attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE,
+            "grading": worker_status(),
+        },
+    )
+
+
+@learner_required
+@require_POST
+def attempt_check(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+    try:
+        item = attempt_item_check(attempt=attempt, position=position)
+    except AttemptError as exc:
+        return render(
+            request,
+            "quizzes/_check_error.html",
+            {"message": str(exc), "position": position},
+            status=exc.status_code,
+        )
+    view = item_review(item)
+    view["feedback_due"] = True
+    return render(request, "quizzes/_item_feedback.html", {"item": view})
+
+
+@learner_required
+@require_POST
+def attempt_submit_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+    attempt_submit(attempt=attempt)
+    return redirect("attempt-result", attempt_id=attempt.pk)
+
+
+def _result_context(request: HttpRequest, attempt_id: int) -> dict[str, Any]:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+    due = feedback_due(attempt)
+    items = attempt_items(attempt) if attempt.status != AttemptStatus.IN_PROGRESS else []
+    return {
+        "attempt": attempt,
+        "feedback_due": due,
+        "items": [item_review(i) for i in items] if due else [],
+        "pending": attempt.status == AttemptStatus.SUBMITTED,
+        "answered": sum(1 for i in items if i.answer),
+        "total": len(items),
+        "grading": worker_status() if attempt.status == AttemptStatus.SUBMITTED else None,
+        "is_owner": attempt.learner_id == request.user.pk,
+    }
+
+
+@login_required
+@require_GET
+def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    context = _result_context(request, attempt_id)
+    if context["attempt"].status == AttemptStatus.IN_PROGRESS and context["is_owner"]:
+        return redirect("attempt-take", attempt_id=attempt_id)
+    return render(request, "quizzes/attempt_result.html", context)
+
+
+@login_required
+@require_GET
+def attempt_result_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Polled by the result page while code is being graded; swaps in the review when done."""
+    context = _result_context(request, attempt_id)
+    response = render(request, "quizzes/_result_body.html", context)
+    if not context["pending"]:
+        # Stop htmx polling: the fragment no longer carries the polling trigger.
+        response["HX-Trigger"] = "graded"
+    return response
+
+
+@learner_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "quizzes/dashboard.html",
+        {
+            "rows": dashboard_for(request.user),  # type: ignore[arg-type]
+            "attempts": learner_attempts(request.user)[:20],  # type: ignore[arg-type]
+            "placement": Quiz.objects.filter(slug="placement").first(),
+        },
+    )
+
+
+def attempt_url(attempt_id: int) -> str:
+    return reverse("attempt-take", args=[attempt_id])

@@ -1,0 +1,177 @@
+"""spec_from_dict: the YAML ``challenge:`` mapping, validated with precise errors."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from quizzes.grading.spec import (
+    Call,
+    PythonChallengeSpec,
+    SpecError,
+    SqlChallengeSpec,
+    spec_from_dict,
+)
+
+FUNCTION: dict[str, Any] = {
+    "entry_point": "pair_sums",
+    "kind": "function",
+    "starter": "def pair_sums(xs, k): ...",
+    "reference_solution": "def pair_sums(xs, k): return []",
+    "wrong_solutions": ["def pair_sums(xs, k): return None"],
+    "time_limit": 1.5,
+    "tests": [
+        {"name": "basic", "visible": True, "args": [[1, 2, 3], 2], "expect": [3, 5]},
+        {"name": "bad k", "args": [[1], -1], "kwargs": {}, "raises": "ValueError", "weight": 2},
+        {"name": "none", "args": [[], 1], "expect": None},
+        {"name": "float", "args": [[0.1], 1], "expect": [0.1], "tolerance": 1e-6},
+    ],
+}
+CLASS: dict[str, Any] = {
+    "entry_point": "TokenBucket",
+    "kind": "class",
+    "tests": [
+        {
+            "name": "refills after a second",
+            "visible": False,
+            "init": {"args": [2, 1.0]},
+            "calls": [
+                {"method": "allow", "args": [0.0], "expect": True},
+                {"method": "allow", "args": [0.0], "raises": "KeyError"},
+            ],
+        }
+    ],
+}
+SQL: dict[str, Any] = {
+    "schema": "CREATE TABLE t (id INTEGER);",
+    "ordered": True,
+    "starter": "SELECT …",
+    "reference_solution": "SELECT id FROM t ORDER BY id;",
+    "wrong_solutions": ["SELECT id FROM t;"],
+    "tests": [{"name": "two", "visible": True, "data": "INSERT INTO t VALUES (2), (1);"}],
+}
+
+
+def changed(
+    base: dict[str, Any], path: list[Any], value: Any = None, *, delete: bool = False
+) -> dict[str, Any]:
+    data = copy.deepcopy(base)
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data
+
+
+def test_function_spec_is_parsed() -> None:
+    spec = spec_from_dict("python", FUNCTION)
+    assert isinstance(spec, PythonChallengeSpec)
+    assert spec.entry_point == "pair_sums" and spec.kind == "function"
+    assert spec.time_limit == 1.5 and spec.memory_limit_mb == 256
+    basic, bad_k, none, floats = spec.tests
+    assert basic.visible and basic.args == [[1, 2, 3], 2] and basic.expect == [3, 5]
+    assert basic.raises is None and basic.weight == 1.0
+    assert not bad_k.visible and bad_k.raises == "ValueError" and bad_k.weight == 2.0
+    assert none.expect is None and none.raises is None  # "returns None" is an expectation
+    assert floats.tolerance == 1e-6
+
+
+def test_class_spec_is_parsed() -> None:
+    spec = spec_from_dict("python", CLASS)
+    assert isinstance(spec, PythonChallengeSpec) and spec.kind == "class"
+    (test,) = spec.tests
+    assert test.init_args == [2, 1.0] and test.init_kwargs == {}
+    assert test.calls == [
+        Call(method="allow", args=[0.0], expect=True),
+        Call(method="allow", args=[0.0], raises="KeyError"),
+    ]
+
+
+def test_sql_spec_keeps_the_reference() -> None:
+    spec = spec_from_dict("sql", SQL)
+    assert isinstance(spec, SqlChallengeSpec)
+    assert spec.ordered is True
+    assert spec.reference_solution == "SELECT id FROM t ORDER BY id;"
+    assert spec.tests[0].data.startswith("INSERT")
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        ("python", changed(FUNCTION, ["entry_point"], delete=True),
+         "challenge: missing required key 'entry_point'"),
+        ("python", changed(FUNCTION, ["entry_point"], "not valid"),
+         "challenge.entry_point: expected a Python identifier"),
+        ("python", changed(FUNCTION, ["kind"], "module"),
+         "challenge.kind: expected 'function' or 'class'"),
+        ("python", changed(FUNCTION, ["tests", 0, "expect"], delete=True),
+         "challenge.tests[0] ('basic'): needs exactly one of 'expect' or 'raises'"),
+        ("python", changed(FUNCTION, ["tests", 0, "raises"], "ValueError"),
+         "challenge.tests[0] ('basic'): needs exactly one of 'expect' or 'raises'"),
+        ("python", changed(FUNCTION, ["colour"], "red"),
+         "challenge: unknown key(s) 'colour'"),
+        ("python", changed(FUNCTION, ["tests", 1, "arguments"], []),
+         "challenge.tests[1] ('bad k'): unknown key(s) 'arguments'"),
+        ("python", changed(FUNCTION, ["tests", 0, "args"], "1, 2"),
+         "challenge.tests[0] ('basic').args: expected a list of arguments, got str"),
+        ("python", changed(FUNCTION, ["tests", 0, "kwargs"], [1]),
+         "challenge.tests[0] ('basic').kwargs: expected a mapping, got list"),
+        ("python", changed(FUNCTION, ["tests", 0, "weight"], -1),
+         "challenge.tests[0] ('basic').weight: expected a positive number"),
+        ("python", changed(FUNCTION, ["tests", 0, "weight"], True),
+         "challenge.tests[0] ('basic').weight: expected a positive number"),
+        ("python", changed(FUNCTION, ["tests", 0, "visible"], "yes"),
+         "challenge.tests[0] ('basic').visible: expected true or false"),
+        ("python", changed(FUNCTION, ["tests", 0, "name"], ""),
+         "missing or empty 'name'"),
+        ("python", changed(FUNCTION, ["tests", 1, "name"], "basic"),
+         "challenge.tests: duplicate test name 'basic'"),
+        ("python", changed(FUNCTION, ["tests"], []),
+         "challenge.tests: expected a non-empty list of tests"),
+        ("python", changed(FUNCTION, ["time_limit"], 0),
+         "challenge.time_limit: expected seconds in (0, 30]"),
+        ("python", changed(FUNCTION, ["memory_limit_mb"], "256"),
+         "challenge.memory_limit_mb: expected an integer between 64 and 2048"),
+        ("python", changed(FUNCTION, ["tests", 0, "expect"], {1: 2}),
+         "challenge.tests[0] ('basic').expect: mapping keys must be strings"),
+        ("python", changed(FUNCTION, ["tests", 0, "tolerance"], -0.1),
+         "challenge.tests[0] ('basic').tolerance: expected a non-negative number"),
+        ("python", changed(FUNCTION, ["tests", 1, "raises"], "not an exception"),
+         "challenge.tests[1] ('bad k').raises: expected an exception type name"),
+        ("python", changed(CLASS, ["tests", 0, "calls"], []),
+         "challenge.tests[0] ('refills after a second').calls: expected a non-empty list"),
+        ("python", changed(CLASS, ["tests", 0, "calls", 0, "expect"], delete=True),
+         "calls[0]: needs exactly one of 'expect' or 'raises'"),
+        ("python", changed(CLASS, ["tests", 0, "calls", 0, "method"], "1x"),
+         "calls[0].method: expected a method name"),
+        ("python", changed(CLASS, ["tests", 0, "init"], {"argz": []}),
+         "challenge.tests[0] ('refills after a second').init: unknown key(s) 'argz'"),
+        ("python", changed(CLASS, ["tests", 0, "args"], [1]),
+         "unknown key(s) 'args'"),
+        ("sql", changed(SQL, ["reference_solution"], delete=True),
+         "challenge: missing required key 'reference_solution'"),
+        ("sql", changed(SQL, ["ordered"], "yes"),
+         "challenge.ordered: expected true or false"),
+        ("sql", changed(SQL, ["tests", 0, "data"], 3),
+         "challenge.tests[0] ('two').data: expected a string of SQL, got int"),
+        ("sql", changed(SQL, ["tests", 0, "expect"], []),
+         "challenge.tests[0] ('two'): unknown key(s) 'expect'"),
+        ("cobol", FUNCTION, "unknown challenge type 'cobol'"),
+    ],
+)  # fmt: skip
+def test_malformed_specs_are_rejected_with_a_precise_message(
+    kind: str, data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        spec_from_dict(kind, data)
+    assert message in str(caught.value)
+
+
+def test_a_non_mapping_is_rejected() -> None:
+    with pytest.raises(SpecError, match="expected a mapping, got list"):
+        spec_from_dict("python", [])  # type: ignore[arg-type]

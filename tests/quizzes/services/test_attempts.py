@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from quizzes.models import (
+    AttemptEvent,
+    AttemptItem,
+    AttemptStatus,
+    EventKind,
+    FeedbackMode,
+    QuizPool,
+    Submission,
+)
+from quizzes.services.attempts import (
+    AttemptClosed,
+    AttemptError,
+    attempt_answer_save,
+    attempt_item_check,
+    attempt_start,
+    attempt_submit,
+    attempts_autosubmit_expired,
+    feedback_due,
+)
+from tests.factories import QuizFactory, UserFactory
+from tests.samples import OBJECTIVE, PYTHON, load_sample_items
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def quiz(topic: Any) -> Any:
+    load_sample_items(topic.stage, topic.slug, [*OBJECTIVE, PYTHON])
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(
+        quiz=quiz, position=0, count=7, stage=topic.stage, item_types=[s["type"] for s in OBJECTIVE]
+    )
+    QuizPool.objects.create(quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"])
+    return quiz
+
+
+def correct_answer(item: AttemptItem) -> dict[str, Any]:
+    """The right answer, in the attempt's own tokens (as a browser would send it)."""
+    data = item.item_version.data
+    layout = item.layout
+    token = {ident: tok for tok, ident in layout.get("choices", [])}
+    kind = item.item_version.item.type
+    if kind == "single_choice":
+        return {"choice": token[next(c["id"] for c in data["choices"] if c["correct"])]}
+    if kind == "multiple_choice":
+        return {"choices": [token[c["id"]] for c in data["choices"] if c["correct"]]}
+    if kind == "true_false":
+        return {"value": data["answer"]}
+    if kind == "numeric":
+        return {"value": str(data["answer"])}
+    if kind == "short_text":
+        return {"text": "  retry-AFTER "}
+    if kind == "ordering":
+        seq = {ident: tok for tok, ident in layout["sequence"]}
+        return {"order": [seq[s["id"]] for s in data["sequence"]]}
+    if kind == "matching":
+        lefts = {ident: tok for tok, ident in layout["lefts"]}
+        rights = {ident: tok for tok, ident in layout["rights"]}
+        return {"pairs": {lefts[p["id"]]: rights[p["id"]] for p in data["pairs"]}}
+    return {"code": "def add(a, b):\n    return a + b\n"}
+
+
+def test_start_draws_pins_and_resumes(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    items = list(attempt.items.select_related("item_version__item"))
+    assert len(items) == 8
+    assert items[-1].item_version.item.type == "python"  # challenges come last
+    assert attempt.max_score == Decimal(7 + 10)
+    # A double click (or a second tab) resumes the same attempt.
+    assert attempt_start(learner=learner, quiz=quiz).pk == attempt.pk
+    assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.STARTED).count() == 1
+
+
+def test_choice_tokens_are_opaque_and_ordering_is_not_given_away(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    for item in attempt.items.all():
+        for token, ident in item.layout.get("choices", []):
+            assert ident not in token and len(token) >= 10
+        if "sequence" in item.layout:
+            ids = [ident for _, ident in item.layout["sequence"]]
+            assert ids != sorted(ids)  # never shown in the key's order
+
+
+def test_attempt_limit_is_enforced_and_changes_nothing(quiz: Any, learner: Any) -> None:
+    quiz.max_attempts = 1
+    quiz.save()
+    attempt_submit(attempt=attempt_start(learner=learner, quiz=quiz))
+    with pytest.raises(AttemptError, match="used all 1 attempts"):
+        attempt_start(learner=learner, quiz=quiz)
+    assert quiz.attempts.count() == 1
+
+
+def test_full_marks_for_correct_answers(quiz: Any, learner: Any, django_capture_on_commit_callbacks: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    for item in attempt.items.select_related("item_version__item"):
+        attempt_answer_save(attempt=attempt, position=item.position, answer=correct_answer(item), revision=1)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        attempt = attempt_submit(attempt=attempt)
+    assert attempt.status == AttemptStatus.SUBMITTED  # the code is still being graded
+    assert len(callbacks) == 1  # one grading task, enqueued only after commit
+    objective = attempt.items.exclude(item_version__item__type="python")
+    assert all(i.score == i.max_score and i.is_correct for i in objective)
+    submission = Submission.objects.get(attempt_item__attempt=attempt)
+    assert submission.status == "queued"
+
+
+def test_wrong_and_partial_answers(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    by_type = {i.item_version.item.type: i for i in attempt.items.select_related("item_version__item")}
+    multi = by_type["multiple_choice"]
+    token = {ident: tok for tok, ident in multi.layout["choices"]}
+    # One right pick of two, no wrong pick: half credit.
+    attempt_answer_save(attempt=attempt, position=multi.position, answer={"choices": [token["c1"]]}, revision=1)
+    numeric = by_type["numeric"]
+    attempt_answer_save(attempt=attempt, position=numeric.position, answer={"value": "201"}, revision=1)
+    attempt = attempt_submit(attempt=attempt)
+    multi.refresh_from_db()
+    numeric.refresh_from_db()
+    assert multi.score == Decimal("0.50") and multi.is_correct is False
+    assert numeric.score == 0
+    # Unanswered code scores zero at once: nothing to grade, the attempt is complete.
+    assert attempt.status == AttemptStatus.GRADED
+    assert attempt.score == Decimal("0.50")
+    assert attempt.passed is False
+
+
+def test_out_of_order_save_never_overwrites_a_newer_answer(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="short_text")
+    assert attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "new"}, revision=2).saved
+    late = attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "old"}, revision=1)
+    assert not late.saved and late.revision == 2
+    item.refresh_from_db()
+    assert item.answer == {"text": "new"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer", "message"),
+    [
+        ("single_choice", {"choice": "c1"}, "not one of this question's options"),
+        ("numeric", {"value": "twelve"}, "Enter a number"),
+        ("short_text", {"text": "x" * 1001}, "at most 1000"),
+        ("ordering", {"order": ["a"]}, "each once"),
+        ("true_false", {"value": "yes"}, "true or false"),
+        ("python", {"code": "x" * (65 * 1024)}, "at most 64 KiB"),
+    ],
+)
+def test_malformed_answers_are_refused_and_change_nothing(
+    quiz: Any, learner: Any, kind: str, answer: dict[str, Any], message: str
+) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type=kind)
+    with pytest.raises(AttemptError, match=message):
+        attempt_answer_save(attempt=attempt, position=item.position, answer=answer, revision=1)
+    item.refresh_from_db()
+    assert item.answer is None and item.answer_revision == 0
+    assert not AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SAVED).exists()
+
+
+def test_saves_after_the_deadline_are_refused_and_logged(quiz: Any, learner: Any, settings: Any) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 5
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="short_text")
+    attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "in time"}, revision=1)
+    attempt.deadline = timezone.now() - timedelta(seconds=10)
+    attempt.save()
+    with pytest.raises(AttemptClosed, match="time limit has passed"):
+        attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "late"}, revision=2)
+    item.refresh_from_db()
+    assert item.answer == {"text": "in time"}
+    assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SAVE_REJECTED).count() == 1
+
+
+def test_saves_within_the_grace_period_are_accepted(quiz: Any, learner: Any, settings: Any) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 30
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    attempt.deadline = timezone.now() - timedelta(seconds=2)
+    attempt.save()
+    item = attempt.items.get(item_version__item__type="short_text")
+    assert attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "ok"}, revision=1).saved
+
+
+def test_expired_attempts_are_submitted_with_what_was_saved(quiz: Any, learner: Any, settings: Any) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 0
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.select_related("item_version__item").get(item_version__item__type="true_false")
+    attempt_answer_save(attempt=attempt, position=item.position, answer=correct_answer(item), revision=1)
+    other = attempt_start(learner=UserFactory(), quiz=quiz)  # not expired: untouched
+    attempt.deadline = timezone.now() - timedelta(seconds=1)
+    attempt.save()
+    assert attempts_autosubmit_expired() == 1
+    attempt.refresh_from_db()
+    other.refresh_from_db()
+    assert attempt.auto_submitted and attempt.status == AttemptStatus.GRADED
+    assert attempt.score == Decimal(1)
+    assert other.status == AttemptStatus.IN_PROGRESS
+    assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.AUTO_SUBMITTED).count() == 1
+    assert attempts_autosubmit_expired() == 0  # idempotent
+
+
+def test_submit_is_idempotent(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    first = attempt_submit(attempt=attempt)
+    second = attempt_submit(attempt=attempt)
+    assert first.submitted_at == second.submitted_at
+    assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SUBMITTED).count() == 1
+    with pytest.raises(AttemptClosed, match="already submitted"):
+        attempt_answer_save(attempt=attempt, position=1, answer={}, revision=5)
+
+
+def test_immediate_feedback_locks_the_checked_answer(quiz: Any, learner: Any) -> None:
+    quiz.feedback_mode = FeedbackMode.IMMEDIATE
+    quiz.save()
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.select_related("item_version__item").get(item_version__item__type="single_choice")
+    with pytest.raises(AttemptError, match="Answer the question"):
+        attempt_item_check(attempt=attempt, position=item.position)
+    attempt_answer_save(attempt=attempt, position=item.position, answer=correct_answer(item), revision=1)
+    checked = attempt_item_check(attempt=attempt, position=item.position)
+    assert checked.locked and checked.is_correct
+    with pytest.raises(AttemptClosed, match="locked"):
+        attempt_answer_save(attempt=attempt, position=item.position, answer={"choice": None}, revision=2)
+
+
+def test_check_is_refused_when_feedback_comes_later(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    with pytest.raises(AttemptError, match="only at the end"):
+        attempt_item_check(attempt=attempt, position=1)
+
+
+def test_feedback_after_close_waits_for_the_close(quiz: Any, learner: Any) -> None:
+    quiz.feedback_mode = FeedbackMode.AFTER_CLOSE
+    quiz.closes_at = timezone.now() + timedelta(hours=1)
+    quiz.save()
+    attempt = attempt_submit(attempt=attempt_start(learner=learner, quiz=quiz))
+    assert not feedback_due(attempt)
+    quiz.closes_at = timezone.now() - timedelta(seconds=1)
+    quiz.save()
+    attempt.refresh_from_db()
+    assert feedback_due(attempt)
+
+
+def test_editing_a_published_item_keeps_past_attempts_on_their_version(quiz: Any, learner: Any, topic: Any) -> None:
+    from tests.samples import SINGLE
+
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    before = attempt.items.get(item_version__item__slug="t-single").item_version
+    load_sample_items(topic.stage, topic.slug, [{**SINGLE, "body": "Which method is safe (RFC 9110)?"}])
+    pinned = attempt.items.get(item_version__item__slug="t-single").item_version
+    assert pinned.pk == before.pk and pinned.number == 1
+    assert pinned.item.current_version.number == 2
