@@ -1,0 +1,166 @@
+"""The grading service through the real sandbox: claims, leases, results written once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from quizzes.models import Submission, SubmissionKind, SubmissionStatus
+from quizzes.services import grading
+from quizzes.services.grading import (
+    submission_create,
+    submission_grade,
+    submission_requeue,
+    submissions_sweep,
+)
+from tests.samples import PYTHON, SQL, load_sample_items
+
+pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
+
+
+@pytest.fixture
+def challenge(topic: Any) -> Any:
+    [item] = load_sample_items(topic.stage, topic.slug, [PYTHON])
+    return item.current_version
+
+
+@pytest.fixture(autouse=True)
+def fresh_sandbox_health() -> None:
+    grading.forget_sandbox_health()
+
+
+def make(challenge: Any, learner: Any, source: str, **kwargs: Any) -> Submission:
+    return submission_create(learner=learner, item_version=challenge, source=source, **kwargs)
+
+
+def test_create_enqueues_only_after_commit(challenge: Any, learner: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        submission = make(challenge, learner, "def add(a, b): return a + b")
+        assert submission.status == SubmissionStatus.QUEUED
+        assert callbacks == []  # nothing is sent while the transaction is open
+    assert len(callbacks) == 1
+
+
+def test_idempotency_key_returns_the_first_submission(challenge: Any, learner: Any) -> None:
+    first = make(challenge, learner, "def add(a, b): return a + b", idempotency_key="k1")
+    again = make(challenge, learner, "def add(a, b): return 0", idempotency_key="k1")
+    assert again.pk == first.pk
+    assert Submission.objects.count() == 1
+
+
+def test_queued_to_graded_with_hidden_feedback_categories(challenge: Any, learner: Any) -> None:
+    submission = make(challenge, learner, "def add(a, b):\n    return a + b if a >= 0 else 0\n")
+    assert submission_grade(submission_id=submission.pk) == "graded"
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED
+    assert submission.attempt_count == 1 and submission.claim_token is not None
+    outcomes = {o["name"]: o for o in submission.results["outcomes"]}
+    assert outcomes["small"]["passed"] and outcomes["zeros"]["passed"]
+    hidden = outcomes["negative"]
+    assert not hidden["passed"] and hidden["category"] == "wrong_answer"
+    assert hidden["input_repr"] is None and hidden["actual_repr"] is None
+    assert submission.score == pytest.approx(2 / 3)
+
+
+def test_a_duplicate_delivery_grades_once(challenge: Any, learner: Any) -> None:
+    submission = make(challenge, learner, "def add(a, b): return a + b")
+    assert submission_grade(submission_id=submission.pk) == "graded"
+    graded_at = Submission.objects.get(pk=submission.pk).graded_at
+    assert submission_grade(submission_id=submission.pk) == "not-claimed"
+    assert Submission.objects.get(pk=submission.pk).graded_at == graded_at
+
+
+def test_a_worker_whose_lease_was_taken_over_writes_nothing(challenge: Any, learner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    submission = make(challenge, learner, "def add(a, b): return a + b")
+    real_run = grading.run_grader
+
+    def slow_then_taken_over(*args: Any, **kwargs: Any) -> Any:
+        report = real_run(*args, **kwargs)
+        # While this worker ran, its lease expired and another worker claimed the row.
+        Submission.objects.filter(pk=submission.pk).update(claim_token=uuid.uuid4())
+        return report
+
+    monkeypatch.setattr(grading, "run_grader", slow_then_taken_over)
+    assert submission_grade(submission_id=submission.pk) == "lost-lease"
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.RUNNING and submission.results == {}
+
+
+def test_syntax_errors_are_graded_with_the_line(challenge: Any, learner: Any) -> None:
+    submission = make(challenge, learner, "def add(a, b):\n    return a +\n")
+    submission_grade(submission_id=submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.GRADED and submission.score == 0
+    assert "line 2" in submission.results["message"]
+
+
+def test_run_examples_runs_visible_tests_only(challenge: Any, learner: Any) -> None:
+    submission = make(challenge, learner, "def add(a, b): return a + b", kind=SubmissionKind.RUN_EXAMPLES)
+    submission_grade(submission_id=submission.pk)
+    submission.refresh_from_db()
+    assert [o["name"] for o in submission.results["outcomes"]] == ["small"]
+
+
+def test_sql_challenges_are_graded_against_the_reference(topic: Any, learner: Any) -> None:
+    [item] = load_sample_items(topic.stage, topic.slug, [SQL])
+    wrong = submission_create(learner=learner, item_version=item.current_version, source=SQL["challenge"]["wrong_solutions"][0])
+    right = submission_create(learner=learner, item_version=item.current_version, source=SQL["challenge"]["reference_solution"])
+    submission_grade(submission_id=wrong.pk)
+    submission_grade(submission_id=right.pk)
+    wrong.refresh_from_db()
+    right.refresh_from_db()
+    assert right.score == 1.0
+    assert wrong.score == 0.5  # the tie-break on owner is missing
+
+
+def test_unavailable_sandbox_keeps_the_submission_queued(challenge: Any, learner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLMAP_BWRAP_PATH", "/nonexistent/bwrap")
+    submission = make(challenge, learner, "def add(a, b): return a + b")
+    assert submission_grade(submission_id=submission.pk) == "unavailable"
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.QUEUED
+    assert submission.attempt_count == 0
+    assert submission.error_reason.startswith("grading unavailable")
+    # Once bubblewrap is back, the same row is graded.
+    monkeypatch.delenv("SKILLMAP_BWRAP_PATH")
+    grading.forget_sandbox_health()
+    assert submission_grade(submission_id=submission.pk) == "graded"
+
+
+def test_sweeper_requeues_expired_leases_and_stale_queued_rows(challenge: Any, learner: Any, settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+    settings.GRADING_REQUEUE_AFTER_SECONDS = 60
+    settings.GRADING_MAX_ATTEMPTS = 3
+    long_ago = timezone.now() - timedelta(minutes=10)
+    expired = make(challenge, learner, "x = 1")
+    Submission.objects.filter(pk=expired.pk).update(
+        status=SubmissionStatus.RUNNING, claim_token=uuid.uuid4(), lease_expires_at=long_ago, attempt_count=1
+    )
+    stale = make(challenge, learner, "x = 2")
+    Submission.objects.filter(pk=stale.pk).update(enqueued_at=long_ago)
+    fresh = make(challenge, learner, "x = 3")
+    hopeless = make(challenge, learner, "x = 4")
+    Submission.objects.filter(pk=hopeless.pk).update(
+        status=SubmissionStatus.RUNNING, claim_token=uuid.uuid4(), lease_expires_at=long_ago, attempt_count=3
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        report = submissions_sweep()
+    assert report.requeued_expired == [expired.pk]
+    assert report.requeued_stale == [stale.pk]
+    assert report.errored == [hopeless.pk]
+    assert len(callbacks) == 2
+    assert Submission.objects.get(pk=expired.pk).status == SubmissionStatus.QUEUED
+    assert Submission.objects.get(pk=fresh.pk).enqueued_at > long_ago
+    errored = Submission.objects.get(pk=hopeless.pk)
+    assert errored.status == SubmissionStatus.ERROR and "several tries" in errored.error_reason
+
+
+def test_operator_requeue_brings_an_error_back(challenge: Any, learner: Any) -> None:
+    submission = make(challenge, learner, "def add(a, b): return a + b")
+    Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.ERROR, attempt_count=3, error_reason="x")
+    assert submission_requeue(submission=submission)
+    assert submission_grade(submission_id=submission.pk) == "graded"
+    assert Submission.objects.get(pk=submission.pk).score == 1.0

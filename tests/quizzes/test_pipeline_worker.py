@@ -1,0 +1,119 @@
+"""The grading pipeline with a real Celery worker process, its broker and database:
+QUEUED → GRADED, a worker killed mid-run, and a message lost from the broker."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from quizzes.models import (
+    AttemptEvent,
+    AttemptStatus,
+    EventKind,
+    QuizPool,
+    Submission,
+    SubmissionStatus,
+)
+from quizzes.services.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.services.grading import submission_create, submissions_sweep
+from tests.conftest import wait_for
+from tests.factories import QuizFactory
+from tests.samples import PYTHON, load_sample_items
+
+pytestmark = [pytest.mark.worker, pytest.mark.sandbox, pytest.mark.slow]
+
+SLOW_RIGHT = "import time\n\ndef add(a, b):\n    time.sleep(0.6)\n    return a + b\n"
+
+
+@pytest.fixture
+def challenge(topic: Any) -> Any:
+    [item] = load_sample_items(topic.stage, topic.slug, [PYTHON])
+    return item
+
+
+def status_of(submission: Submission) -> str:
+    return Submission.objects.get(pk=submission.pk).status
+
+
+def test_a_submission_goes_from_queued_to_graded(start_worker: Any, challenge: Any, learner: Any) -> None:
+    worker = start_worker()
+    submission = submission_create(
+        learner=learner, item_version=challenge.current_version, source="def add(a, b): return a + b"
+    )
+    assert submission.status == SubmissionStatus.QUEUED
+    wait_for(lambda: status_of(submission) == "graded", timeout=60, what=f"grading\n{worker.log_text()}")
+    submission.refresh_from_db()
+    assert submission.score == 1.0 and submission.attempt_count == 1
+
+
+def test_a_killed_worker_loses_nothing_and_grades_once(
+    start_worker: Any, challenge: Any, learner: Any, topic: Any, settings: Any
+) -> None:
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=1, item=challenge)
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    attempt_answer_save(attempt=attempt, position=1, answer={"code": SLOW_RIGHT}, revision=1)
+    first = start_worker(extra_env={"GRADING_LEASE_SECONDS": "2"})
+    attempt_submit(attempt=attempt)
+    submission = Submission.objects.get(attempt_item__attempt=attempt)
+    wait_for(lambda: status_of(submission) == "running", timeout=60, what="the worker to claim it")
+    first.kill(signal.SIGKILL)  # the whole process group, mid-run
+    assert status_of(submission) == "running"
+    wait_for(
+        lambda: Submission.objects.get(pk=submission.pk).lease_expires_at < timezone.now(),
+        timeout=10,
+        what="the lease to expire",
+    )
+    start_worker()
+    report = submissions_sweep()
+    assert report.requeued_expired == [submission.pk]
+    wait_for(lambda: status_of(submission) == "graded", timeout=60, what="regrading")
+    submission.refresh_from_db()
+    attempt.refresh_from_db()
+    assert submission.score == 1.0
+    assert submission.attempt_count == 2
+    assert Submission.objects.filter(attempt_item__attempt=attempt).count() == 1
+    assert attempt.status == AttemptStatus.GRADED
+    assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.GRADED).count() == 1
+
+
+def test_a_message_lost_by_the_broker_is_recovered_by_the_sweeper(
+    start_worker: Any, challenge: Any, learner: Any, settings: Any
+) -> None:
+    settings.GRADING_REQUEUE_AFTER_SECONDS = 0
+    # The row was committed but its message never reached the broker.
+    submission = Submission.objects.create(
+        learner=learner,
+        item_version=challenge.current_version,
+        source="def add(a, b): return a + b",
+        enqueued_at=timezone.now(),
+    )
+    start_worker()
+    assert status_of(submission) == "queued"
+    report = submissions_sweep()
+    assert report.requeued_stale == [submission.pk]
+    wait_for(lambda: status_of(submission) == "graded", timeout=60, what="recovery")
+
+
+def test_without_a_sandbox_submissions_wait_and_the_status_says_why(
+    start_worker: Any, challenge: Any, learner: Any, client: Any
+) -> None:
+    from quizzes.models import WorkerHeartbeat
+
+    start_worker(extra_env={"SKILLMAP_BWRAP_PATH": "/nonexistent/bwrap"})
+    submission = submission_create(
+        learner=learner, item_version=challenge.current_version, source="def add(a, b): return a + b"
+    )
+    wait_for(
+        lambda: Submission.objects.filter(pk=submission.pk, error_reason__startswith="grading unavailable").exists(),
+        timeout=60,
+        what="the worker to see the sandbox is unavailable",
+    )
+    assert status_of(submission) == "queued"
+    wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=30, what="a heartbeat")
+    body = client.get("/status/workers").json()
+    assert body["grading_available"] is False
+    assert "bwrap" in body["workers"][0]["sandbox"]["reason"]
