@@ -364,7 +364,8 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
             item.locked = True
             if item.item_version.item.type in CHALLENGE_TYPES:
                 code = (item.answer or {}).get("code", "")
-                if code.strip():
+                starter = item.item_version.data["challenge"].get("starter", "")
+                if code.strip() and code.strip() != starter.strip():
                     submission_create(
                         learner=attempt.learner,
                         item_version=item.item_version,

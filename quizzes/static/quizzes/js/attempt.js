@@ -58,7 +58,8 @@
     if ("text" in a) return a.text.trim() !== "";
     if ("pairs" in a) return Object.keys(a.pairs).some(function (k) { return a.pairs[k]; });
     if ("order" in a) return !!states.get(form).touched || states.get(form).savedOnce;
-    return (a.code || "").trim() !== "";
+    var starter = form.querySelector("[name=code]").dataset.starter || "";
+    return (a.code || "").trim() !== "" && (a.code || "").trim() !== starter.trim();
   }
 
   function setText(el, text, cls) {
