@@ -42,13 +42,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Ours before allauth and drf-spectacular, so our templates override theirs.
+    "accounts",
+    "quizzes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    # Ours before allauth, so our templates override allauth's layout.
-    "accounts",
-    "quizzes",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
