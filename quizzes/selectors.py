@@ -262,9 +262,9 @@ def dashboard_for(learner: User) -> list[dict[str, Any]]:
     stages = list(stage_list_with_topics())
     attempts = [
         a
-        for a in Attempt.objects.filter(learner=learner, status=AttemptStatus.GRADED).select_related(
-            "quiz"
-        )
+        for a in Attempt.objects.filter(
+            learner=learner, status=AttemptStatus.GRADED
+        ).select_related("quiz")
         if feedback_due(a)
     ]
     attempt_ids = [a.pk for a in attempts]
@@ -318,9 +318,10 @@ def item_statistics(*, stage: Stage | None = None) -> list[dict[str, Any]]:
     if stage is not None:
         items = items.filter(stage=stage)
     rows = []
-    graded = (
-        AttemptItem.objects.filter(graded_at__isnull=False, attempt__status=AttemptStatus.GRADED)
-        .values_list("item_version__item_id", "score", "max_score", "attempt__score", "attempt__max_score")
+    graded = AttemptItem.objects.filter(
+        graded_at__isnull=False, attempt__status=AttemptStatus.GRADED
+    ).values_list(
+        "item_version__item_id", "score", "max_score", "attempt__score", "attempt__max_score"
     )
     per_item: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for item_id, score, max_score, a_score, a_max in graded:
@@ -372,10 +373,14 @@ def grading_overview() -> dict[str, Any]:
         "queue_depth": counts.get("queued", 0),
         "oldest_queued": list(base.filter(status="queued").order_by("created_at")[:20]),
         "stuck": list(
-            base.filter(status="running", lease_expires_at__lt=now).order_by("lease_expires_at")[:20]
+            base.filter(status="running", lease_expires_at__lt=now).order_by("lease_expires_at")[
+                :20
+            ]
         ),
         "errors": list(base.filter(status="error").order_by("-graded_at")[:20]),
         "recent": list(base.order_by("-created_at")[:20]),
         "latest": Submission.objects.aggregate(last=Max("graded_at"))["last"],
-        "unavailable": base.filter(Q(status="queued") & Q(error_reason__startswith="grading unavailable")).count(),
+        "unavailable": base.filter(
+            Q(status="queued") & Q(error_reason__startswith="grading unavailable")
+        ).count(),
     }

@@ -31,14 +31,14 @@ urlpatterns = [
     path("author/items/<slug:slug>/", staff.item_preview, name="item-preview"),
     path("attempts/<int:attempt_id>/log", staff.attempt_log, name="attempt-log"),
     path("ops/grading/", staff.grading_operator, name="grading-operator"),
-    path(
-        "ops/grading/<int:submission_id>/requeue", staff.grading_requeue, name="grading-requeue"
-    ),
+    path("ops/grading/<int:submission_id>/requeue", staff.grading_requeue, name="grading-requeue"),
     # API
     path("api/stages/", api.StageListAPI.as_view(), name="api-stages"),
     path("api/dashboard/", api.DashboardAPI.as_view(), name="api-dashboard"),
     path("api/quizzes/<slug:slug>/attempts", api.QuizStartAPI.as_view(), name="api-quiz-start"),
-    path("api/attempts/<int:attempt_id>", api.AttemptDetailAPI.as_view(), name="api-attempt-detail"),
+    path(
+        "api/attempts/<int:attempt_id>", api.AttemptDetailAPI.as_view(), name="api-attempt-detail"
+    ),
     path(
         "api/attempts/<int:attempt_id>/answers/<int:position>",
         api.AttemptAnswerAPI.as_view(),

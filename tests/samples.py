@@ -11,7 +11,9 @@ from quizzes.services.bank import BankFile, LoadReport, bank_file_load, check_it
 COMMON = {"difficulty": 2, "cognitive": "judgement", "explanation": "Because it is so."}
 
 SINGLE = {
-    "slug": "t-single", "type": "single_choice", "title": "Safe method",
+    "slug": "t-single",
+    "type": "single_choice",
+    "title": "Safe method",
     "body": "Which HTTP method is **safe**?",
     "choices": [
         {"text": "POST", "correct": False, "feedback": "POST changes state."},
@@ -20,7 +22,9 @@ SINGLE = {
     ],
 }
 MULTIPLE = {
-    "slug": "t-multiple", "type": "multiple_choice", "title": "Idempotent methods",
+    "slug": "t-multiple",
+    "type": "multiple_choice",
+    "title": "Idempotent methods",
     "body": "Which methods are idempotent?",
     "choices": [
         {"text": "PUT", "correct": True},
@@ -30,25 +34,40 @@ MULTIPLE = {
     ],
 }
 TRUE_FALSE = {
-    "slug": "t-tf", "type": "true_false", "title": "Index always helps",
-    "body": "An index always speeds up a query.", "answer": False,
+    "slug": "t-tf",
+    "type": "true_false",
+    "title": "Index always helps",
+    "body": "An index always speeds up a query.",
+    "answer": False,
 }
 NUMERIC = {
-    "slug": "t-numeric", "type": "numeric", "title": "Fixed window burst",
+    "slug": "t-numeric",
+    "type": "numeric",
+    "title": "Fixed window burst",
     "body": "How many requests can pass in 2 s across a window boundary at 100/s?",
-    "answer": 200, "tolerance": 0.5, "unit": "requests",
+    "answer": 200,
+    "tolerance": 0.5,
+    "unit": "requests",
 }
 SHORT = {
-    "slug": "t-short", "type": "short_text", "title": "Header name",
+    "slug": "t-short",
+    "type": "short_text",
+    "title": "Header name",
     "body": "Which header says when to come back?",
-    "accepted": ["Retry-After"], "pattern": "(the )?retry-after( header)?",
+    "accepted": ["Retry-After"],
+    "pattern": "(the )?retry-after( header)?",
 }
 ORDERING = {
-    "slug": "t-ordering", "type": "ordering", "title": "TLS handshake order",
-    "body": "Order these.", "sequence": ["ClientHello", "ServerHello", "Finished"],
+    "slug": "t-ordering",
+    "type": "ordering",
+    "title": "TLS handshake order",
+    "body": "Order these.",
+    "sequence": ["ClientHello", "ServerHello", "Finished"],
 }
 MATCHING = {
-    "slug": "t-matching", "type": "matching", "title": "Status codes",
+    "slug": "t-matching",
+    "type": "matching",
+    "title": "Status codes",
     "body": "Match.",
     "pairs": [
         {"left": "401", "right": "Unauthenticated"},
@@ -57,10 +76,14 @@ MATCHING = {
     ],
 }
 PYTHON = {
-    "slug": "t-python", "type": "python", "title": "Add two numbers", "points": 10,
+    "slug": "t-python",
+    "type": "python",
+    "title": "Add two numbers",
+    "points": 10,
     "body": "Write `add(a, b)`.",
     "challenge": {
-        "entry_point": "add", "kind": "function",
+        "entry_point": "add",
+        "kind": "function",
         "starter": "def add(a, b):\n    ...\n",
         "reference_solution": "def add(a, b):\n    return a + b\n",
         "wrong_solutions": ["def add(a, b):\n    return a + b if a >= 0 else 0\n"],

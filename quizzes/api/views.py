@@ -107,7 +107,9 @@ def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
 class StageListAPI(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: inline_serializer("Stages", {"stages": serializers.ListField()})})
+    @extend_schema(
+        responses={200: inline_serializer("Stages", {"stages": serializers.ListField()})}
+    )
     def get(self, request: Request) -> Response:
         return Response(
             {

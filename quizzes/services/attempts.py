@@ -65,9 +65,7 @@ def check_can_start(*, learner: User, quiz: Quiz) -> None:
     if quiz.max_attempts is not None:
         used = Attempt.objects.filter(learner=learner, quiz=quiz).count()
         if used >= quiz.max_attempts:
-            raise AttemptError(
-                f"You have used all {quiz.max_attempts} attempts at this quiz."
-            )
+            raise AttemptError(f"You have used all {quiz.max_attempts} attempts at this quiz.")
 
 
 def _token() -> str:
@@ -126,9 +124,7 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
                     attempt=attempt,
                     item_version=item.current_version,
                     position=position,
-                    layout=_layout(
-                        item.type, item.current_version.data, rng, quiz.shuffle_choices
-                    ),
+                    layout=_layout(item.type, item.current_version.data, rng, quiz.shuffle_choices),
                     max_score=item.current_version.points,
                 )
                 for position, item in enumerate(items, start=1)
@@ -154,7 +150,7 @@ def open_attempt(*, learner: User, quiz: Quiz) -> Attempt | None:
 
 # --- answers -----------------------------------------------------------------------------
 def _token_map(layout: dict[str, Any], key: str) -> dict[str, str]:
-    return {token: ident for token, ident in layout.get(key, [])}
+    return dict(layout.get(key, []))
 
 
 def check_answer(attempt_item: AttemptItem, answer: Any) -> dict[str, Any]:
@@ -192,9 +188,7 @@ def check_answer(attempt_item: AttemptItem, answer: Any) -> dict[str, Any]:
         return {"text": text}
     if item_type == ItemType.ORDERING:
         order = answer.get("order") or []
-        if not isinstance(order, list) or sorted(order) != sorted(
-            _token_map(layout, "sequence")
-        ):
+        if not isinstance(order, list) or sorted(order) != sorted(_token_map(layout, "sequence")):
             raise AnswerError("Put every entry in order, each once.")
         return {"order": order}
     if item_type == ItemType.MATCHING:
@@ -277,9 +271,7 @@ def attempt_answer_save(
 def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int) -> SaveResult:
     with transaction.atomic():
         attempt = _locked_attempt(attempt.pk)
-        item = (
-            attempt.items.select_related("item_version__item").filter(position=position).first()
-        )
+        item = attempt.items.select_related("item_version__item").filter(position=position).first()
         if item is None:
             raise AttemptError("There is no such question in this attempt.")
         _check_open(attempt, position=position, what="this answer was not saved")
@@ -330,9 +322,7 @@ def attempt_item_check(*, attempt: Attempt, position: int) -> AttemptItem:
         attempt = _locked_attempt(attempt.pk)
         if attempt.quiz.feedback_mode != FeedbackMode.IMMEDIATE:
             raise AttemptError("This quiz shows feedback only at the end.")
-        item = (
-            attempt.items.select_related("item_version__item").filter(position=position).first()
-        )
+        item = attempt.items.select_related("item_version__item").filter(position=position).first()
         if item is None:
             raise AttemptError("There is no such question in this attempt.")
         if item.locked:

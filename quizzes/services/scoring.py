@@ -24,7 +24,7 @@ def score_single_choice(data: dict[str, Any], answer: dict[str, Any]) -> float:
 
 
 def score_multiple_choice(data: dict[str, Any], answer: dict[str, Any]) -> float:
-    """+1/k per correct pick, −1/k per wrong pick (k = number of correct), never below 0."""
+    """+1/k per correct pick, -1/k per wrong pick (k = number of correct), never below 0."""
     correct = {c["id"] for c in data["choices"] if c["correct"]}
     picked = set(answer.get("choices") or [])
     k = len(correct)

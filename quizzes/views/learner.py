@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus, Stage
+from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus
 from quizzes.selectors import (
     access_attempt,
     attempt_items,

@@ -19,7 +19,9 @@ def log_in(context: BrowserContext, live_server: Any, user: Any) -> None:
     cookies = []
     for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
         if name in client.cookies:
-            cookies.append({"name": name, "value": client.cookies[name].value, "domain": host, "path": "/"})
+            cookies.append(
+                {"name": name, "value": client.cookies[name].value, "domain": host, "path": "/"}
+            )
     context.add_cookies(cookies)  # type: ignore[arg-type]
 
 

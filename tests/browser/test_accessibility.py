@@ -78,9 +78,11 @@ def test_pages_satisfy_their_content_security_policy(
     violations: list[str] = []
     page.on(
         "console",
-        lambda msg: violations.append(f"{page.url}: {msg.text}")
-        if "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            violations.append(f"{page.url}: {msg.text}")
+            if "Content Security Policy" in msg.text
+            else None
+        ),
     )
     log_in(page.context, live_server, learner)
     attempt = attempt_start(learner=learner, quiz=quiz)

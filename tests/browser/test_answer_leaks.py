@@ -142,7 +142,9 @@ def test_nothing_sent_before_grading_reveals_the_key(
     call_command("load_roadmap", verbosity=0)
     call_command("load_bank", "fixtures/questions/stage-03.yaml", verbosity=0)
     stage = Stage.objects.get(number=3)
-    quiz = Quiz.objects.create(slug="leak-scan", title="Every stage 3 item", stage=stage, status="published")
+    quiz = Quiz.objects.create(
+        slug="leak-scan", title="Every stage 3 item", stage=stage, status="published"
+    )
     QuizPool.objects.create(quiz=quiz, count=50, stage=stage)
 
     log_in(page.context, live_server, learner)
@@ -161,10 +163,13 @@ def test_nothing_sent_before_grading_reveals_the_key(
     page.reload()
 
     sent = recorder.text()
-    assert len(recorder.bodies) >= 10 and "/api/attempts/" in " ".join(u for u, _ in recorder.bodies)
+    assert len(recorder.bodies) >= 10 and "/api/attempts/" in " ".join(
+        u for u, _ in recorder.bodies
+    )
     for marker in STRUCTURAL_MARKERS:
         found = re.search(marker, sent)
-        assert found is None, f"{marker!r} sent before grading: …{sent[max(0, found.start() - 80):found.end() + 80]}…"
+        context = sent[max(0, found.start() - 80) : found.end() + 80] if found else ""
+        assert found is None, f"{marker!r} sent before grading: …{context}…"
     for url, body in recorder.bodies:
         if body.lstrip().startswith("{"):
             for marker in JSON_MARKERS:

@@ -25,8 +25,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def quiz(topic: Any) -> Any:
     load_sample_items(topic.stage, topic.slug, [*OBJECTIVE, PYTHON])
     quiz = QuizFactory(stage=topic.stage, title="Sample stage quiz", time_limit_seconds=1800)
-    QuizPool.objects.create(quiz=quiz, position=0, count=7, stage=topic.stage, item_types=[s["type"] for s in OBJECTIVE])
-    QuizPool.objects.create(quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"])
+    QuizPool.objects.create(
+        quiz=quiz, position=0, count=7, stage=topic.stage, item_types=[s["type"] for s in OBJECTIVE]
+    )
+    QuizPool.objects.create(
+        quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"]
+    )
     return quiz
 
 

@@ -38,13 +38,19 @@ def status_of(submission: Submission) -> str:
     return Submission.objects.get(pk=submission.pk).status
 
 
-def test_a_submission_goes_from_queued_to_graded(start_worker: Any, challenge: Any, learner: Any) -> None:
+def test_a_submission_goes_from_queued_to_graded(
+    start_worker: Any, challenge: Any, learner: Any
+) -> None:
     worker = start_worker()
     submission = submission_create(
-        learner=learner, item_version=challenge.current_version, source="def add(a, b): return a + b"
+        learner=learner,
+        item_version=challenge.current_version,
+        source="def add(a, b): return a + b",
     )
     assert submission.status == SubmissionStatus.QUEUED
-    wait_for(lambda: status_of(submission) == "graded", timeout=60, what=f"grading\n{worker.log_text()}")
+    wait_for(
+        lambda: status_of(submission) == "graded", timeout=60, what=f"grading\n{worker.log_text()}"
+    )
     submission.refresh_from_db()
     assert submission.score == 1.0 and submission.attempt_count == 1
 
@@ -105,10 +111,14 @@ def test_without_a_sandbox_submissions_wait_and_the_status_says_why(
 
     start_worker(extra_env={"SKILLMAP_BWRAP_PATH": "/nonexistent/bwrap"})
     submission = submission_create(
-        learner=learner, item_version=challenge.current_version, source="def add(a, b): return a + b"
+        learner=learner,
+        item_version=challenge.current_version,
+        source="def add(a, b): return a + b",
     )
     wait_for(
-        lambda: Submission.objects.filter(pk=submission.pk, error_reason__startswith="grading unavailable").exists(),
+        lambda: Submission.objects.filter(
+            pk=submission.pk, error_reason__startswith="grading unavailable"
+        ).exists(),
         timeout=60,
         what="the worker to see the sandbox is unavailable",
     )

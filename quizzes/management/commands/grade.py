@@ -27,9 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"unknown challenge {slug!r}")
         path = options["file"]
         try:
-            source = (
-                self.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-            )
+            source = self.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         try:

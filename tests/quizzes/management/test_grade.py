@@ -18,7 +18,9 @@ def challenge(topic: Any) -> Any:
 
 
 @pytest.mark.sandbox
-def test_grade_prints_the_result_as_json(challenge: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_grade_prints_the_result_as_json(
+    challenge: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "add.py"
     source.write_text(PYTHON["challenge"]["wrong_solutions"][0])
     call_command("grade", "t-python", str(source))

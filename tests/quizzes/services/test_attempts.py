@@ -39,7 +39,9 @@ def quiz(topic: Any) -> Any:
     QuizPool.objects.create(
         quiz=quiz, position=0, count=7, stage=topic.stage, item_types=[s["type"] for s in OBJECTIVE]
     )
-    QuizPool.objects.create(quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"])
+    QuizPool.objects.create(
+        quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"]
+    )
     return quiz
 
 
@@ -99,10 +101,14 @@ def test_attempt_limit_is_enforced_and_changes_nothing(quiz: Any, learner: Any) 
     assert quiz.attempts.count() == 1
 
 
-def test_full_marks_for_correct_answers(quiz: Any, learner: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_full_marks_for_correct_answers(
+    quiz: Any, learner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
     for item in attempt.items.select_related("item_version__item"):
-        attempt_answer_save(attempt=attempt, position=item.position, answer=correct_answer(item), revision=1)
+        attempt_answer_save(
+            attempt=attempt, position=item.position, answer=correct_answer(item), revision=1
+        )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         attempt = attempt_submit(attempt=attempt)
     assert attempt.status == AttemptStatus.SUBMITTED  # the code is still being graded
@@ -115,13 +121,19 @@ def test_full_marks_for_correct_answers(quiz: Any, learner: Any, django_capture_
 
 def test_wrong_and_partial_answers(quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
-    by_type = {i.item_version.item.type: i for i in attempt.items.select_related("item_version__item")}
+    by_type = {
+        i.item_version.item.type: i for i in attempt.items.select_related("item_version__item")
+    }
     multi = by_type["multiple_choice"]
     token = {ident: tok for tok, ident in multi.layout["choices"]}
     # One right pick of two, no wrong pick: half credit.
-    attempt_answer_save(attempt=attempt, position=multi.position, answer={"choices": [token["c1"]]}, revision=1)
+    attempt_answer_save(
+        attempt=attempt, position=multi.position, answer={"choices": [token["c1"]]}, revision=1
+    )
     numeric = by_type["numeric"]
-    attempt_answer_save(attempt=attempt, position=numeric.position, answer={"value": "201"}, revision=1)
+    attempt_answer_save(
+        attempt=attempt, position=numeric.position, answer={"value": "201"}, revision=1
+    )
     attempt = attempt_submit(attempt=attempt)
     multi.refresh_from_db()
     numeric.refresh_from_db()
@@ -136,8 +148,12 @@ def test_wrong_and_partial_answers(quiz: Any, learner: Any) -> None:
 def test_out_of_order_save_never_overwrites_a_newer_answer(quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
     item = attempt.items.get(item_version__item__type="short_text")
-    assert attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "new"}, revision=2).saved
-    late = attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "old"}, revision=1)
+    assert attempt_answer_save(
+        attempt=attempt, position=item.position, answer={"text": "new"}, revision=2
+    ).saved
+    late = attempt_answer_save(
+        attempt=attempt, position=item.position, answer={"text": "old"}, revision=1
+    )
     assert not late.saved and late.revision == 2
     item.refresh_from_db()
     assert item.answer == {"text": "new"}
@@ -166,15 +182,21 @@ def test_malformed_answers_are_refused_and_change_nothing(
     assert not AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SAVED).exists()
 
 
-def test_saves_after_the_deadline_are_refused_and_logged(quiz: Any, learner: Any, settings: Any) -> None:
+def test_saves_after_the_deadline_are_refused_and_logged(
+    quiz: Any, learner: Any, settings: Any
+) -> None:
     settings.ATTEMPT_GRACE_SECONDS = 5
     attempt = attempt_start(learner=learner, quiz=quiz)
     item = attempt.items.get(item_version__item__type="short_text")
-    attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "in time"}, revision=1)
+    attempt_answer_save(
+        attempt=attempt, position=item.position, answer={"text": "in time"}, revision=1
+    )
     attempt.deadline = timezone.now() - timedelta(seconds=10)
     attempt.save()
     with pytest.raises(AttemptClosed, match="time limit has passed"):
-        attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "late"}, revision=2)
+        attempt_answer_save(
+            attempt=attempt, position=item.position, answer={"text": "late"}, revision=2
+        )
     item.refresh_from_db()
     assert item.answer == {"text": "in time"}
     assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SAVE_REJECTED).count() == 1
@@ -186,14 +208,22 @@ def test_saves_within_the_grace_period_are_accepted(quiz: Any, learner: Any, set
     attempt.deadline = timezone.now() - timedelta(seconds=2)
     attempt.save()
     item = attempt.items.get(item_version__item__type="short_text")
-    assert attempt_answer_save(attempt=attempt, position=item.position, answer={"text": "ok"}, revision=1).saved
+    assert attempt_answer_save(
+        attempt=attempt, position=item.position, answer={"text": "ok"}, revision=1
+    ).saved
 
 
-def test_expired_attempts_are_submitted_with_what_was_saved(quiz: Any, learner: Any, settings: Any) -> None:
+def test_expired_attempts_are_submitted_with_what_was_saved(
+    quiz: Any, learner: Any, settings: Any
+) -> None:
     settings.ATTEMPT_GRACE_SECONDS = 0
     attempt = attempt_start(learner=learner, quiz=quiz)
-    item = attempt.items.select_related("item_version__item").get(item_version__item__type="true_false")
-    attempt_answer_save(attempt=attempt, position=item.position, answer=correct_answer(item), revision=1)
+    item = attempt.items.select_related("item_version__item").get(
+        item_version__item__type="true_false"
+    )
+    attempt_answer_save(
+        attempt=attempt, position=item.position, answer=correct_answer(item), revision=1
+    )
     other = attempt_start(learner=UserFactory(), quiz=quiz)  # not expired: untouched
     attempt.deadline = timezone.now() - timedelta(seconds=1)
     attempt.save()
@@ -221,14 +251,20 @@ def test_immediate_feedback_locks_the_checked_answer(quiz: Any, learner: Any) ->
     quiz.feedback_mode = FeedbackMode.IMMEDIATE
     quiz.save()
     attempt = attempt_start(learner=learner, quiz=quiz)
-    item = attempt.items.select_related("item_version__item").get(item_version__item__type="single_choice")
+    item = attempt.items.select_related("item_version__item").get(
+        item_version__item__type="single_choice"
+    )
     with pytest.raises(AttemptError, match="Answer the question"):
         attempt_item_check(attempt=attempt, position=item.position)
-    attempt_answer_save(attempt=attempt, position=item.position, answer=correct_answer(item), revision=1)
+    attempt_answer_save(
+        attempt=attempt, position=item.position, answer=correct_answer(item), revision=1
+    )
     checked = attempt_item_check(attempt=attempt, position=item.position)
     assert checked.locked and checked.is_correct
     with pytest.raises(AttemptClosed, match="locked"):
-        attempt_answer_save(attempt=attempt, position=item.position, answer={"choice": None}, revision=2)
+        attempt_answer_save(
+            attempt=attempt, position=item.position, answer={"choice": None}, revision=2
+        )
 
 
 def test_check_is_refused_when_feedback_comes_later(quiz: Any, learner: Any) -> None:
@@ -249,12 +285,16 @@ def test_feedback_after_close_waits_for_the_close(quiz: Any, learner: Any) -> No
     assert feedback_due(attempt)
 
 
-def test_editing_a_published_item_keeps_past_attempts_on_their_version(quiz: Any, learner: Any, topic: Any) -> None:
+def test_editing_a_published_item_keeps_past_attempts_on_their_version(
+    quiz: Any, learner: Any, topic: Any
+) -> None:
     from tests.samples import SINGLE
 
     attempt = attempt_start(learner=learner, quiz=quiz)
     before = attempt.items.get(item_version__item__slug="t-single").item_version
-    load_sample_items(topic.stage, topic.slug, [{**SINGLE, "body": "Which method is safe (RFC 9110)?"}])
+    load_sample_items(
+        topic.stage, topic.slug, [{**SINGLE, "body": "Which method is safe (RFC 9110)?"}]
+    )
     pinned = attempt.items.get(item_version__item__slug="t-single").item_version
     assert pinned.pk == before.pk and pinned.number == 1
     assert pinned.item.current_version.number == 2

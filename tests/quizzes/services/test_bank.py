@@ -85,11 +85,15 @@ def test_loading_twice_is_a_no_op(roadmap: Any, capsys: pytest.CaptureFixture[st
     call_command("load_bank")
     assert "bank: 0 created, 0 updated" in capsys.readouterr().out
     assert ItemVersion.objects.count() == versions
-    assert Item.objects.count() == sum(len(read_bank_file(p, topics_by_stage=TOPICS).items) for p in FILES)
+    assert Item.objects.count() == sum(
+        len(read_bank_file(p, topics_by_stage=TOPICS).items) for p in FILES
+    )
 
 
 @pytest.mark.django_db
-def test_a_changed_item_gets_a_new_version(roadmap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_changed_item_gets_a_new_version(
+    roadmap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = yaml.safe_load((BASE / "fixtures/questions/stage-02.yaml").read_text())
     path = tmp_path / "stage-02.yaml"
     path.write_text(yaml.safe_dump(source))
@@ -135,21 +139,30 @@ items:
 
 
 @pytest.mark.django_db
-def test_a_malformed_file_is_rejected_precisely_and_loads_nothing(roadmap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_malformed_file_is_rejected_precisely_and_loads_nothing(
+    roadmap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "stage-02.yaml"
     path.write_text(BAD_FILE)
     with pytest.raises(CommandError, match="1 file\\(s\\) rejected"):
         call_command("load_bank", str(path))
     errors = capsys.readouterr().err
-    assert f"{path}:11 [api-two-keys]: a single_choice item needs exactly one correct choice, found 2" in errors
-    assert f"{path}:21 [api-bad-regex]: 'topic' 'no-such-topic' is not a topic of this stage" in errors
+    assert (
+        f"{path}:11 [api-two-keys]: a single_choice item needs exactly one correct choice, found 2"
+        in errors
+    )
+    assert (
+        f"{path}:21 [api-bad-regex]: 'topic' 'no-such-topic' is not a topic of this stage" in errors
+    )
     assert f"{path}:21 [api-bad-regex]: 'difficulty' must be an integer from 1 to 5" in errors
     assert "'pattern' does not compile" in errors
     assert not Item.objects.exists()  # not even the fine item
 
 
 @pytest.mark.django_db
-def test_invalid_yaml_reports_the_line(roadmap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_yaml_reports_the_line(
+    roadmap: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "stage-03.yaml"
     path.write_text("stage: 3\nitems:\n  - slug: x\n    body: [unclosed\n")
     with pytest.raises(CommandError):
@@ -183,7 +196,9 @@ def test_check_bank_passes_on_the_whole_bank(capsys: pytest.CaptureFixture[str])
 
 
 @pytest.mark.sandbox
-def test_check_bank_fails_when_a_wrong_solution_passes_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_bank_fails_when_a_wrong_solution_passes_everything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = yaml.safe_load((BASE / "fixtures/questions/stage-02.yaml").read_text())
     challenge = next(i for i in source["items"] if i["type"] == "python")
     challenge["challenge"]["wrong_solutions"] = [challenge["challenge"]["reference_solution"]]

@@ -37,7 +37,9 @@ def make(challenge: Any, learner: Any, source: str, **kwargs: Any) -> Submission
     return submission_create(learner=learner, item_version=challenge, source=source, **kwargs)
 
 
-def test_create_enqueues_only_after_commit(challenge: Any, learner: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_create_enqueues_only_after_commit(
+    challenge: Any, learner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submission = make(challenge, learner, "def add(a, b): return a + b")
         assert submission.status == SubmissionStatus.QUEUED
@@ -74,7 +76,9 @@ def test_a_duplicate_delivery_grades_once(challenge: Any, learner: Any) -> None:
     assert Submission.objects.get(pk=submission.pk).graded_at == graded_at
 
 
-def test_a_worker_whose_lease_was_taken_over_writes_nothing(challenge: Any, learner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_whose_lease_was_taken_over_writes_nothing(
+    challenge: Any, learner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     submission = make(challenge, learner, "def add(a, b): return a + b")
     real_run = grading.run_grader
 
@@ -99,7 +103,9 @@ def test_syntax_errors_are_graded_with_the_line(challenge: Any, learner: Any) ->
 
 
 def test_run_examples_runs_visible_tests_only(challenge: Any, learner: Any) -> None:
-    submission = make(challenge, learner, "def add(a, b): return a + b", kind=SubmissionKind.RUN_EXAMPLES)
+    submission = make(
+        challenge, learner, "def add(a, b): return a + b", kind=SubmissionKind.RUN_EXAMPLES
+    )
     submission_grade(submission_id=submission.pk)
     submission.refresh_from_db()
     assert [o["name"] for o in submission.results["outcomes"]] == ["small"]
@@ -107,8 +113,16 @@ def test_run_examples_runs_visible_tests_only(challenge: Any, learner: Any) -> N
 
 def test_sql_challenges_are_graded_against_the_reference(topic: Any, learner: Any) -> None:
     [item] = load_sample_items(topic.stage, topic.slug, [SQL])
-    wrong = submission_create(learner=learner, item_version=item.current_version, source=SQL["challenge"]["wrong_solutions"][0])
-    right = submission_create(learner=learner, item_version=item.current_version, source=SQL["challenge"]["reference_solution"])
+    wrong = submission_create(
+        learner=learner,
+        item_version=item.current_version,
+        source=SQL["challenge"]["wrong_solutions"][0],
+    )
+    right = submission_create(
+        learner=learner,
+        item_version=item.current_version,
+        source=SQL["challenge"]["reference_solution"],
+    )
     submission_grade(submission_id=wrong.pk)
     submission_grade(submission_id=right.pk)
     wrong.refresh_from_db()
@@ -117,7 +131,9 @@ def test_sql_challenges_are_graded_against_the_reference(topic: Any, learner: An
     assert wrong.score == 0.5  # the tie-break on owner is missing
 
 
-def test_unavailable_sandbox_keeps_the_submission_queued(challenge: Any, learner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unavailable_sandbox_keeps_the_submission_queued(
+    challenge: Any, learner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SKILLMAP_BWRAP_PATH", "/nonexistent/bwrap")
     submission = make(challenge, learner, "def add(a, b): return a + b")
     assert submission_grade(submission_id=submission.pk) == "unavailable"
@@ -131,20 +147,28 @@ def test_unavailable_sandbox_keeps_the_submission_queued(challenge: Any, learner
     assert submission_grade(submission_id=submission.pk) == "graded"
 
 
-def test_sweeper_requeues_expired_leases_and_stale_queued_rows(challenge: Any, learner: Any, settings: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_sweeper_requeues_expired_leases_and_stale_queued_rows(
+    challenge: Any, learner: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.GRADING_REQUEUE_AFTER_SECONDS = 60
     settings.GRADING_MAX_ATTEMPTS = 3
     long_ago = timezone.now() - timedelta(minutes=10)
     expired = make(challenge, learner, "x = 1")
     Submission.objects.filter(pk=expired.pk).update(
-        status=SubmissionStatus.RUNNING, claim_token=uuid.uuid4(), lease_expires_at=long_ago, attempt_count=1
+        status=SubmissionStatus.RUNNING,
+        claim_token=uuid.uuid4(),
+        lease_expires_at=long_ago,
+        attempt_count=1,
     )
     stale = make(challenge, learner, "x = 2")
     Submission.objects.filter(pk=stale.pk).update(enqueued_at=long_ago)
     fresh = make(challenge, learner, "x = 3")
     hopeless = make(challenge, learner, "x = 4")
     Submission.objects.filter(pk=hopeless.pk).update(
-        status=SubmissionStatus.RUNNING, claim_token=uuid.uuid4(), lease_expires_at=long_ago, attempt_count=3
+        status=SubmissionStatus.RUNNING,
+        claim_token=uuid.uuid4(),
+        lease_expires_at=long_ago,
+        attempt_count=3,
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         report = submissions_sweep()
@@ -160,7 +184,9 @@ def test_sweeper_requeues_expired_leases_and_stale_queued_rows(challenge: Any, l
 
 def test_operator_requeue_brings_an_error_back(challenge: Any, learner: Any) -> None:
     submission = make(challenge, learner, "def add(a, b): return a + b")
-    Submission.objects.filter(pk=submission.pk).update(status=SubmissionStatus.ERROR, attempt_count=3, error_reason="x")
+    Submission.objects.filter(pk=submission.pk).update(
+        status=SubmissionStatus.ERROR, attempt_count=3, error_reason="x"
+    )
     assert submission_requeue(submission=submission)
     assert submission_grade(submission_id=submission.pk) == "graded"
     assert Submission.objects.get(pk=submission.pk).score == 1.0
