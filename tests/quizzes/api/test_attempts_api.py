@@ -1,0 +1,185 @@
+"""The learner API: JSON errors that change nothing, object-level access, feedback timing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from quizzes.models import QuizPool, Submission
+from quizzes.services.attempts import attempt_start
+from tests.factories import QuizFactory, UserFactory
+from tests.samples import OBJECTIVE, PYTHON, load_sample_items
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def quiz(topic: Any) -> Any:
+    load_sample_items(topic.stage, topic.slug, [*OBJECTIVE, PYTHON])
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=8, stage=topic.stage)
+    return quiz
+
+
+@pytest.fixture
+def api(learner: Any) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    client.get("/")
+    client.defaults["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
+    return client
+
+
+def put(client: Client, url: str, body: Any) -> Any:
+    return client.put(url, body, content_type="application/json")
+
+
+def test_start_save_submit_round_trip(api: Client, quiz: Any, learner: Any) -> None:
+    started = api.post(f"/api/quizzes/{quiz.slug}/attempts")
+    assert started.status_code == 201
+    body = started.json()
+    assert body["status"] == "in_progress" and len(body["items"]) == 8
+    assert body["score"] is None and body["feedback_due"] is False
+    tf = next(i for i in body["items"] if i["type"] == "true_false")
+    url = f"/api/attempts/{body['id']}/answers/{tf['position']}"
+    saved = put(api, url, {"answer": {"value": False}, "revision": 1})
+    assert saved.status_code == 200 and saved.json()["saved"] is True
+    submitted = api.post(f"/api/attempts/{body['id']}/submit")
+    assert submitted.status_code == 200  # nothing to grade asynchronously
+    result = submitted.json()
+    assert result["status"] == "graded" and result["feedback_due"] is True
+    assert result["score"] == 1.0
+    again = api.post(f"/api/attempts/{body['id']}/submit")
+    assert again.json()["submitted_at"] == result["submitted_at"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"answer": {"value": "yes"}, "revision": 1}, 400, "Answer true or false."),
+        ({"answer": {"value": True}}, 400, "Invalid input."),
+        ({"answer": {"value": True}, "revision": 0}, 400, "Invalid input."),
+        ("not json at all", 400, "JSON parse error"),
+    ],
+)
+def test_bad_saves_get_a_json_error_and_change_nothing(
+    api: Client, quiz: Any, learner: Any, body: Any, status: int, detail: str
+) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="true_false")
+    url = f"/api/attempts/{attempt.pk}/answers/{item.position}"
+    response = (
+        api.put(url, body, content_type="application/json")
+        if isinstance(body, str)
+        else put(api, url, body)
+    )
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+    item.refresh_from_db()
+    assert item.answer is None
+
+
+def test_csrf_is_enforced_on_the_api(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    response = put(client, f"/api/attempts/{attempt.pk}/answers/1", {"answer": {}, "revision": 1})
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+def test_another_learners_attempt_is_a_404_everywhere(api: Client, quiz: Any) -> None:
+    other = attempt_start(learner=UserFactory(), quiz=quiz)
+    for method, url in [
+        ("get", f"/api/attempts/{other.pk}"),
+        ("put", f"/api/attempts/{other.pk}/answers/1"),
+        ("post", f"/api/attempts/{other.pk}/flags/1"),
+        ("post", f"/api/attempts/{other.pk}/submit"),
+        ("post", f"/api/attempts/{other.pk}/items/8/run"),
+        ("get", f"/attempts/{other.pk}/"),
+        ("get", f"/attempts/{other.pk}/result"),
+    ]:
+        response = getattr(api, method)(url, {}, content_type="application/json")
+        assert response.status_code == 404, (method, url)
+    other.refresh_from_db()
+    assert other.status == "in_progress"
+
+
+def test_instructors_read_but_cannot_write_a_learners_attempt(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    client = Client()
+    client.force_login(UserFactory(role="instructor"))
+    assert client.get(f"/api/attempts/{attempt.pk}").status_code == 200
+    response = put(client, f"/api/attempts/{attempt.pk}/answers/1", {"answer": {}, "revision": 1})
+    assert response.status_code == 404
+    assert client.post(f"/api/attempts/{attempt.pk}/submit").status_code == 404
+
+
+def test_anonymous_api_calls_are_refused_with_json(quiz: Any) -> None:
+    response = Client().post(f"/api/quizzes/{quiz.slug}/attempts")
+    assert response.status_code == 403
+    assert "credentials" in response.json()["detail"]
+
+
+def test_run_examples_is_accepted_with_a_status_url_and_rate_limited(
+    api: Client, quiz: Any, learner: Any, monkeypatch: pytest.MonkeyPatch, private_cache: Any
+) -> None:
+    from rest_framework.throttling import ScopedRateThrottle
+
+    # DRF binds the rates when it is imported; this is RUN_EXAMPLES_RATE=2/min.
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "run_examples", "2/min")
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    code = attempt.items.get(item_version__item__type="python")
+    url = f"/api/attempts/{attempt.pk}/items/{code.position}/run"
+    first = api.post(url, {"code": "def add(a, b): return a + b"}, content_type="application/json")
+    assert first.status_code == 202
+    assert first.json()["status_url"] == f"/api/submissions/{first.json()['id']}"
+    assert api.get(first.json()["status_url"]).json()["status"] == "queued"
+    api.post(url, {"code": "x"}, content_type="application/json")
+    limited = api.post(url, {"code": "y"}, content_type="application/json")
+    assert limited.status_code == 429
+    assert "throttled" in limited.json()["detail"].lower()
+    assert Submission.objects.count() == 2
+
+
+def test_objective_items_have_no_examples_to_run(api: Client, quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    url = f"/api/attempts/{attempt.pk}/items/1/run"
+    if attempt.items.get(position=1).item_version.item.type == "python":
+        url = f"/api/attempts/{attempt.pk}/items/2/run"
+    response = api.post(url, {"code": "x = 1"}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Only coding challenges have examples to run."
+    assert not Submission.objects.exists()
+
+
+def test_submission_results_obey_the_feedback_setting(api: Client, quiz: Any, learner: Any) -> None:
+    from quizzes.services.grading import submission_create
+
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="python")
+    submission = submission_create(
+        learner=learner, item_version=item.item_version, source="x", attempt_item=item
+    )
+    Submission.objects.filter(pk=submission.pk).update(
+        status="graded",
+        score=0.5,
+        results={"message": "", "outcomes": [{"name": "h", "visible": False, "passed": False,
+                                              "category": "wrong_answer", "input_repr": "SECRET"}]},
+    )  # fmt: skip
+    body = api.get(f"/api/submissions/{submission.pk}").json()
+    assert body["status"] == "graded"
+    assert "score" not in body and "outcomes" not in body  # the attempt is still open
+    api.post(f"/api/attempts/{attempt.pk}/submit")
+    body = api.get(f"/api/submissions/{submission.pk}").json()
+    assert body["outcomes"][0]["category"] == "wrong_answer"
+    assert "SECRET" not in str(body)  # hidden outcomes never carry inputs
+
+
+def test_the_openapi_schema_documents_the_api(api: Client) -> None:
+    schema = api.get("/api/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "/api/attempts/{attempt_id}/answers/{position}" in text
