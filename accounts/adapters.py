@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import respond_429
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
 
 from accounts.models import User
 from accounts.roles import Role
@@ -16,6 +19,23 @@ from accounts.services import user_grant_initial_role
 
 # Providers that verify the addresses they report (GitHub and Google do).
 TRUSTED_EMAIL_PROVIDERS = frozenset({"github", "google"})
+
+
+def provider_trusts_email_verified(provider: Any) -> bool:
+    """Whether addresses this provider reports as verified may be believed.
+
+    GitHub and Google verify addresses themselves. A generic OpenID Connect provider
+    may let anyone claim any address, so its ``email_verified`` claim counts only when
+    the operator says so: ``trust_email_verified`` in the app's settings, or
+    ``TRUST_EMAIL_VERIFIED`` for the provider (set from OIDC_TRUST_EMAIL_VERIFIED).
+    """
+    if provider.id in TRUSTED_EMAIL_PROVIDERS:
+        return True
+    app = getattr(provider, "app", None)
+    trusted = app.settings.get("trust_email_verified") if app is not None else None
+    if trusted is None:
+        trusted = provider.get_settings().get("TRUST_EMAIL_VERIFIED", False)
+    return bool(trusted)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -28,23 +48,46 @@ class AccountAdapter(DefaultAccountAdapter):
             user_grant_initial_role(user=user, role=Role.LEARNER)
         return user
 
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth answers a throttled login with a form error (status 200). We answer
+        # with 429 Too Many Requests instead, so that proxies, monitoring and scripted
+        # clients see the throttling for what it is; the page still explains it.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as exc:
+            if exc.code == "too_many_login_attempts":
+                raise ImmediateHttpResponse(respond_429(request)) from exc
+            raise
+
+
+class ProviderNotConfigured(SocialApp.DoesNotExist, Http404):
+    """No app for this provider: still a DoesNotExist for allauth, a 404 for the visitor.
+
+    Every provider's URLs are installed, but only those with credentials in the
+    environment are usable; /accounts/github/login/ without GitHub credentials would
+    otherwise be a server error.
+    """
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request: HttpRequest, provider: Any, client_id: Any = None) -> Any:
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist as exc:
+            raise ProviderNotConfigured(f"{provider} sign-in is not configured") from exc
+
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
         user: User = super().save_user(request, sociallogin, form)
         user_grant_initial_role(user=user, role=Role.LEARNER)
         return user
 
-    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        # A generic OpenID Connect provider may mark any address as verified; unless the
-        # operator trusts it (OIDC_TRUST_EMAIL_VERIFIED), its addresses count as
-        # unverified, so allauth will not connect the login to an existing account by
-        # email and asks the person instead.
-        provider = sociallogin.account.get_provider()
-        trusted = provider.id in TRUSTED_EMAIL_PROVIDERS or bool(
-            provider.get_settings().get("VERIFIED_EMAIL", False)
-        )
-        if not trusted:
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> Any:
+        # This runs while allauth builds the login from the provider's answer, before it
+        # looks up an existing account by verified address (``SocialLogin.lookup``, which
+        # precedes ``pre_social_login``: downgrading there would be too late). An
+        # untrusted provider's addresses count as unverified from here on: no automatic
+        # connection to an existing account, and a new account must confirm its address.
+        if not provider_trusts_email_verified(sociallogin.provider):
             for address in sociallogin.email_addresses:
                 address.verified = False
-        super().pre_social_login(request, sociallogin)
+        return super().populate_user(request, sociallogin, data)

@@ -384,3 +384,42 @@ def grading_overview() -> dict[str, Any]:
             Q(status="queued") & Q(error_reason__startswith="grading unavailable")
         ).count(),
     }
+
+
+def cohort_overview() -> list[dict[str, Any]]:
+    """Per quiz: learners, attempts, graded attempts, mean score, pass rate."""
+    from django.db.models import Avg, F
+
+    rows = []
+    quizzes = (
+        Quiz.objects.filter(attempts__isnull=False)
+        .distinct()
+        .select_related("stage")
+        .annotate(
+            n_attempts=Count("attempts", distinct=True),
+            n_learners=Count("attempts__learner", distinct=True),
+            n_graded=Count(
+                "attempts", filter=Q(attempts__status=AttemptStatus.GRADED), distinct=True
+            ),
+            n_passed=Count("attempts", filter=Q(attempts__passed=True), distinct=True),
+            mean_ratio=Avg(
+                F("attempts__score") * 100 / F("attempts__max_score"),
+                filter=Q(attempts__status=AttemptStatus.GRADED, attempts__max_score__gt=0),
+            ),
+        )
+        .order_by("stage__number", "title")
+    )
+    for quiz in quizzes:
+        rows.append(
+            {
+                "quiz": quiz,
+                "attempts": quiz.n_attempts,
+                "learners": quiz.n_learners,
+                "graded": quiz.n_graded,
+                "mean_percent": round(float(quiz.mean_ratio), 1)
+                if quiz.mean_ratio is not None
+                else None,
+                "pass_rate": round(quiz.n_passed * 100 / quiz.n_graded) if quiz.n_graded else None,
+            }
+        )
+    return rows

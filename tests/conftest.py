@@ -19,10 +19,6 @@ from tests.factories import StageFactory, TopicFactory, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the browser
-# tests make between page actions are synchronous and safe there.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def wait_for(
     predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = ""

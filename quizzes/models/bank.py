@@ -85,6 +85,8 @@ class ItemVersion(models.Model):
     cognitive = models.CharField(max_length=10, choices=Cognitive.choices, default=Cognitive.RECALL)
     points = models.DecimalField(max_digits=6, decimal_places=2, default=1)
     data = models.JSONField(default=dict)
+    # The item as authored (the YAML mapping), for editing and export. Never sent to learners.
+    source = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -395,13 +395,37 @@ def topics_by_stage() -> dict[int, set[str]]:
     return result
 
 
+class ItemConflict(Exception):
+    """The entry cannot update the existing item (e.g. a different type)."""
+
+
+def item_version_create(*, item: Item, entry: dict[str, Any], author: Any = None) -> ItemVersion:
+    """Add a version with ``entry``'s content and make it current. Caller holds a transaction."""
+    if item.type != entry["type"]:
+        raise ItemConflict(
+            f"cannot change the type of an existing item ({item.type} → {entry['type']}); "
+            "give the new item a new slug"
+        )
+    latest = item.versions.order_by("-number").first()
+    version = ItemVersion.objects.create(
+        item=item,
+        number=(latest.number if latest else 0) + 1,
+        content_hash=content_hash(entry),
+        source=entry,
+        created_by=author,
+        **item_version_values(entry),
+    )
+    item.current_version = version
+    item.save(update_fields=["current_version", "stage", "topic", "status", "updated_at"])
+    return version
+
+
 @transaction.atomic
 def bank_file_load(*, bank: BankFile, report: LoadReport) -> None:
     """Load one validated file: create new items, version changed ones, skip unchanged."""
     stage = Stage.objects.get(number=bank.stage)
     topics = {t.slug: t for t in Topic.objects.filter(stage=stage)}
     for entry in bank.items:
-        digest = content_hash(entry)
         item = Item.objects.select_related("current_version").filter(slug=entry["slug"]).first()
         topic = topics[entry["topic"]]
         if item is None:
@@ -413,31 +437,18 @@ def bank_file_load(*, bank: BankFile, report: LoadReport) -> None:
                 status=ItemStatus.PUBLISHED,
             )
             report.created.append(item.slug)
-            number = 1
-        elif item.current_version is not None and item.current_version.content_hash == digest:
+        elif item.current_version is not None and item.current_version.content_hash == content_hash(
+            entry
+        ):
             report.unchanged.append(item.slug)
             continue
         else:
-            if item.type != entry["type"]:
-                raise BankFileError(
-                    [
-                        Problem(
-                            str(bank.path),
-                            None,
-                            item.slug,
-                            f"cannot change the type of an existing item ({item.type} → "
-                            f"{entry['type']}); give the new item a new slug",
-                        )
-                    ]
-                )
             item.stage, item.topic, item.status = stage, topic, ItemStatus.PUBLISHED
-            number = (item.current_version.number if item.current_version else 0) + 1
             report.updated.append(item.slug)
-        version = ItemVersion.objects.create(
-            item=item, number=number, content_hash=digest, **item_version_values(entry)
-        )
-        item.current_version = version
-        item.save(update_fields=["current_version", "stage", "topic", "status", "updated_at"])
+        try:
+            item_version_create(item=item, entry=entry)
+        except ItemConflict as exc:
+            raise BankFileError([Problem(str(bank.path), None, item.slug, str(exc))]) from exc
 
 
 def bank_load(*, paths: list[Path]) -> tuple[LoadReport, list[BankFileError]]:

@@ -77,3 +77,191 @@ def grading_requeue(request: HttpRequest, submission_id: int) -> HttpResponse:
     else:
         messages.error(request, f"Submission {submission.pk} is already graded; nothing to do.")
     return redirect("grading-operator")
+
+
+# --- authoring ------------------------------------------------------------------------------
+def _author(view):  # type: ignore[no-untyped-def]
+    return login_required(permission_required("quizzes.author_item", raise_exception=True)(view))
+
+
+@_author
+def item_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    from quizzes.services.authoring import AuthoringError, item_save_from_yaml, item_yaml
+
+    item = get_object_or_404(Item.objects.select_related("stage", "current_version"), slug=slug)
+    text = item_yaml(item)
+    problems: list[str] = []
+    if request.method == "POST":
+        text = request.POST.get("source", "")
+        try:
+            item_save_from_yaml(text=text, stage=item.stage, author=request.user, item=item)  # type: ignore[arg-type]
+        except AuthoringError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, "Saved as a new version; past attempts keep theirs.")
+            return redirect("item-preview", slug=item.slug)
+    return render(
+        request,
+        "quizzes/staff/item_edit.html",
+        {"item": item, "stage": item.stage, "source": text, "problems": problems},
+        status=400 if problems else 200,
+    )
+
+
+@_author
+def item_new(request: HttpRequest) -> HttpResponse:
+    from quizzes.services.authoring import NEW_ITEM_TEMPLATE, AuthoringError, item_save_from_yaml
+
+    stages = Stage.objects.active().prefetch_related("topics")
+    number = request.GET.get("stage") or request.POST.get("stage") or "1"
+    stage = get_object_or_404(stages, number=int(number) if str(number).isdigit() else 0)
+    first_topic = stage.topics.first()
+    text = NEW_ITEM_TEMPLATE.format(
+        prefix=stage.slug.split("-")[0], topic=first_topic.slug if first_topic else ""
+    )
+    problems: list[str] = []
+    if request.method == "POST":
+        text = request.POST.get("source", "")
+        try:
+            item = item_save_from_yaml(text=text, stage=stage, author=request.user)  # type: ignore[arg-type]
+        except AuthoringError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, "Draft created. Preview it, then publish it.")
+            return redirect("item-preview", slug=item.slug)
+    return render(
+        request,
+        "quizzes/staff/item_edit.html",
+        {"item": None, "stage": stage, "stages": stages, "source": text, "problems": problems},
+        status=400 if problems else 200,
+    )
+
+
+@_author
+@require_POST
+def item_status(request: HttpRequest, slug: str) -> HttpResponse:
+    from quizzes.services.authoring import AuthoringError, item_set_status
+
+    item = get_object_or_404(Item, slug=slug)
+    try:
+        item_set_status(item=item, status=request.POST.get("status", ""))
+    except AuthoringError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{item.slug} is now {item.get_status_display().lower()}.")
+    return redirect("item-preview", slug=item.slug)
+
+
+@login_required
+@permission_required("quizzes.regrade", raise_exception=True)
+@require_POST
+def item_regrade_view(request: HttpRequest, slug: str) -> HttpResponse:
+    from quizzes.services.authoring import item_regrade
+
+    item = get_object_or_404(Item.objects.select_related("current_version"), slug=slug)
+    report = item_regrade(item=item)
+    messages.success(
+        request,
+        f"Regraded with version {item.current_version.number if item.current_version else '-'}: "
+        f"{report.rescored} answers re-scored in {len(report.attempts)} attempts, "
+        f"{report.resubmitted} code submissions sent to grading, "
+        f"{report.skipped} left as they were.",
+    )
+    return redirect("item-preview", slug=item.slug)
+
+
+@_author
+def bank_import_view(request: HttpRequest) -> HttpResponse:
+    from quizzes.services.authoring import BankFileError, bank_import, bank_import_errors
+
+    problems: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("bank")
+        if upload is None:
+            problems = ["Choose a bank file (stage-NN.yaml) to import."]
+        elif (upload.size or 0) > 2 * 1024 * 1024:
+            problems = ["The file is larger than 2 MiB."]
+        else:
+            try:
+                text = upload.read().decode("utf-8")
+                report = bank_import(name=upload.name or "bank.yaml", text=text)
+            except UnicodeDecodeError:
+                problems = ["The file is not UTF-8 text."]
+            except BankFileError as exc:
+                problems = bank_import_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    f"Imported: {len(report.created)} created, {len(report.updated)} updated, "
+                    f"{len(report.unchanged)} unchanged.",
+                )
+                return redirect("author-items")
+    return render(
+        request,
+        "quizzes/staff/import.html",
+        {"problems": problems, "stages": Stage.objects.active()},
+        status=400 if problems else 200,
+    )
+
+
+@_author
+@require_GET
+def bank_export_view(request: HttpRequest, number: int) -> HttpResponse:
+    from quizzes.services.authoring import bank_export
+
+    stage = get_object_or_404(Stage, number=number)
+    response = HttpResponse(bank_export(stage=stage), content_type="application/x-yaml")
+    response["Content-Disposition"] = f'attachment; filename="stage-{number:02d}.yaml"'
+    return response
+
+
+@login_required
+@permission_required("quizzes.view_item_statistics", raise_exception=True)
+@require_GET
+def cohort_analytics(request: HttpRequest) -> HttpResponse:
+    from quizzes.selectors import cohort_overview
+
+    return render(request, "quizzes/staff/analytics.html", {"rows": cohort_overview()})
+
+
+@_author
+@require_GET
+def quiz_list(request: HttpRequest) -> HttpResponse:
+    from quizzes.models import Quiz
+    from quizzes.services.quizzes import quiz_item_count
+
+    quizzes = (
+        Quiz.objects.select_related("stage")
+        .prefetch_related("pools")
+        .order_by("kind", "stage__number", "title")
+    )
+    rows = [{"quiz": q, "items": quiz_item_count(q)} for q in quizzes]
+    return render(request, "quizzes/staff/quizzes.html", {"rows": rows})
+
+
+@_author
+def quiz_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    from django.db import transaction
+
+    from quizzes.forms import PoolFormSet, QuizForm
+    from quizzes.models import Quiz
+
+    quiz = get_object_or_404(Quiz, slug=slug) if slug else None
+    form = QuizForm(request.POST or None, instance=quiz)
+    pools = PoolFormSet(request.POST or None, instance=quiz or Quiz())
+    if request.method == "POST" and form.is_valid() and pools.is_valid():
+        with transaction.atomic():
+            saved = form.save(commit=False)
+            if quiz is None:
+                saved.created_by = request.user  # type: ignore[assignment]
+            saved.save()
+            pools.instance = saved
+            pools.save()
+        messages.success(request, f"Quiz “{saved.title}” saved.")
+        return redirect("quiz-list")
+    return render(
+        request,
+        "quizzes/staff/quiz_edit.html",
+        {"form": form, "pools": pools, "quiz": quiz},
+        status=400 if request.method == "POST" else 200,
+    )

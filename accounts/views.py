@@ -1,0 +1,123 @@
+"""Account pages: the profile, deleting one's account, and role management."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount, SocialApp
+from allauth.socialaccount.providers import registry
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import DeleteAccountForm, ProfileForm, RoleChangeForm
+from accounts.models import User
+from accounts.roles import Role
+from accounts.selectors import role_change_list_recent, user_list_with_roles
+from accounts.services import user_change_role, user_delete_account, user_update_profile
+
+ROLE_PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    # login_required has run: the user is a real account.
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _provider_name(request: HttpRequest, account: SocialAccount) -> str:
+    # A connection outlives its provider's configuration (credentials removed from the
+    # environment): still show it, under the provider class's name.
+    try:
+        return str(account.get_provider(request).name)
+    except SocialApp.DoesNotExist:
+        provider_class = registry.get_class(account.provider)
+        return str(provider_class.name) if provider_class else account.provider
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        user_update_profile(user=user, display_name=form.cleaned_data["display_name"])
+        messages.success(request, "Your profile was saved.")
+        return redirect("profile")
+    context = {
+        "form": form,
+        "has_password": user.has_usable_password(),
+        "mfa_enabled": Authenticator.objects.filter(user=user).exists(),
+        "social_accounts": [
+            _provider_name(request, account)
+            for account in SocialAccount.objects.filter(user=user).order_by("provider")
+        ],
+    }
+    return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_delete_account(user=user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            get_account_adapter(request).logout(request)
+            messages.success(request, "Your account was deleted.")
+            return redirect("home")
+    return render(
+        request, "accounts/account_delete.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@permission_required("accounts.manage_roles", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def role_management(request: HttpRequest) -> HttpResponse:
+    form = RoleChangeForm(request.POST if request.method == "POST" else None)
+    failed_user_id: int | None = None
+    if request.method == "POST" and form.is_valid():
+        target = User.objects.filter(pk=form.cleaned_data["user"]).first()
+        if target is None:
+            form.add_error(None, "That user no longer exists.")
+        else:
+            try:
+                change = user_change_role(
+                    actor=_user(request), user=target, role=form.cleaned_data["role"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                failed_user_id = target.pk
+            else:
+                if change is None:
+                    messages.info(request, f"{target.email} already was {target.role}.")
+                else:
+                    messages.success(
+                        request,
+                        f"{target.email} is now {change.new_role} (was {change.old_role}).",
+                    )
+                return redirect(request.get_full_path())
+    search = request.GET.get("q", "")
+    page = Paginator(user_list_with_roles(search=search), ROLE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "form": form if form.is_bound else None,
+        "failed_user_id": failed_user_id,
+        "page": page,
+        "search": search,
+        "roles": Role.choices,
+        "recent_changes": role_change_list_recent(),
+    }
+    return render(
+        request, "accounts/role_management.html", context, status=400 if form.errors else 200
+    )

@@ -1,0 +1,254 @@
+"""Authoring in the browser: items edited as YAML (the bank's own format, checked by the
+same rules as `load_bank`), draft → published, import/export of bank files, and regrading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from quizzes.models import (
+    CHALLENGE_TYPES,
+    AttemptEvent,
+    AttemptItem,
+    AttemptStatus,
+    EventKind,
+    Item,
+    ItemStatus,
+    Stage,
+    SubmissionKind,
+)
+from quizzes.services.bank import (
+    BankFile,
+    BankFileError,
+    ItemConflict,
+    LoadReport,
+    Problem,
+    _LineLoader,
+    bank_file_load,
+    check_item,
+    content_hash,
+    item_version_create,
+    read_bank_file,
+    strip_lines,
+    topics_by_stage,
+)
+
+
+class AuthoringError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+NEW_ITEM_TEMPLATE = """\
+slug: {prefix}-new-item
+type: single_choice
+topic: {topic}
+difficulty: 3
+cognitive: judgement
+title: A short title
+body: |
+  The problem, stated so it could almost be answered without the options.
+explanation: |
+  Why the key is right, and why each tempting distractor is wrong.
+choices:
+  - {{text: "First option", correct: true}}
+  - {{text: "Second option", correct: false, feedback: "The misconception behind it."}}
+  - {{text: "Third option", correct: false}}
+"""
+
+
+def item_yaml(item: Item) -> str:
+    version = item.current_version
+    source = version.source if version else {}
+    return yaml.safe_dump(source, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _parse_item(text: str) -> dict[str, Any]:
+    try:
+        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise AuthoringError([f"{where}invalid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+    if not isinstance(raw, dict):
+        raise AuthoringError(["expected one item: a mapping with slug, type, topic, …"])
+    return strip_lines(raw)
+
+
+def check_challenge_solutions(entry: dict[str, Any]) -> list[str]:
+    """Run the reference and wrong solutions in the sandbox, as check_bank does."""
+    from quizzes.services.bank_check import check_challenge
+
+    return [p.message for p in check_challenge(Path("editor"), entry, slot=0)]
+
+
+def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | None = None) -> Item:
+    """Create an item (as a draft) or add a version to ``item`` from YAML text.
+
+    Nothing is saved unless every check passes; the problems are listed otherwise.
+    """
+    entry = _parse_item(text)
+    topics = topics_by_stage().get(stage.number, set())
+    problems = check_item(entry, topics=topics)
+    if item is not None and entry.get("slug") != item.slug:
+        problems.append(f"the slug must stay {item.slug!r}; create a new item for a new slug")
+    if item is None and Item.objects.filter(slug=entry.get("slug")).exists():
+        problems.append(f"an item with slug {entry.get('slug')!r} already exists")
+    if not problems and entry["type"] in CHALLENGE_TYPES:
+        problems += check_challenge_solutions(entry)
+    if problems:
+        raise AuthoringError(problems)
+    with transaction.atomic():
+        topic = stage.topics.get(slug=entry["topic"])
+        if item is None:
+            item = Item.objects.create(
+                slug=entry["slug"],
+                type=entry["type"],
+                stage=stage,
+                topic=topic,
+                status=ItemStatus.DRAFT,
+                created_by=author,
+            )
+        elif item.current_version and item.current_version.content_hash == content_hash(entry):
+            return item
+        item.topic = topic
+        try:
+            item_version_create(item=item, entry=entry, author=author)
+        except ItemConflict as exc:
+            raise AuthoringError([str(exc)]) from exc
+    return item
+
+
+def item_set_status(*, item: Item, status: str) -> None:
+    if status not in ItemStatus.values:
+        raise AuthoringError([f"unknown status {status!r}"])
+    if status == ItemStatus.PUBLISHED and item.current_version is None:
+        raise AuthoringError(["an item needs content before it is published"])
+    item.status = status
+    item.save(update_fields=["status", "updated_at"])
+
+
+def bank_import(*, name: str, text: str) -> LoadReport:
+    """Load an uploaded bank file with the same all-or-nothing rules as `load_bank`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_text(text)
+        bank: BankFile = read_bank_file(path, topics_by_stage=topics_by_stage())
+        report = LoadReport()
+        bank_file_load(bank=bank, report=report)
+    return report
+
+
+def bank_export(*, stage: Stage) -> str:
+    items = (
+        Item.objects.filter(stage=stage, current_version__isnull=False)
+        .exclude(status=ItemStatus.RETIRED)
+        .select_related("current_version")
+        .order_by("pk")
+    )
+    data = {"stage": stage.number, "items": [i.current_version.source for i in items]}  # type: ignore[union-attr]
+    header = f"# Skillmap question bank: stage {stage.number}, {stage.title}\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass
+class RegradeReport:
+    rescored: int = 0
+    resubmitted: int = 0
+    skipped: int = 0
+    attempts: set[int] = field(default_factory=set)
+
+
+def item_regrade(*, item: Item) -> RegradeReport:
+    """Re-score past answers to ``item`` with its current version (explicit, audited).
+
+    Attempts keep the version they were given; only their score follows the corrected key.
+    Objective answers are re-scored at once; code is graded again by the workers.
+    """
+    from quizzes.services.attempts import _finalize, _locked_attempt, to_item_ids
+    from quizzes.services.grading import submission_create
+    from quizzes.services.scoring import score_objective
+
+    report = RegradeReport()
+    current = item.current_version
+    if current is None:
+        return report
+    answers = AttemptItem.objects.filter(
+        item_version__item=item,
+        graded_at__isnull=False,
+        attempt__status__in=[AttemptStatus.SUBMITTED, AttemptStatus.GRADED],
+    ).select_related("attempt", "item_version")
+    for answer in answers:
+        if item.type in CHALLENGE_TYPES:
+            final = answer.submissions.filter(kind=SubmissionKind.SUBMIT).order_by("-pk").first()
+            if final is None:
+                report.skipped += 1
+                continue
+            submission_create(
+                learner=answer.attempt.learner,
+                item_version=current,
+                source=final.source,
+                attempt_item=answer,
+            )
+            report.resubmitted += 1
+            continue
+        if not _ids_compatible(answer.item_version.data, current.data):
+            report.skipped += 1
+            continue
+        with transaction.atomic():
+            attempt = _locked_attempt(answer.attempt_id)
+            fraction = score_objective(item.type, current.data, to_item_ids(answer, answer.answer))
+            new_score = (Decimal(str(fraction)) * answer.max_score).quantize(Decimal("0.01"))
+            if new_score != answer.score:
+                answer.score, answer.is_correct = new_score, fraction >= 1.0
+                answer.graded_at = timezone.now()
+                answer.save(update_fields=["score", "is_correct", "graded_at"])
+                AttemptEvent.objects.create(
+                    attempt=attempt,
+                    kind=EventKind.REGRADED,
+                    position=answer.position,
+                    data={"item": item.slug, "version": current.number, "score": str(new_score)},
+                )
+                if attempt.status == AttemptStatus.GRADED:
+                    _finalize(attempt)
+                report.rescored += 1
+                report.attempts.add(attempt.pk)
+    return report
+
+
+def _ids_compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Ids are positional (c1, s1, p1…): a regrade is meaningful only if they line up."""
+    for key in ("choices", "sequence", "pairs"):
+        if len(old.get(key, [])) != len(new.get(key, [])):
+            return False
+    return True
+
+
+def bank_import_errors(exc: BankFileError) -> list[str]:
+    return [str(p) for p in exc.problems]
+
+
+__all__ = [
+    "NEW_ITEM_TEMPLATE",
+    "AuthoringError",
+    "BankFileError",
+    "Problem",
+    "RegradeReport",
+    "bank_export",
+    "bank_import",
+    "bank_import_errors",
+    "item_regrade",
+    "item_save_from_yaml",
+    "item_set_status",
+    "item_yaml",
+]

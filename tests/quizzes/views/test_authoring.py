@@ -1,0 +1,188 @@
+"""Instructors author items (as YAML, versioned), quizzes, import/export, and regrade."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import unescape
+from typing import Any
+
+import pytest
+import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from quizzes.models import AttemptEvent, EventKind, Item, ItemVersion, Quiz, QuizPool
+from quizzes.services.attempts import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.services.authoring import item_yaml
+from tests.factories import QuizFactory
+from tests.samples import PYTHON, SINGLE, TRUE_FALSE, load_sample_items
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def author(instructor: Any) -> Client:
+    client = Client()
+    client.force_login(instructor)
+    return client
+
+
+@pytest.fixture
+def single(topic: Any) -> Item:
+    return load_sample_items(topic.stage, topic.slug, [SINGLE])[0]
+
+
+def test_editing_creates_a_version_and_keeps_the_slug(author: Client, single: Item) -> None:
+    source = yaml.safe_load(item_yaml(single))
+    source["body"] = "Which method is **safe** under RFC 9110?"
+    response = author.post(f"/author/items/{single.slug}/edit", {"source": yaml.safe_dump(source)})
+    assert response.status_code == 302
+    single.refresh_from_db()
+    assert single.current_version.number == 2
+    assert "RFC 9110" in single.current_version.body_html
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"slug": "renamed"}, "the slug must stay"),
+        (
+            {"choices": [{"text": "A", "correct": True}, {"text": "B", "correct": True}]},
+            "exactly one correct",
+        ),
+        ({"type": "true_false", "answer": True, "choices": None}, "unknown field(s): choices"),
+    ],
+)
+def test_bad_edits_show_errors_and_change_nothing(
+    author: Client, single: Item, change: dict[str, Any], message: str
+) -> None:
+    source = {**yaml.safe_load(item_yaml(single)), **change}
+    response = author.post(f"/author/items/{single.slug}/edit", {"source": yaml.safe_dump(source)})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert ItemVersion.objects.filter(item=single).count() == 1
+
+
+def test_broken_yaml_is_reported_with_its_line(author: Client, single: Item) -> None:
+    response = author.post(
+        f"/author/items/{single.slug}/edit", {"source": "slug: x\nbody: [oops\n"}
+    )
+    assert response.status_code == 400
+    assert "line 3: invalid YAML" in response.content.decode()
+
+
+def test_new_items_are_drafts_until_published(author: Client, topic: Any, learner: Any) -> None:
+    text = yaml.safe_dump({**TRUE_FALSE, "slug": "draft-item", "topic": topic.slug, "difficulty": 2,
+                           "explanation": "Indexes cost writes."})  # fmt: skip
+    response = author.post("/author/items/new", {"stage": topic.stage.number, "source": text})
+    assert response.status_code == 302
+    item = Item.objects.get(slug="draft-item")
+    assert item.status == "draft"
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=5, stage=topic.stage)
+    from quizzes.services.quizzes import quiz_item_count
+
+    assert quiz_item_count(quiz) == 0
+    author.post(f"/author/items/{item.slug}/status", {"status": "published"})
+    assert quiz_item_count(quiz) == 1
+
+
+@pytest.mark.sandbox
+def test_a_challenge_whose_wrong_solution_passes_is_refused(author: Client, topic: Any) -> None:
+    challenge = {
+        **PYTHON["challenge"],
+        "wrong_solutions": [PYTHON["challenge"]["reference_solution"]],
+    }
+    text = yaml.safe_dump({**PYTHON, "slug": "weak-tests", "topic": topic.slug, "difficulty": 3,
+                           "challenge": challenge})  # fmt: skip
+    response = author.post("/author/items/new", {"stage": topic.stage.number, "source": text})
+    assert response.status_code == 400
+    assert "the tests miss its mistake" in response.content.decode()
+    assert not Item.objects.filter(slug="weak-tests").exists()
+
+
+def test_import_is_all_or_nothing_and_export_round_trips(
+    author: Client, topic: Any, single: Item
+) -> None:
+    bad = yaml.safe_dump({"stage": topic.stage.number, "items": [
+        {**TRUE_FALSE, "slug": "ok-one", "topic": topic.slug, "difficulty": 1, "explanation": "E."},
+        {**TRUE_FALSE, "slug": "bad-one", "topic": "nope", "difficulty": 1, "explanation": "E."},
+    ]})  # fmt: skip
+    response = author.post(
+        "/author/import", {"bank": SimpleUploadedFile("stage-x.yaml", bad.encode())}
+    )
+    assert response.status_code == 400
+    assert "[bad-one]: 'topic' 'nope' is not a topic of this stage" in unescape(
+        response.content.decode()
+    )
+    assert not Item.objects.filter(slug="ok-one").exists()
+
+    exported = author.get(f"/author/export/stage-{topic.stage.number}.yaml")
+    assert exported.status_code == 200
+    assert (
+        exported["Content-Disposition"]
+        == f'attachment; filename="stage-{topic.stage.number:02d}.yaml"'
+    )
+    again = author.post(
+        "/author/import", {"bank": SimpleUploadedFile("stage.yaml", exported.content)}, follow=True
+    )
+    assert "0 created, 0 updated, 1 unchanged" in again.content.decode()
+
+
+def test_regrade_applies_a_corrected_key_to_past_answers(
+    author: Client, topic: Any, learner: Any
+) -> None:
+    [tf] = load_sample_items(topic.stage, topic.slug, [TRUE_FALSE])
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=1, item=tf)
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    attempt_answer_save(attempt=attempt, position=1, answer={"value": True}, revision=1)
+    attempt = attempt_submit(attempt=attempt)
+    assert attempt.score == 0
+    load_sample_items(
+        topic.stage, topic.slug, [{**TRUE_FALSE, "answer": True}]
+    )  # the key was wrong
+    attempt.refresh_from_db()
+    assert attempt.score == 0  # editing never changes past grades by itself
+    response = author.post(f"/author/items/{tf.slug}/regrade", follow=True)
+    assert "1 answers re-scored in 1 attempts" in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.score == Decimal(1)
+    assert attempt.items.get().item_version.number == 1  # still pinned to what was shown
+    assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.REGRADED).count() == 2
+
+
+def test_quiz_authoring_with_pools(author: Client, topic: Any) -> None:
+    form = {
+        "slug": "cache-drill", "title": "Cache drill", "description": "", "stage": topic.stage.pk,
+        "status": "published", "time_limit_seconds": "600", "max_attempts": "",
+        "pass_mark_percent": "60", "feedback_mode": "immediate", "closes_at": "",
+        "shuffle_items": "on", "shuffle_choices": "on",
+        "pools-TOTAL_FORMS": "1", "pools-INITIAL_FORMS": "0", "pools-MIN_NUM_FORMS": "0",
+        "pools-MAX_NUM_FORMS": "1000", "pools-0-count": "3", "pools-0-stage": topic.stage.pk,
+        "pools-0-topic": "", "pools-0-difficulty_min": "4", "pools-0-difficulty_max": "2",
+    }  # fmt: skip
+    bad = author.post("/author/quizzes/new", form)
+    assert bad.status_code == 400
+    assert "1 ≤ min ≤ max ≤ 5" in bad.content.decode()
+    assert not Quiz.objects.filter(slug="cache-drill").exists()
+    form["pools-0-difficulty_min"] = "1"
+    assert author.post("/author/quizzes/new", form).status_code == 302
+    quiz = Quiz.objects.get(slug="cache-drill")
+    assert quiz.pools.get().count == 3 and quiz.feedback_mode == "immediate"
+
+
+def test_learners_cannot_author(learner: Any, single: Item) -> None:
+    client = Client()
+    client.force_login(learner)
+    for url in [
+        "/author/items/",
+        f"/author/items/{single.slug}/edit",
+        "/author/import",
+        "/author/quizzes/",
+    ]:
+        assert client.get(url).status_code == 403
+    response = client.post(f"/author/items/{single.slug}/status", {"status": "retired"})
+    assert response.status_code == 403
+    single.refresh_from_db()
+    assert single.status == "published"
