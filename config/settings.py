@@ -327,6 +327,10 @@ else:
         "processed_folder": str(CELERY_DIR / "processed"),
         "control_folder": str(CELERY_DIR / "control"),
         "store_processed": False,
+        # The filesystem transport sleeps this long whenever it has nothing to fetch,
+        # including while every pool slot is busy: kombu's 1 s default caps a worker at
+        # one task per slot per second.
+        "polling_interval": env.float("FILESYSTEM_BROKER_POLLING_INTERVAL", default=0.05),
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -19,6 +19,20 @@ from tests.factories import StageFactory, TopicFactory, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Playwright's sync API keeps an event loop running in the main thread from the first
+# browser test to the end of the session, so every later test's ORM calls would be
+# refused as "async-unsafe"; they are plain synchronous calls. Subprocesses the tests
+# start get a clean environment (see child_env).
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+os.environ[ASYNC_UNSAFE] = "true"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for processes started by tests, without test-only switches."""
+    env = {k: v for k, v in os.environ.items() if k != ASYNC_UNSAFE}
+    env.update(extra)
+    return env
+
 
 def wait_for(
     predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = ""
@@ -55,13 +69,12 @@ class WorkerProcess:
         self.log_path = Path(settings.VAR_DIR) / f"test-worker-{os.getpid()}.log"
 
     def start(self) -> WorkerProcess:
-        env = {
-            **os.environ,
-            "DATABASE_URL": shared_database_url(),
-            "DEBUG": "true",
-            "WORKER_HEARTBEAT_SECONDS": "1",
+        env = child_env(
+            DATABASE_URL=shared_database_url(),
+            DEBUG="true",
+            WORKER_HEARTBEAT_SECONDS="1",
             **self.extra_env,
-        }
+        )
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [

@@ -131,7 +131,7 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
                 if item.current_version is not None
             )
             AttemptEvent.objects.create(
-                attempt=attempt, kind=EventKind.STARTED, data={"items": len(items)}
+                attempt=attempt, kind=EventKind.STARTED, data={"item_count": len(items)}
             )
     except IntegrityError:
         # A second request (double click, two tabs) won the race: resume its attempt.

@@ -111,10 +111,27 @@ def forget_sandbox_health() -> None:
     _health_cache["at"] = 0.0
 
 
+# Item versions never change once stored, so their parsed specs can be kept per process.
+_spec_cache: dict[tuple[int, str], Any] = {}
+_SPEC_CACHE_SIZE = 256
+
+
+def challenge_spec(version: ItemVersion) -> Any:
+    key = (version.pk, version.content_hash)
+    spec = _spec_cache.get(key) if version.pk else None
+    if spec is None:
+        spec = spec_from_dict(version.item.type, version.data["challenge"])
+        if version.pk:
+            if len(_spec_cache) >= _SPEC_CACHE_SIZE:
+                _spec_cache.pop(next(iter(_spec_cache)))
+            _spec_cache[key] = spec
+    return spec
+
+
 def run_grader(version: ItemVersion, source: str, *, visible_only: bool, slot: int) -> GradeReport:
     """Grade ``source`` against an item version's challenge through the sandbox runner."""
     item_type = version.item.type
-    spec = spec_from_dict(item_type, version.data["challenge"])
+    spec = challenge_spec(version)
     if item_type == ItemType.SQL:
         return grade_sql(spec, source, visible_only=visible_only, slot=slot)  # type: ignore[arg-type]
     return grade_python(spec, source, visible_only=visible_only, slot=slot)  # type: ignore[arg-type]
@@ -152,7 +169,14 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> str:
     )
     if not claimed:
         return "not-claimed"
-    submission = Submission.objects.select_related("item_version__item").get(pk=submission_id)
+    submission = (
+        Submission.objects.select_related("item_version__item")
+        .only(
+            "pk", "kind", "source", "attempt_count", "attempt_item_id", "learner_id",
+            "item_version__id", "item_version__data", "item_version__content_hash", "item_version__item__type",
+        )
+        .get(pk=submission_id)
+    )  # fmt: skip
     if submission.attempt_count > settings.GRADING_MAX_ATTEMPTS:
         _mark_error(submission, token, "Grading failed repeatedly; an operator has been told.")
         return "error"
@@ -199,8 +223,10 @@ def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport)
         )
         if not written:
             return False
-        submission.refresh_from_db()
-        attempt_item_apply_grade(submission=submission)
+        if submission.attempt_item_id is not None:
+            submission.status = SubmissionStatus.GRADED
+            submission.score = report.score
+            attempt_item_apply_grade(submission=submission)
     return True
 
 

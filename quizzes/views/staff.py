@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -52,7 +52,10 @@ def item_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def attempt_log(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
-    events = AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
+    events = [
+        {"event": e, "details": ", ".join(f"{k}={v}" for k, v in sorted(e.data.items()))}
+        for e in AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
+    ]
     return render(request, "quizzes/staff/attempt_log.html", {"attempt": attempt, "events": events})
 
 
@@ -113,8 +116,13 @@ def item_new(request: HttpRequest) -> HttpResponse:
     from quizzes.services.authoring import NEW_ITEM_TEMPLATE, AuthoringError, item_save_from_yaml
 
     stages = Stage.objects.active().prefetch_related("topics")
-    number = request.GET.get("stage") or request.POST.get("stage") or "1"
-    stage = get_object_or_404(stages, number=int(number) if str(number).isdigit() else 0)
+    number = request.GET.get("stage") or request.POST.get("stage")
+    if number is None:
+        stage = stages.first()
+        if stage is None:
+            raise Http404("Load the roadmap first: there is no stage to add items to.")
+    else:
+        stage = get_object_or_404(stages, number=int(number) if number.isdigit() else 0)
     first_topic = stage.topics.first()
     text = NEW_ITEM_TEMPLATE.format(
         prefix=stage.slug.split("-")[0], topic=first_topic.slug if first_topic else ""

@@ -27,17 +27,6 @@ from tests.factories import DEFAULT_PASSWORD
 AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in the test's thread; the ORM calls a test
-    makes between page actions are ordinary synchronous calls, so Django's guard is lifted.
-
-    Per test, not at import: set process-wide it would leak into subprocesses started by
-    other tests (``manage.py check --deploy`` rejects it).
-    """
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.fixture
 def login() -> Callable[..., None]:
     """``login(page, live_server, user, password=DEFAULT_PASSWORD)``: log in via the form."""

@@ -61,9 +61,13 @@ def test_argon2_is_the_default_password_hasher() -> None:
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    clean.pop("DEBUG", None)
-    clean.pop("SECRET_KEY", None)
+    from tests.conftest import child_env
+
+    clean = {
+        k: v
+        for k, v in child_env().items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,

@@ -1,0 +1,252 @@
+"""The permission matrix: for every route, what anonymous visitors, learners, instructors
+and admins get. The test walks every URL pattern and fails on a route without a row;
+parameterised routes are filled with ANOTHER learner's objects, so object-level checks
+are exercised (404, not 403, so ids do not leak)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from quizzes.models import QuizPool
+from quizzes.services.attempts import attempt_start
+from quizzes.services.grading import submission_create
+from tests.factories import QuizFactory, UserFactory
+from tests.samples import PYTHON, TRUE_FALSE, load_sample_items
+
+ROLES = ("anonymous", "learner", "instructor", "admin")
+
+# Outcomes: 200 ok, "login" = redirect to the login page, "redirect" = any other redirect,
+# or a status code. One column per role, in ROLES order.
+LOGIN, REDIRECT = "login", "redirect"
+PUBLIC = (200, 200, 200, 200)
+LEARNER_PAGE = (LOGIN, 200, 200, 200)
+ACCOUNT_PAGE = (LOGIN, 200, 200, 200)
+AUTHOR_PAGE = (LOGIN, 403, 200, 200)
+ADMIN_PAGE = (LOGIN, 403, 403, 200)
+API_LEARNER = (403, 200, 200, 200)
+
+# method, outcomes — keyed by the route as written in the URLconf.
+MATRIX: dict[str, tuple[str, tuple[Any, ...]]] = {
+    # health and docs
+    "healthz": ("get", PUBLIC),
+    "readyz": ("get", PUBLIC),
+    "status/workers": ("get", (503, 503, 503, 503)),  # no worker runs in this test
+    "api/schema/": ("get", PUBLIC),  # the API description, no data
+    "api/docs/": ("get", PUBLIC),
+    # learner pages; the attempt belongs to another learner
+    "": ("get", PUBLIC),
+    "stages/<slug:slug>/": ("get", LEARNER_PAGE),
+    "quizzes/<slug:slug>/": ("get", LEARNER_PAGE),
+    "quizzes/<slug:slug>/start": ("post", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "attempts/<int:attempt_id>/": ("get", (LOGIN, 404, 404, 404)),
+    "attempts/<int:attempt_id>/check/<int:position>": ("post", (LOGIN, 404, 404, 404)),
+    "attempts/<int:attempt_id>/submit": ("post", (LOGIN, 404, 404, 404)),
+    "attempts/<int:attempt_id>/result": ("get", (LOGIN, 404, 200, 200)),
+    "attempts/<int:attempt_id>/result/status": ("get", (LOGIN, 404, 200, 200)),
+    "attempts/<int:attempt_id>/log": ("get", (LOGIN, 403, 200, 200)),
+    "dashboard/": ("get", LEARNER_PAGE),
+    # authoring (instructors)
+    "author/items/": ("get", AUTHOR_PAGE),
+    "author/items/new": ("get", AUTHOR_PAGE),
+    "author/items/<slug:slug>/": ("get", AUTHOR_PAGE),
+    "author/items/<slug:slug>/edit": ("get", AUTHOR_PAGE),
+    "author/items/<slug:slug>/status": ("post", (LOGIN, 403, REDIRECT, REDIRECT)),
+    "author/items/<slug:slug>/regrade": ("post", (LOGIN, 403, REDIRECT, REDIRECT)),
+    "author/import": ("get", AUTHOR_PAGE),
+    "author/export/stage-<int:number>.yaml": ("get", AUTHOR_PAGE),
+    "author/analytics/": ("get", AUTHOR_PAGE),
+    "author/quizzes/": ("get", AUTHOR_PAGE),
+    "author/quizzes/new": ("get", AUTHOR_PAGE),
+    "author/quizzes/<slug:slug>/edit": ("get", AUTHOR_PAGE),
+    # operations and roles (admins)
+    "ops/grading/": ("get", ADMIN_PAGE),
+    "ops/grading/<int:submission_id>/requeue": ("post", (LOGIN, 403, 403, REDIRECT)),
+    "manage/roles/": ("get", ADMIN_PAGE),
+    # API; the attempt and submission belong to another learner
+    "api/stages/": ("get", API_LEARNER),
+    "api/dashboard/": ("get", API_LEARNER),
+    "api/quizzes/<slug:slug>/attempts": ("post", (403, 201, 201, 201)),
+    "api/attempts/<int:attempt_id>": ("get", (403, 404, 200, 200)),
+    "api/attempts/<int:attempt_id>/answers/<int:position>": ("put", (403, 404, 404, 404)),
+    "api/attempts/<int:attempt_id>/flags/<int:position>": ("post", (403, 404, 404, 404)),
+    "api/attempts/<int:attempt_id>/items/<int:position>/run": ("post", (403, 404, 404, 404)),
+    "api/attempts/<int:attempt_id>/submit": ("post", (403, 404, 404, 404)),
+    "api/submissions/<int:submission_id>": ("get", (403, 404, 200, 200)),
+    "api/users/": ("get", (403, 403, 403, 200)),
+    "api/users/<int:user_id>/role": ("post", (403, 403, 403, 400)),
+    # accounts (allauth and ours)
+    "accounts/login/": ("get", (200, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/logout/": ("get", (REDIRECT, 200, 200, 200)),
+    "accounts/inactive/": ("get", PUBLIC),
+    "accounts/signup/": ("get", (200, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/reauthenticate/": ("get", ACCOUNT_PAGE),
+    "accounts/email/": ("get", ACCOUNT_PAGE),
+    "accounts/confirm-email/": ("get", PUBLIC),
+    "accounts/password/change/": ("get", ACCOUNT_PAGE),
+    "accounts/password/set/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/password/reset/": ("get", PUBLIC),
+    "accounts/login/code/confirm/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": ("get", PUBLIC),
+    "accounts/password/reset/key/done/": ("get", PUBLIC),
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": ("get", PUBLIC),
+    "accounts/password/reset/done/": ("get", PUBLIC),
+    "accounts/2fa/": ("get", ACCOUNT_PAGE),
+    "accounts/2fa/authenticate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/2fa/reauthenticate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/2fa/totp/activate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/2fa/totp/deactivate/": ("get", (LOGIN, 404, 404, 404)),
+    "accounts/2fa/recovery-codes/": ("get", (LOGIN, 404, 404, 404)),
+    "accounts/2fa/recovery-codes/generate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/2fa/recovery-codes/download/": ("get", (LOGIN, 404, 404, 404)),
+    "accounts/3rdparty/login/cancelled/": ("get", PUBLIC),
+    "accounts/3rdparty/login/error/": ("get", (401, 401, 401, 401)),
+    "accounts/3rdparty/signup/": ("get", (LOGIN, LOGIN, LOGIN, LOGIN)),  # no pending login
+    "accounts/3rdparty/": ("get", ACCOUNT_PAGE),
+    # allauth's old /social/ routes redirect to /3rdparty/
+    "accounts/social/login/cancelled/": ("get", (REDIRECT,) * 4),
+    "accounts/social/login/error/": ("get", (REDIRECT,) * 4),
+    "accounts/social/signup/": ("get", (REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
+    "accounts/social/connections/": ("get", (REDIRECT,) * 4),
+    # no provider is configured in this test: their routes do not exist
+    "accounts/github/login/": ("get", (404, 404, 404, 404)),
+    "accounts/github/login/callback/": ("get", (404, 404, 404, 404)),
+    "accounts/google/login/": ("get", (404, 404, 404, 404)),
+    "accounts/google/login/callback/": ("get", (404, 404, 404, 404)),
+    "accounts/google/login/token/": ("get", (404, 404, 404, 404)),
+    "accounts/oidc/^(?P<provider_id>[^/]+)/login/": ("get", (404, 404, 404, 404)),
+    "accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/": ("get", (404, 404, 404, 404)),
+    "accounts/sessions/": ("get", ACCOUNT_PAGE),
+    "accounts/profile/": ("get", ACCOUNT_PAGE),
+    "accounts/profile/delete/": ("get", ACCOUNT_PAGE),
+}
+# Every Django admin route: only admins get in; everyone else is sent to the login.
+ADMIN_PREFIX = "admin/"
+
+
+def all_routes() -> list[str]:
+    def walk(patterns: list[Any], prefix: str = "") -> list[str]:
+        found = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                found += walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                found.append(prefix + str(pattern.pattern))
+        return found
+
+    return walk(get_resolver().url_patterns)
+
+
+def test_every_route_has_a_row() -> None:
+    missing = [r for r in all_routes() if r not in MATRIX and not r.startswith(ADMIN_PREFIX)]
+    assert missing == []
+    stale = [r for r in MATRIX if r not in all_routes()]
+    assert stale == []
+
+
+@pytest.fixture
+def world(db: None, topic: Any) -> dict[str, Any]:
+    """Objects that belong to a learner who is none of the four visitors."""
+    owner = UserFactory(role="learner")
+    [tf, challenge] = load_sample_items(topic.stage, topic.slug, [TRUE_FALSE, PYTHON])
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=2, stage=topic.stage)
+    attempt = attempt_start(learner=owner, quiz=quiz)
+    code_item = attempt.items.get(item_version__item=challenge)
+    submission = submission_create(
+        learner=owner, item_version=challenge.current_version, source="x", attempt_item=code_item
+    )
+    return {
+        "owner": owner,
+        "attempt_id": attempt.pk,
+        "position": 1,
+        "submission_id": submission.pk,
+        "user_id": owner.pk,
+        "number": topic.stage.number,
+        "stage_slug": topic.stage.slug,
+        "quiz_slug": quiz.slug,
+        "item_slug": tf.slug,
+    }
+
+
+def concrete(route: str, world: dict[str, Any]) -> str:
+    if route.startswith("stages/"):
+        slug = world["stage_slug"]
+    elif route.startswith(("author/items/",)):
+        slug = world["item_slug"]
+    else:
+        slug = world["quiz_slug"]
+    path = route
+    for name in ("attempt_id", "position", "submission_id", "user_id", "number"):
+        path = path.replace(f"<int:{name}>", str(world[name]))
+    path = path.replace("<slug:slug>", slug)
+    path = path.replace("^confirm-email/(?P<key>[-:\\w]+)/$", "confirm-email/not-a-key/")
+    path = path.replace(
+        "^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$", "password/reset/key/1-x/"
+    )
+    path = path.replace("^(?P<provider_id>[^/]+)/", "sso/")
+    return "/" + path
+
+
+def visitor(role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(UserFactory(role=role))
+    return client
+
+
+def outcome(response: Any) -> Any:
+    if response.status_code in (301, 302):
+        return LOGIN if "/accounts/login/" in response["Location"] else REDIRECT
+    return response.status_code
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_route_outcome_per_role(route: str, world: dict[str, Any], private_cache: Any) -> None:
+    method, expected = MATRIX[route]
+    path = concrete(route, world)
+    got = []
+    for role in ROLES:
+        client = visitor(role)
+        call = getattr(client, method)
+        response = (
+            call(path, {}, content_type="application/json") if method != "get" else call(path)
+        )
+        got.append(outcome(response))
+    assert tuple(got) == expected, f"{method.upper()} {path}"
+
+
+def test_admin_routes_are_for_admins_only(world: dict[str, Any], private_cache: Any) -> None:
+    from quizzes.models import Item
+
+    paths = [
+        "/admin/",
+        "/admin/accounts/user/",
+        f"/admin/accounts/user/{world['owner'].pk}/change/",
+        "/admin/quizzes/",
+        f"/admin/quizzes/item/{Item.objects.first().pk}/change/",  # type: ignore[union-attr]
+        "/admin/accounts/rolechange/",
+    ]
+    admin_routes = [r for r in all_routes() if r.startswith(ADMIN_PREFIX)]
+    assert len(admin_routes) > 20
+    for path in paths:
+        for role in ("anonymous", "learner", "instructor"):
+            response = visitor(role).get(path)
+            assert response.status_code == 302, (role, path)
+            assert "login" in response["Location"], (role, path)
+        assert visitor("admin").get(path).status_code in (200, 404), path
+
+
+def test_instructors_cannot_act_as_the_learner(world: dict[str, Any]) -> None:
+    """Reading results is allowed; answering or submitting for them is not."""
+    from quizzes.models import Attempt
+
+    client = visitor("instructor")
+    attempt = Attempt.objects.get(pk=world["attempt_id"])
+    assert client.get(f"/attempts/{attempt.pk}/result").status_code == 200
+    assert client.post(f"/attempts/{attempt.pk}/submit").status_code == 404
+    attempt.refresh_from_db()
+    assert attempt.status == "in_progress"
