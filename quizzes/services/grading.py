@@ -173,7 +173,8 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> str:
         Submission.objects.select_related("item_version__item")
         .only(
             "pk", "kind", "source", "attempt_count", "attempt_item_id", "learner_id",
-            "item_version__id", "item_version__data", "item_version__content_hash", "item_version__item__type",
+            "item_version__id", "item_version__data", "item_version__content_hash",
+            "item_version__item__type",
         )
         .get(pk=submission_id)
     )  # fmt: skip
