@@ -3,6 +3,7 @@ of attempt items (nothing in them reveals a key before feedback is due)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -85,17 +86,36 @@ def attempt_items(attempt: Attempt) -> list[AttemptItem]:
     )
 
 
+def _call(name: str, args: list[Any], kwargs: dict[str, Any]) -> str:
+    parts = [json.dumps(a) for a in args] + [f"{k}={json.dumps(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _outcome(test: dict[str, Any]) -> str:
+    return f"raises {test['raises']}" if test.get("raises") else json.dumps(test.get("expect"))
+
+
 def _visible_examples(version_data: dict[str, Any]) -> list[dict[str, Any]]:
-    """A challenge's visible tests: part of its statement, safe to show before grading."""
+    """A challenge's visible tests, written as code: part of its statement, safe to show."""
+    challenge = version_data.get("challenge", {})
+    entry = challenge.get("entry_point", "solution")
     examples = []
-    for test in version_data.get("challenge", {}).get("tests", []):
+    for test in challenge.get("tests", []):
         if not test.get("visible"):
             continue
-        example = {"name": test.get("name", "")}
-        for key in ("args", "kwargs", "init", "calls", "expect", "raises", "data"):
-            if key in test:
-                example[key] = test[key]
-        examples.append(example)
+        if "data" in test:
+            text = test["data"].strip()
+        elif "calls" in test:
+            init = test.get("init") or {}
+            lines = [f"obj = {_call(entry, init.get('args', []), init.get('kwargs', {}))}"]
+            for c in test["calls"]:
+                call = _call(c["method"], c.get("args", []), c.get("kwargs", {}))
+                lines.append(f"obj.{call}  # → {_outcome(c)}")
+            text = "\n".join(lines)
+        else:
+            call = _call(entry, test.get("args", []), test.get("kwargs", {}))
+            text = f"{call}  # → {_outcome(test)}"
+        examples.append({"name": test.get("name", ""), "text": text})
     return examples
 
 
@@ -423,3 +443,13 @@ def cohort_overview() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def recent_attempts(*, quiz: Quiz | None = None, email: str = "") -> QuerySet[Attempt]:
+    """For instructors: the latest attempts, optionally of one quiz or one learner."""
+    attempts = Attempt.objects.select_related("quiz", "learner").order_by("-started_at")
+    if quiz is not None:
+        attempts = attempts.filter(quiz=quiz)
+    if email:
+        attempts = attempts.filter(learner__email__icontains=email)
+    return attempts

@@ -40,6 +40,7 @@ urlpatterns = [
     path("author/quizzes/new", staff.quiz_edit, name="quiz-new"),
     path("author/quizzes/<slug:slug>/edit", staff.quiz_edit, name="quiz-edit"),
     path("attempts/<int:attempt_id>/log", staff.attempt_log, name="attempt-log"),
+    path("author/attempts/", staff.learner_attempts_view, name="learner-attempts"),
     path("ops/grading/", staff.grading_operator, name="grading-operator"),
     path("ops/grading/<int:submission_id>/requeue", staff.grading_requeue, name="grading-requeue"),
     # API

@@ -273,3 +273,22 @@ def quiz_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         {"form": form, "pools": pools, "quiz": quiz},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@permission_required("accounts.view_learner_results", raise_exception=True)
+@require_GET
+def learner_attempts_view(request: HttpRequest) -> HttpResponse:
+    from django.core.paginator import Paginator
+
+    from quizzes.models import Quiz
+    from quizzes.selectors import recent_attempts
+
+    quiz = Quiz.objects.filter(slug=request.GET.get("quiz", "")).first()
+    email = request.GET.get("q", "").strip()[:100]
+    page = Paginator(recent_attempts(quiz=quiz, email=email), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "quizzes/staff/attempts.html",
+        {"page": page, "quiz": quiz, "q": email, "quizzes": Quiz.objects.order_by("title")},
+    )

@@ -48,6 +48,7 @@ MATRIX: dict[str, tuple[str, tuple[Any, ...]]] = {
     "attempts/<int:attempt_id>/result": ("get", (LOGIN, 404, 200, 200)),
     "attempts/<int:attempt_id>/result/status": ("get", (LOGIN, 404, 200, 200)),
     "attempts/<int:attempt_id>/log": ("get", (LOGIN, 403, 200, 200)),
+    "author/attempts/": ("get", AUTHOR_PAGE),
     "dashboard/": ("get", LEARNER_PAGE),
     # authoring (instructors)
     "author/items/": ("get", AUTHOR_PAGE),
