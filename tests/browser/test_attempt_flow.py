@@ -177,3 +177,28 @@ def test_the_countdown_submits_when_time_runs_out(
     page.wait_for_url(re.compile(r"/result$"), timeout=15000)
     attempt.refresh_from_db()
     assert attempt.status != AttemptStatus.IN_PROGRESS
+
+
+def test_leaving_with_unsaved_work_asks_first(
+    page: Page, live_server: Any, quiz: Any, learner: Any
+) -> None:
+    log_in(page.context, live_server, learner)
+    attempt = start(page, live_server, quiz)
+    item = next(i for i in items_of(attempt) if i.item_version.item.type == "short_text")
+    page.context.set_offline(True)
+    page.fill(f"#q{item.position}-text", "unsaved words")
+    expect(page.locator(f"#q{item.position} [data-save-state]")).to_have_text(
+        "Not saved — retrying", timeout=10000
+    )
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", on_dialog)
+    page.close(run_before_unload=True)
+    expect(page.locator("[data-global-state]")).to_contain_text("Not saved")
+    assert dialogs == ["beforeunload"]
+    page.context.set_offline(False)
+    expect(page.locator("[data-global-state]")).to_have_text("All answers saved.", timeout=30000)
