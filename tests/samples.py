@@ -132,3 +132,29 @@ def load_sample_items(stage: Stage, topic_slug: str, specs: list[dict[str, Any]]
         report=LoadReport(),
     )
     return list(Item.objects.filter(slug__in=[i["slug"] for i in items]).order_by("pk"))
+
+
+def right_answer(item: Any) -> dict[str, Any]:
+    """The correct answer to an attempt item, in that attempt's tokens."""
+    data = item.item_version.data
+    layout = item.layout
+    kind = item.item_version.item.type
+    choice_token = {ident: tok for tok, ident in layout.get("choices", [])}
+    if kind == "single_choice":
+        return {"choices": [choice_token[c["id"]] for c in data["choices"] if c["correct"]]}
+    if kind == "multiple_choice":
+        return {"choices": [choice_token[c["id"]] for c in data["choices"] if c["correct"]]}
+    if kind == "true_false":
+        return {"value": data["answer"]}
+    if kind == "numeric":
+        return {"value": f"{data['answer']:g}"}
+    if kind == "short_text":
+        return {"text": data["accepted"][0] if data.get("accepted") else ""}
+    if kind == "ordering":
+        seq = {ident: tok for tok, ident in layout["sequence"]}
+        return {"order": [seq[s["id"]] for s in data["sequence"]]}
+    if kind == "matching":
+        lefts = {ident: tok for tok, ident in layout["lefts"]}
+        rights = {ident: tok for tok, ident in layout["rights"]}
+        return {"pairs": {lefts[p["id"]]: rights[p["id"]] for p in data["pairs"]}}
+    return {"code": data["challenge"]["reference_solution"]}

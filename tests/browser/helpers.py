@@ -9,6 +9,10 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import BrowserContext
 
+from tests.samples import right_answer
+
+__all__ = ["answer_in_page", "log_in", "right_answer"]
+
 
 def log_in(context: BrowserContext, live_server: Any, user: Any) -> None:
     """Give the browser a real session for ``user`` (the login form has its own tests)."""
@@ -23,32 +27,6 @@ def log_in(context: BrowserContext, live_server: Any, user: Any) -> None:
                 {"name": name, "value": client.cookies[name].value, "domain": host, "path": "/"}
             )
     context.add_cookies(cookies)  # type: ignore[arg-type]
-
-
-def right_answer(item: Any) -> dict[str, Any]:
-    """The correct answer to an attempt item, in that attempt's tokens."""
-    data = item.item_version.data
-    layout = item.layout
-    kind = item.item_version.item.type
-    choice_token = {ident: tok for tok, ident in layout.get("choices", [])}
-    if kind == "single_choice":
-        return {"choices": [choice_token[c["id"]] for c in data["choices"] if c["correct"]]}
-    if kind == "multiple_choice":
-        return {"choices": [choice_token[c["id"]] for c in data["choices"] if c["correct"]]}
-    if kind == "true_false":
-        return {"value": data["answer"]}
-    if kind == "numeric":
-        return {"value": f"{data['answer']:g}"}
-    if kind == "short_text":
-        return {"text": data["accepted"][0] if data.get("accepted") else ""}
-    if kind == "ordering":
-        seq = {ident: tok for tok, ident in layout["sequence"]}
-        return {"order": [seq[s["id"]] for s in data["sequence"]]}
-    if kind == "matching":
-        lefts = {ident: tok for tok, ident in layout["lefts"]}
-        rights = {ident: tok for tok, ident in layout["rights"]}
-        return {"pairs": {lefts[p["id"]]: rights[p["id"]] for p in data["pairs"]}}
-    return {"code": data["challenge"]["reference_solution"]}
 
 
 def answer_in_page(page: Any, item: Any, answer: dict[str, Any]) -> None:

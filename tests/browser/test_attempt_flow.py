@@ -76,17 +76,23 @@ def test_take_a_quiz_end_to_end_with_a_graded_challenge(
     assert attempt.status == AttemptStatus.GRADED and attempt.passed, worker.log_text()[-2000:]
 
 
-def test_an_answer_typed_while_offline_is_saved_after_reconnecting(
-    page: Page, live_server: Any, quiz: Any, learner: Any
-) -> None:
+def type_while_offline(page: Page, live_server: Any, quiz: Any, learner: Any, text: str) -> Any:
+    """Start an attempt, go offline, and type a short-text answer that cannot be saved."""
     log_in(page.context, live_server, learner)
     attempt = start(page, live_server, quiz)
     item = next(i for i in items_of(attempt) if i.item_version.item.type == "short_text")
     page.context.set_offline(True)
-    page.fill(f"#q{item.position}-text", "Retry-After")
+    page.fill(f"#q{item.position}-text", text)
     expect(page.locator(f"#q{item.position} [data-save-state]")).to_have_text(
         "Not saved — retrying", timeout=10000
     )
+    return item
+
+
+def test_an_answer_typed_while_offline_is_saved_after_reconnecting(
+    page: Page, live_server: Any, quiz: Any, learner: Any
+) -> None:
+    item = type_while_offline(page, live_server, quiz, learner, "Retry-After")
     expect(page.locator("[data-global-state]")).to_contain_text("Not saved")
     item.refresh_from_db()
     assert item.answer is None
@@ -182,14 +188,7 @@ def test_the_countdown_submits_when_time_runs_out(
 def test_leaving_with_unsaved_work_asks_first(
     page: Page, live_server: Any, quiz: Any, learner: Any
 ) -> None:
-    log_in(page.context, live_server, learner)
-    attempt = start(page, live_server, quiz)
-    item = next(i for i in items_of(attempt) if i.item_version.item.type == "short_text")
-    page.context.set_offline(True)
-    page.fill(f"#q{item.position}-text", "unsaved words")
-    expect(page.locator(f"#q{item.position} [data-save-state]")).to_have_text(
-        "Not saved — retrying", timeout=10000
-    )
+    type_while_offline(page, live_server, quiz, learner, "unsaved words")
     dialogs: list[str] = []
 
     def on_dialog(dialog: Any) -> None:

@@ -80,7 +80,8 @@ def test_instructors_read_the_event_log_with_server_times(
     instructor: Any, learner: Any, quiz: Any
 ) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
-    attempt_answer_save(attempt=attempt, position=1, answer={}, revision=1)
+    tf = attempt.items.get(item_version__item__type="true_false")
+    attempt_answer_save(attempt=attempt, position=tf.position, answer={"value": True}, revision=1)
     attempt_submit(attempt=attempt)
     html = logged_in(instructor).get(f"/attempts/{attempt.pk}/log").content.decode()
     for kind in ("Started", "Answer saved", "Submitted"):
