@@ -762,24 +762,24 @@ def diagnose(
             "outside the task: the worker is not fed fast enough"
         )
         if settings.CELERY_BROKER_URL.startswith("filesystem"):
-            polling = args.polling_interval if args.polling_interval is not None else 1.0
+            configured = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("polling_interval", 1.0)
+            polling = args.polling_interval if args.polling_interval is not None else configured
             text += (
                 f". The filesystem broker is a kombu virtual transport without an event loop: "
                 f"Celery uses synloop, and whenever all {n} prefetch slots hold unacked "
                 f"messages (acks_late + prefetch multiplier 1) the channel's can_consume() is "
                 f"False, drain_events raises Empty and the transport sleeps polling_interval "
                 f"(= {polling:g} s) before looking again, even though a slot freed "
-                f"milliseconds later. Rerun with --polling-interval 0.01 to see the effect; "
-                f"fix: CELERY_BROKER_TRANSPORT_OPTIONS['polling_interval'] for the filesystem "
-                f"broker (e.g. 0.01-0.05; costs one listdir per poll when idle)"
+                f"milliseconds later. Rerun with --polling-interval 0.01 to see the effect "
+                f"(FILESYSTEM_BROKER_POLLING_INTERVAL sets it; each poll is one listdir)"
             )
         out.append(text)
     db_part = in_task - sandbox
     if db_part > 0.25 * in_task:
         out.append(
             f"inside the task {db_part * 1000:.0f} ms of {in_task * 1000:.0f} ms before "
-            f"graded_at is not the sandbox (claim UPDATE, select_related load of the row and "
-            f"the item version's whole data JSON, spec_from_dict on every grading, judging); "
+            f"graded_at is not the sandbox (claim UPDATE, load of the row and the item "
+            f"version's data, judging the outputs); "
             f"on {os.cpu_count()} CPUs this CPU work competes with the other slot's sandbox"
         )
     if service.rate < 0.85 * raw.rate:

@@ -255,6 +255,9 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
     show = feedback or submission.kind == SubmissionKind.RUN_EXAMPLES
     if submission.status == "error":
         data["error"] = submission.error_reason
+    if submission.status == "queued" and submission.error_reason.startswith("grading unavailable"):
+        data["grading_unavailable"] = True
+        data["note"] = "Grading is unavailable right now; this submission waits in the queue."
     if show and submission.status == "graded":
         results = submission.results or {}
         data["score"] = submission.score

@@ -303,7 +303,7 @@
             .then(function (d) {
               if (d.status === "graded" || d.status === "error") { renderRun(box, d); button.disabled = false; }
               else if (Date.now() > until) { box.textContent = "Still queued: grading is slow or unavailable right now. Your draft is saved."; button.disabled = false; }
-              else { box.textContent = d.status === "running" ? "Running the examples…" : "Waiting for a grader…"; setTimeout(poll, 700); }
+              else { box.textContent = d.status === "running" ? "Running the examples…" : (d.note || "Waiting for a grader…"); setTimeout(poll, 700); }
             }).catch(function () { setTimeout(poll, 2000); });
         };
         poll();
