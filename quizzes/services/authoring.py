@@ -65,10 +65,25 @@ choices:
 """
 
 
+class _ReadableDumper(yaml.SafeDumper):
+    """Multi-line text as literal blocks (as authors write it), everything else plain."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ReadableDumper.add_representer(str, _represent_str)
+
+
+def to_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
 def item_yaml(item: Item) -> str:
     version = item.current_version
-    source = version.source if version else {}
-    return yaml.safe_dump(source, sort_keys=False, allow_unicode=True, width=100)
+    return to_yaml(version.source if version else {})
 
 
 def _parse_item(text: str) -> dict[str, Any]:
@@ -158,7 +173,7 @@ def bank_export(*, stage: Stage) -> str:
     )
     data = {"stage": stage.number, "items": [i.current_version.source for i in items]}  # type: ignore[union-attr]
     header = f"# Skillmap question bank: stage {stage.number}, {stage.title}\n"
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return header + to_yaml(data)
 
 
 @dataclass
