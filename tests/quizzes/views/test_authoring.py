@@ -193,8 +193,10 @@ def test_every_bank_item_round_trips_through_the_editor_yaml() -> None:
 
     from quizzes.services.authoring import to_yaml
 
-    for path in sorted(Path("fixtures/questions").glob("stage-*.yaml")):
+    bank_dir = Path(__file__).resolve().parents[3] / "fixtures/questions"
+    for path in sorted(bank_dir.glob("stage-*.yaml")):
         for entry in yaml.safe_load(path.read_text())["items"]:
             text = to_yaml(entry)
             assert yaml.safe_load(text) == entry, entry["slug"]
-            assert "\\n" not in text.split("body:", 1)[1][:5]  # bodies read as blocks
+            if "\n" in entry["body"].rstrip("\n"):
+                assert text.split("\nbody:", 1)[1].startswith(" |"), entry["slug"]
