@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
@@ -87,33 +89,46 @@ def _author(view):  # type: ignore[no-untyped-def]
     return login_required(permission_required("quizzes.author_item", raise_exception=True)(view))
 
 
-@_author
-def item_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    from quizzes.services.authoring import AuthoringError, item_save_from_yaml, item_yaml
+def _item_form(
+    request: HttpRequest, *, stage: Stage, item: Item | None, initial: str, context: dict[str, Any]
+) -> HttpResponse:
+    """GET shows the YAML editor; POST saves (a new item or a new version) or lists problems."""
+    from quizzes.services.authoring import AuthoringError, item_save_from_yaml
 
-    item = get_object_or_404(Item.objects.select_related("stage", "current_version"), slug=slug)
-    text = item_yaml(item)
-    problems: list[str] = []
+    text, problems = initial, []
     if request.method == "POST":
         text = request.POST.get("source", "")
         try:
-            item_save_from_yaml(text=text, stage=item.stage, author=request.user, item=item)  # type: ignore[arg-type]
+            saved = item_save_from_yaml(text=text, stage=stage, author=request.user, item=item)  # type: ignore[arg-type]
         except AuthoringError as exc:
             problems = exc.problems
         else:
-            messages.success(request, "Saved as a new version; past attempts keep theirs.")
-            return redirect("item-preview", slug=item.slug)
+            messages.success(
+                request,
+                "Draft created. Preview it, then publish it."
+                if item is None
+                else "Saved as a new version; past attempts keep theirs.",
+            )
+            return redirect("item-preview", slug=saved.slug)
     return render(
         request,
         "quizzes/staff/item_edit.html",
-        {"item": item, "stage": item.stage, "source": text, "problems": problems},
+        {**context, "item": item, "stage": stage, "source": text, "problems": problems},
         status=400 if problems else 200,
     )
 
 
 @_author
+def item_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    from quizzes.services.authoring import item_yaml
+
+    item = get_object_or_404(Item.objects.select_related("stage", "current_version"), slug=slug)
+    return _item_form(request, stage=item.stage, item=item, initial=item_yaml(item), context={})
+
+
+@_author
 def item_new(request: HttpRequest) -> HttpResponse:
-    from quizzes.services.authoring import NEW_ITEM_TEMPLATE, AuthoringError, item_save_from_yaml
+    from quizzes.services.authoring import NEW_ITEM_TEMPLATE
 
     stages = Stage.objects.active().prefetch_related("topics")
     number = request.GET.get("stage") or request.POST.get("stage")
@@ -124,25 +139,10 @@ def item_new(request: HttpRequest) -> HttpResponse:
     else:
         stage = get_object_or_404(stages, number=int(number) if number.isdigit() else 0)
     first_topic = stage.topics.first()
-    text = NEW_ITEM_TEMPLATE.format(
+    template = NEW_ITEM_TEMPLATE.format(
         prefix=stage.slug.split("-")[0], topic=first_topic.slug if first_topic else ""
     )
-    problems: list[str] = []
-    if request.method == "POST":
-        text = request.POST.get("source", "")
-        try:
-            item = item_save_from_yaml(text=text, stage=stage, author=request.user)  # type: ignore[arg-type]
-        except AuthoringError as exc:
-            problems = exc.problems
-        else:
-            messages.success(request, "Draft created. Preview it, then publish it.")
-            return redirect("item-preview", slug=item.slug)
-    return render(
-        request,
-        "quizzes/staff/item_edit.html",
-        {"item": None, "stage": stage, "stages": stages, "source": text, "problems": problems},
-        status=400 if problems else 200,
-    )
+    return _item_form(request, stage=stage, item=None, initial=template, context={"stages": stages})
 
 
 @_author
