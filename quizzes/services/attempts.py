@@ -427,6 +427,14 @@ def expired_attempts() -> QuerySet[Attempt]:
     )
 
 
+def attempt_is_expired(attempt: Attempt) -> bool:
+    return bool(
+        attempt.status == AttemptStatus.IN_PROGRESS
+        and attempt.deadline
+        and timezone.now() > attempt.deadline + grace()
+    )
+
+
 def attempts_autosubmit_expired() -> int:
     """Submit, with what was saved, every attempt past its deadline (+ grace)."""
     count = 0

@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -51,10 +52,27 @@ class GradingInfrastructureError(Exception):
     """A fault that is not the learner's: retry later (bounded)."""
 
 
-def _enqueue(submission_id: int) -> None:
+# Publishing gives up quickly: a row that could not be sent stays QUEUED and the sweeper
+# sends it again, so a broker outage never turns a learner's submit into an error.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+
+
+def _send(submission_id: int) -> None:
     from quizzes.tasks import grade_submission
 
-    grade_submission.delay_on_commit(submission_id)  # type: ignore[attr-defined]
+    try:
+        grade_submission.apply_async(
+            (submission_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except Exception:
+        logger.warning(
+            "could not enqueue submission %s; the sweeper will retry", submission_id, exc_info=True
+        )
+
+
+def _enqueue(submission_id: int) -> None:
+    """Send the grading task once the surrounding transaction commits (never before)."""
+    transaction.on_commit(partial(_send, submission_id))
 
 
 def submission_create(

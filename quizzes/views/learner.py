@@ -26,6 +26,7 @@ from quizzes.selectors import (
 )
 from quizzes.services.attempts import (
     AttemptError,
+    attempt_is_expired,
     attempt_item_check,
     attempt_start,
     attempt_submit,
@@ -104,7 +105,10 @@ def quiz_start(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
-    if attempt.status != AttemptStatus.IN_PROGRESS:
+    if attempt_is_expired(attempt):
+        # Time ran out while nobody was looking (the periodic task may not have run yet).
+        attempt_submit(attempt=attempt, auto=True)
+    if attempt.status != AttemptStatus.IN_PROGRESS or attempt_is_expired(attempt):
         return redirect("attempt-result", attempt_id=attempt.pk)
     items = attempt_items(attempt)
     views = []

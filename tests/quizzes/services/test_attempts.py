@@ -284,3 +284,17 @@ def test_editing_a_published_item_keeps_past_attempts_on_their_version(
     pinned = attempt.items.get(item_version__item__slug="t-single").item_version
     assert pinned.pk == before.pk and pinned.number == 1
     assert pinned.item.current_version.number == 2
+
+
+def test_opening_an_expired_attempt_submits_it_even_without_the_periodic_task(
+    quiz: Any, learner: Any, settings: Any, client: Any
+) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 0
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    attempt.deadline = timezone.now() - timedelta(seconds=5)
+    attempt.save()
+    client.force_login(learner)
+    response = client.get(f"/attempts/{attempt.pk}/")
+    assert response.status_code == 302 and response["Location"].endswith("/result")
+    attempt.refresh_from_db()
+    assert attempt.auto_submitted and attempt.status != AttemptStatus.IN_PROGRESS

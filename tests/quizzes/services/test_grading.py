@@ -190,3 +190,26 @@ def test_operator_requeue_brings_an_error_back(challenge: Any, learner: Any) -> 
     assert submission_requeue(submission=submission)
     assert submission_grade(submission_id=submission.pk) == "graded"
     assert Submission.objects.get(pk=submission.pk).score == 1.0
+
+
+def test_a_broker_outage_at_submit_time_loses_nothing(
+    challenge: Any,
+    learner: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from quizzes.tasks import grade_submission
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(grade_submission, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        submission = make(challenge, learner, "def add(a, b): return a + b")
+    assert len(callbacks) == 1  # the send was attempted after commit, and failed quietly
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.QUEUED
+    # The row is still gradable: the sweeper sends it again once the broker is back.
+    assert submission_grade(submission_id=submission.pk) == "graded"
