@@ -204,3 +204,28 @@ def test_permission_not_role_name_is_what_counts(client: Client) -> None:
     client.force_login(learner)
     assert client.get(PAGE).status_code == 200
     assert client.get("/api/users/").status_code == 200
+
+
+def test_a_role_changed_in_django_admin_is_audited(admin_user: Any, learner: Any) -> None:
+    from django.test import Client
+
+    from accounts.models import RoleChange
+
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/accounts/user/{learner.pk}/change/")
+    assert page.status_code == 200 and 'name="role"' in page.content.decode()
+    form = {
+        "email": learner.email, "display_name": learner.display_name, "first_name": "",
+        "last_name": "", "role": "instructor", "is_active": "on",
+        "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }  # fmt: skip
+    response = client.post(f"/admin/accounts/user/{learner.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    change = RoleChange.objects.get(user=learner)
+    assert (change.old_role, change.new_role, change.changed_by) == (
+        "learner",
+        "instructor",
+        admin_user,
+    )
