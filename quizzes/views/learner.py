@@ -111,6 +111,8 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.status != AttemptStatus.IN_PROGRESS or attempt_is_expired(attempt):
         return redirect("attempt-result", attempt_id=attempt.pk)
     items = attempt_items(attempt)
+    # Resume where the learner was: the question answered last, else the first one.
+    last_saved = max((i for i in items if i.saved_at), key=lambda i: i.saved_at, default=None)
     views = []
     for item in items:
         view = item_review(item) if item_feedback_due(attempt, item) else item_for_learner(item)
@@ -124,6 +126,7 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "items": views,
             "seconds_left": seconds_left(attempt),
             "immediate": attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE,
+            "resume_position": last_saved.position if last_saved else None,
             "grading": worker_status(),
         },
     )

@@ -133,6 +133,10 @@ def test_resume_in_a_new_browser_where_the_attempt_was(
     answer_in_page(page, ordering, right_answer(ordering))
     answer_in_page(page, matching, right_answer(matching))
     expect(page.locator("[data-global-state]")).to_have_text("All answers saved.", timeout=15000)
+    code = items[-1]  # the challenge, last in the attempt: answered last
+    answer_in_page(page, code, {"code": "def add(a, b): return a + b"})
+    expect(page.locator("[data-global-state]")).to_have_text("All answers saved.", timeout=15000)
+    page.evaluate("window.scrollTo(0, 0)")
     first.close()
 
     second = browser.new_context()
@@ -148,7 +152,11 @@ def test_resume_in_a_new_browser_where_the_attempt_was(
     assert order == right_answer(ordering)["order"]
     for left, right in right_answer(matching)["pairs"].items():
         expect(page.locator(f"select[data-left='{left}']")).to_have_value(right)
-    expect(page.locator("[data-answered]")).to_have_text("2")
+    expect(page.locator("[data-answered]")).to_have_text("3")
+    # It opens where the learner left off: the question answered last is in view.
+    code = items[-1]
+    expect(page.locator(f"#q{code.position} .question-head")).to_be_in_viewport()
+    expect(page.locator("#q1 .question-head")).not_to_be_in_viewport()
     second.close()
 
 

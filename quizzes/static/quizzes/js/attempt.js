@@ -368,6 +368,12 @@
     tick();
   }
 
+  // Coming back to an attempt: show the question answered last.
+  if (root.dataset.resume && !window.location.hash) {
+    var target = document.getElementById("q" + root.dataset.resume);
+    if (target) target.scrollIntoView({ block: "start" });
+  }
+
   refreshProgress();
   refreshGlobal();
 })();
