@@ -112,7 +112,8 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("attempt-result", attempt_id=attempt.pk)
     items = attempt_items(attempt)
     # Resume where the learner was: the question answered last, else the first one.
-    last_saved = max((i for i in items if i.saved_at), key=lambda i: i.saved_at, default=None)
+    saved = [(i.saved_at, i.position) for i in items if i.saved_at is not None]
+    resume_position = max(saved)[1] if saved else None
     views = []
     for item in items:
         view = item_review(item) if item_feedback_due(attempt, item) else item_for_learner(item)
@@ -126,7 +127,7 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "items": views,
             "seconds_left": seconds_left(attempt),
             "immediate": attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE,
-            "resume_position": last_saved.position if last_saved else None,
+            "resume_position": resume_position,
             "grading": worker_status(),
         },
     )
