@@ -240,6 +240,19 @@ CATEGORY_LABELS = {
 }
 
 
+def attempt_item_views(attempt: Attempt, items: list[AttemptItem]) -> list[dict[str, Any]]:
+    """Each item as the learner may see it now: reviewed where its feedback is due."""
+    from quizzes.services.attempts import item_feedback_due
+
+    views = []
+    for item in items:
+        due = item_feedback_due(attempt, item)
+        view = item_review(item) if due else item_for_learner(item)
+        view["feedback_due"] = due
+        views.append(view)
+    return views
+
+
 def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[str, Any]:
     """Status always; per-test outcomes only when feedback is due (or visible-only runs).
 

@@ -25,10 +25,9 @@ from quizzes.models import (
 )
 from quizzes.selectors import (
     access_attempt,
+    attempt_item_views,
     attempt_items,
     dashboard_for,
-    item_for_learner,
-    item_review,
     stage_list_with_topics,
     submission_for_learner,
 )
@@ -40,7 +39,6 @@ from quizzes.services.attempts import (
     attempt_start,
     attempt_submit,
     feedback_due,
-    item_feedback_due,
     seconds_left,
 )
 from quizzes.services.grading import submission_create
@@ -76,13 +74,9 @@ class LearnerAPIView(APIView):
 
 
 def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
-    items = []
-    for item in attempt_items(attempt):
-        due = item_feedback_due(attempt, item)
-        view = item_review(item) if due else item_for_learner(item)
-        view["feedback_due"] = due
+    items = attempt_item_views(attempt, attempt_items(attempt))
+    for view in items:
         view.pop("saved_at", None)
-        items.append(view)
     due = feedback_due(attempt)
     return jsonable(
         {

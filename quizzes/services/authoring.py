@@ -34,6 +34,7 @@ from quizzes.services.bank import (
     bank_file_load,
     check_item,
     content_hash,
+    item_create,
     item_version_create,
     read_bank_file,
     strip_lines,
@@ -124,13 +125,8 @@ def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | N
     with transaction.atomic():
         topic = stage.topics.get(slug=entry["topic"])
         if item is None:
-            item = Item.objects.create(
-                slug=entry["slug"],
-                type=entry["type"],
-                stage=stage,
-                topic=topic,
-                status=ItemStatus.DRAFT,
-                created_by=author,
+            item = item_create(
+                entry=entry, stage=stage, topic=topic, status=ItemStatus.DRAFT, author=author
             )
         elif item.current_version and item.current_version.content_hash == content_hash(entry):
             return item

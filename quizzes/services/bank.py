@@ -399,6 +399,20 @@ class ItemConflict(Exception):
     """The entry cannot update the existing item (e.g. a different type)."""
 
 
+def item_create(
+    *, entry: dict[str, Any], stage: Stage, topic: Topic, status: str, author: Any = None
+) -> Item:
+    """A new item (identity only); its content comes with ``item_version_create``."""
+    return Item.objects.create(
+        slug=entry["slug"],
+        type=entry["type"],
+        stage=stage,
+        topic=topic,
+        status=status,
+        created_by=author,
+    )
+
+
 def item_version_create(*, item: Item, entry: dict[str, Any], author: Any = None) -> ItemVersion:
     """Add a version with ``entry``'s content and make it current. Caller holds a transaction."""
     if item.type != entry["type"]:
@@ -429,13 +443,7 @@ def bank_file_load(*, bank: BankFile, report: LoadReport) -> None:
         item = Item.objects.select_related("current_version").filter(slug=entry["slug"]).first()
         topic = topics[entry["topic"]]
         if item is None:
-            item = Item.objects.create(
-                slug=entry["slug"],
-                type=entry["type"],
-                stage=stage,
-                topic=topic,
-                status=ItemStatus.PUBLISHED,
-            )
+            item = item_create(entry=entry, stage=stage, topic=topic, status=ItemStatus.PUBLISHED)
             report.created.append(item.slug)
         elif item.current_version is not None and item.current_version.content_hash == content_hash(
             entry

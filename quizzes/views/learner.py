@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus
 from quizzes.selectors import (
     access_attempt,
+    attempt_item_views,
     attempt_items,
     best_results,
     dashboard_for,
-    item_for_learner,
     item_review,
     learner_attempts,
     stage_list_with_topics,
@@ -31,7 +31,6 @@ from quizzes.services.attempts import (
     attempt_start,
     attempt_submit,
     feedback_due,
-    item_feedback_due,
     open_attempt,
     seconds_left,
 )
@@ -114,11 +113,7 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     # Resume where the learner was: the question answered last, else the first one.
     saved = [(i.saved_at, i.position) for i in items if i.saved_at is not None]
     resume_position = max(saved)[1] if saved else None
-    views = []
-    for item in items:
-        view = item_review(item) if item_feedback_due(attempt, item) else item_for_learner(item)
-        view["feedback_due"] = item_feedback_due(attempt, item)
-        views.append(view)
+    views = attempt_item_views(attempt, items)
     return render(
         request,
         "quizzes/attempt_take.html",
