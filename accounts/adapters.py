@@ -14,8 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 
 from accounts.models import User
-from accounts.roles import Role
-from accounts.services import user_grant_initial_role
+from accounts.roles import Role, user_create
 
 # Providers that verify the addresses they report (GitHub and Google do).
 TRUSTED_EMAIL_PROVIDERS = frozenset({"github", "google"})
@@ -43,9 +42,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return bool(getattr(settings, "ACCOUNT_ALLOW_SIGNUP", True))
 
     def save_user(self, request: HttpRequest, user: Any, form: Any, commit: bool = True) -> Any:
-        user = super().save_user(request, user, form, commit=commit)
+        user = super().save_user(request, user, form, commit=False)
         if commit:
-            user_grant_initial_role(user=user, role=Role.LEARNER)
+            user_create(user=user, role=Role.LEARNER)
         return user
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
@@ -77,9 +76,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ProviderNotConfigured(f"{provider} sign-in is not configured") from exc
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
+        # allauth saves the account with its social login; the role follows at once.
         user: User = super().save_user(request, sociallogin, form)
-        user_grant_initial_role(user=user, role=Role.LEARNER)
-        return user
+        return user_create(user=user, role=Role.LEARNER)
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> Any:
         # This runs while allauth builds the login from the provider's answer, before it

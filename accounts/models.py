@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from accounts.roles import Role, role_of, user_create
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -15,13 +17,9 @@ class UserManager(BaseUserManager["User"]):
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
-        user.save(using=self._db)
         # Every new account starts as a learner; superusers are admins too.
-        from accounts.roles import Role
-        from accounts.services import user_grant_initial_role
-
-        user_grant_initial_role(user=user, role=Role.ADMIN if user.is_superuser else Role.LEARNER)
-        return user
+        role = Role.ADMIN if user.is_superuser else Role.LEARNER
+        return user_create(user=user, role=role, using=self._db)
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
@@ -57,8 +55,6 @@ class User(AbstractUser):
 
     @property
     def role(self) -> str:
-        from accounts.roles import role_of
-
         return role_of(self)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import Group, Permission
 from django.db import models
 
 if TYPE_CHECKING:
@@ -57,8 +58,6 @@ def sync_role_groups(*, using: str = "default") -> dict[str, list[str]]:
 
     Returns, per role, the permissions named in the table that do not exist (yet).
     """
-    from django.contrib.auth.models import Group, Permission
-
     missing: dict[str, list[str]] = {}
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=role)
@@ -90,3 +89,17 @@ def role_of(user: User) -> str:
         if role in names:
             return str(role)
     return str(Role.LEARNER)
+
+
+def user_create(*, user: User, role: str, using: str | None = None) -> User:
+    """The one way an account is born: saved, then put in its first role group.
+
+    Used by the user manager (``createsuperuser``, the demo accounts, tests) and by both
+    allauth adapters. No audit row is written: nobody changed a role. It lives here, not
+    in ``accounts.services``, because the user manager calls it and ``accounts.models``
+    must not import the services that import it.
+    """
+    user.save(using=using)
+    group, _ = Group.objects.using(using or "default").get_or_create(name=role)
+    user.groups.add(group)
+    return user

@@ -11,12 +11,6 @@ from accounts.models import RoleChange, User
 from accounts.roles import ROLE_ORDER, Role, role_of
 
 
-def user_grant_initial_role(*, user: User, role: str) -> None:
-    """Put a new account in its first role group (no audit row: nobody changed it)."""
-    group, _ = Group.objects.get_or_create(name=role)
-    user.groups.add(group)
-
-
 def user_set_role(*, user: User, role: str, changed_by: User | None) -> RoleChange | None:
     """Make ``role`` the user's only role group; record who did it.
 

@@ -336,7 +336,7 @@ def profile_queries(version: Any, source: str) -> QueryProfile:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from quizzes.services.grading import submission_grade
+    from quizzes.pipeline.grading import submission_grade
 
     (pk,) = make_rows(version, source, 1)
     with CaptureQueriesContext(connection) as captured:
@@ -372,7 +372,7 @@ def bench_service(version: Any, source: str, *, concurrency: int, count: int) ->
     """submission_grade from N threads in this process: harness + DB, no Celery."""
     from django.db import connection
 
-    from quizzes.services.grading import submission_grade
+    from quizzes.pipeline.grading import submission_grade
 
     ids = make_rows(version, source, count)
     queue = list(reversed(ids))
@@ -506,7 +506,7 @@ def create_and_wait(version: Any, source: str, count: int, *, timeout: float, wo
     from django.db.models import Count
 
     from quizzes.models import Submission, SubmissionStatus
-    from quizzes.services.grading import submission_create
+    from quizzes.pipeline.submissions import submission_create
 
     t0 = time.time()
     ids = [
@@ -860,7 +860,7 @@ def main() -> int:
         django.setup()
         # The producer side of the filesystem transport warns about its (unused) hostname.
         logging.getLogger("kombu.connection").setLevel(logging.ERROR)
-        from quizzes.services.grading import sandbox_available
+        from quizzes.pipeline.grading import sandbox_available
 
         log(f"backend: {backend.describe()}")
         available, reason = sandbox_available()

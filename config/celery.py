@@ -10,10 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("skillmap")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks(["quizzes.pipeline"])
 
 # Loaded by name when a worker builds its blueprint (after Django is set up).
-app.steps["worker"].add("quizzes.worker:HeartbeatStep")
+app.steps["worker"].add("quizzes.pipeline.worker:HeartbeatStep")
 
 if Path(sys.argv[0]).name == "celery" or sys.argv[1:3] == ["-m", "celery"]:
     # Started as `celery -A config …`: load settings now so that bad configuration is

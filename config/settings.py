@@ -299,7 +299,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"run_examples": env.str("RUN_EXAMPLES_RATE", default="10/min")},
-    "EXCEPTION_HANDLER": "quizzes.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "quizzes.problems.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skillmap API",

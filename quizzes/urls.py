@@ -1,13 +1,17 @@
 from django.urls import path
 
-from quizzes.api import views as api
-from quizzes.views import health, learner, staff
+from quizzes.analytics import api as analytics_api
+from quizzes.analytics import views as analytics
+from quizzes.assessments import api
+from quizzes.assessments import views as learner
+from quizzes.bank import views as authoring
+from quizzes.pipeline import views as ops
 
 urlpatterns = [
     path("", learner.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
-    path("status/workers", health.workers, name="worker-status"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("status/workers", ops.workers, name="worker-status"),
     # Learner pages
     path("stages/<slug:slug>/", learner.stage_detail, name="stage-detail"),
     path("quizzes/<slug:slug>/", learner.quiz_detail, name="quiz-detail"),
@@ -25,27 +29,27 @@ urlpatterns = [
         learner.attempt_result_status,
         name="attempt-result-status",
     ),
-    path("dashboard/", learner.dashboard, name="dashboard"),
+    path("dashboard/", analytics.dashboard, name="dashboard"),
     # Instructors and admins
-    path("author/items/", staff.author_items, name="author-items"),
-    path("author/items/new", staff.item_new, name="item-new"),
-    path("author/items/<slug:slug>/", staff.item_preview, name="item-preview"),
-    path("author/items/<slug:slug>/edit", staff.item_edit, name="item-edit"),
-    path("author/items/<slug:slug>/status", staff.item_status, name="item-status"),
-    path("author/items/<slug:slug>/regrade", staff.item_regrade_view, name="item-regrade"),
-    path("author/import", staff.bank_import_view, name="bank-import"),
-    path("author/export/stage-<int:number>.yaml", staff.bank_export_view, name="bank-export"),
-    path("author/analytics/", staff.cohort_analytics, name="cohort-analytics"),
-    path("author/quizzes/", staff.quiz_list, name="quiz-list"),
-    path("author/quizzes/new", staff.quiz_edit, name="quiz-new"),
-    path("author/quizzes/<slug:slug>/edit", staff.quiz_edit, name="quiz-edit"),
-    path("attempts/<int:attempt_id>/log", staff.attempt_log, name="attempt-log"),
-    path("author/attempts/", staff.learner_attempts_view, name="learner-attempts"),
-    path("ops/grading/", staff.grading_operator, name="grading-operator"),
-    path("ops/grading/<int:submission_id>/requeue", staff.grading_requeue, name="grading-requeue"),
+    path("author/items/", authoring.author_items, name="author-items"),
+    path("author/items/new", authoring.item_new, name="item-new"),
+    path("author/items/<slug:slug>/", authoring.item_preview, name="item-preview"),
+    path("author/items/<slug:slug>/edit", authoring.item_edit, name="item-edit"),
+    path("author/items/<slug:slug>/status", authoring.item_status, name="item-status"),
+    path("author/items/<slug:slug>/regrade", authoring.item_regrade_view, name="item-regrade"),
+    path("author/import", authoring.bank_import_view, name="bank-import"),
+    path("author/export/stage-<int:number>.yaml", authoring.bank_export_view, name="bank-export"),
+    path("author/analytics/", analytics.cohort_analytics, name="cohort-analytics"),
+    path("author/quizzes/", authoring.quiz_list, name="quiz-list"),
+    path("author/quizzes/new", authoring.quiz_edit, name="quiz-new"),
+    path("author/quizzes/<slug:slug>/edit", authoring.quiz_edit, name="quiz-edit"),
+    path("attempts/<int:attempt_id>/log", analytics.attempt_log, name="attempt-log"),
+    path("author/attempts/", analytics.learner_attempts_view, name="learner-attempts"),
+    path("ops/grading/", ops.grading_operator, name="grading-operator"),
+    path("ops/grading/<int:submission_id>/requeue", ops.grading_requeue, name="grading-requeue"),
     # API
     path("api/stages/", api.StageListAPI.as_view(), name="api-stages"),
-    path("api/dashboard/", api.DashboardAPI.as_view(), name="api-dashboard"),
+    path("api/dashboard/", analytics_api.DashboardAPI.as_view(), name="api-dashboard"),
     path("api/quizzes/<slug:slug>/attempts", api.QuizStartAPI.as_view(), name="api-quiz-start"),
     path(
         "api/attempts/<int:attempt_id>", api.AttemptDetailAPI.as_view(), name="api-attempt-detail"

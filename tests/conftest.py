@@ -123,7 +123,7 @@ def start_worker(transactional_db: None) -> Iterator[Callable[..., WorkerProcess
 @pytest.fixture
 def roadmap(db: None) -> Any:
     """The real roadmap, loaded from fixtures/roadmap.yaml."""
-    from quizzes.services.roadmap import read_roadmap_file, roadmap_load
+    from quizzes.bank.roadmap import read_roadmap_file, roadmap_load
 
     roadmap_load(stages=read_roadmap_file(BASE_DIR / "fixtures/roadmap.yaml"))
     from quizzes.models import Stage

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from quizzes.bank.loader import BankFile, LoadReport, bank_file_load, check_item
 from quizzes.models import Item, Stage
-from quizzes.services.bank import BankFile, LoadReport, bank_file_load, check_item
 
 COMMON = {"difficulty": 2, "cognitive": "judgement", "explanation": "Because it is so."}
 

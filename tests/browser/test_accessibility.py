@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from quizzes.assessments.services import attempt_start, attempt_submit
 from quizzes.models import Attempt, QuizPool
-from quizzes.services.attempts import attempt_start, attempt_submit
 from tests.browser.helpers import log_in
 from tests.factories import QuizFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items

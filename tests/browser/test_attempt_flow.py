@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from quizzes.assessments.services import attempts_autosubmit_expired
 from quizzes.models import Attempt, AttemptItem, AttemptStatus, QuizPool
-from quizzes.services.attempts import attempts_autosubmit_expired
 from tests.browser.helpers import answer_in_page, log_in, right_answer
 from tests.factories import QuizFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items

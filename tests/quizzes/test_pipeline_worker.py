@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import (
     AttemptEvent,
     AttemptStatus,
@@ -17,8 +18,8 @@ from quizzes.models import (
     Submission,
     SubmissionStatus,
 )
-from quizzes.services.attempts import attempt_answer_save, attempt_start, attempt_submit
-from quizzes.services.grading import submission_create, submissions_sweep
+from quizzes.pipeline.grading import submissions_sweep
+from quizzes.pipeline.submissions import submission_create
 from tests.conftest import wait_for
 from tests.factories import QuizFactory
 from tests.samples import PYTHON, load_sample_items

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from quizzes.analytics.selectors import _point_biserial, dashboard_for, item_statistics
+from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import FeedbackMode, Item, QuizPool
-from quizzes.selectors import _point_biserial, dashboard_for, item_statistics
-from quizzes.services.attempts import attempt_answer_save, attempt_start, attempt_submit
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import NUMERIC, TRUE_FALSE, load_sample_items
 

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from quizzes.assessments.services import attempt_start
 from quizzes.models import QuizPool
-from quizzes.services.attempts import attempt_start
-from quizzes.services.grading import submission_create
+from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import PYTHON, TRUE_FALSE, load_sample_items
 

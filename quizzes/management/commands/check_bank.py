@@ -5,8 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from quizzes.services.bank import bank_files
-from quizzes.services.bank_check import check_bank
+from quizzes.bank.check import check_bank
+from quizzes.bank.loader import bank_files
 
 
 class Command(BaseCommand):

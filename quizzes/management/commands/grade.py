@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes.grading.sandbox import SandboxUnavailable
 from quizzes.models import CHALLENGE_TYPES, Item
-from quizzes.services.grading import run_grader
+from quizzes.pipeline.grading import run_grader
 
 
 class Command(BaseCommand):

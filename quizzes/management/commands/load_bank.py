@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from quizzes.services.bank import bank_files, bank_load
+from quizzes.bank.loader import bank_files, bank_load
 
 
 class Command(BaseCommand):

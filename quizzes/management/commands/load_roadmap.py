@@ -4,7 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from quizzes.services.roadmap import RoadmapError, read_roadmap_file, roadmap_load
+from quizzes.bank.roadmap import RoadmapError, read_roadmap_file, roadmap_load
 
 
 class Command(BaseCommand):

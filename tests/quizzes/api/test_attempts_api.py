@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from quizzes.assessments.services import attempt_start
 from quizzes.models import QuizPool, Submission
-from quizzes.services.attempts import attempt_start
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items
 
@@ -156,7 +156,7 @@ def test_objective_items_have_no_examples_to_run(api: Client, quiz: Any, learner
 
 
 def test_submission_results_obey_the_feedback_setting(api: Client, quiz: Any, learner: Any) -> None:
-    from quizzes.services.grading import submission_create
+    from quizzes.pipeline.submissions import submission_create
 
     attempt = attempt_start(learner=learner, quiz=quiz)
     item = attempt.items.get(item_version__item__type="python")

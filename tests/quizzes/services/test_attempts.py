@@ -7,6 +7,16 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from quizzes.assessments.feedback import feedback_due
+from quizzes.assessments.services import (
+    AttemptClosed,
+    AttemptError,
+    attempt_answer_save,
+    attempt_item_check,
+    attempt_start,
+    attempt_submit,
+    attempts_autosubmit_expired,
+)
 from quizzes.models import (
     AttemptEvent,
     AttemptItem,
@@ -15,16 +25,6 @@ from quizzes.models import (
     FeedbackMode,
     QuizPool,
     Submission,
-)
-from quizzes.services.attempts import (
-    AttemptClosed,
-    AttemptError,
-    attempt_answer_save,
-    attempt_item_check,
-    attempt_start,
-    attempt_submit,
-    attempts_autosubmit_expired,
-    feedback_due,
 )
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items, right_answer

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from quizzes.bank.check import near_duplicates, roadmap_topics
+from quizzes.bank.loader import bank_files, check_item, read_bank_file
 from quizzes.models import Item, ItemVersion
-from quizzes.services.bank import bank_files, check_item, read_bank_file
-from quizzes.services.bank_check import near_duplicates, roadmap_topics
 
 BASE = Path(__file__).resolve().parents[3]
 FILES = bank_files(BASE / "fixtures/questions")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from quizzes.assessments.services import attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptEvent, EventKind, QuizPool
-from quizzes.services.attempts import attempt_start, attempt_submit
 from tests.factories import QuizFactory
 from tests.samples import OBJECTIVE, load_sample_items
 

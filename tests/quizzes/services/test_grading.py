@@ -10,13 +10,9 @@ import pytest
 from django.utils import timezone
 
 from quizzes.models import Submission, SubmissionKind, SubmissionStatus
-from quizzes.services import grading
-from quizzes.services.grading import (
-    submission_create,
-    submission_grade,
-    submission_requeue,
-    submissions_sweep,
-)
+from quizzes.pipeline.grading import submission_grade, submission_requeue, submissions_sweep
+from quizzes.pipeline.submissions import submission_create
+from quizzes.pipeline import grading
 from tests.samples import PYTHON, SQL, load_sample_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
@@ -200,12 +196,12 @@ def test_a_broker_outage_at_submit_time_loses_nothing(
 ) -> None:
     from kombu.exceptions import OperationalError
 
-    from quizzes.tasks import grade_submission
+    from config.celery import app
 
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
 
-    monkeypatch.setattr(grade_submission, "apply_async", broker_down)
+    monkeypatch.setattr(app, "send_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         submission = make(challenge, learner, "def add(a, b): return a + b")
     assert len(callbacks) == 1  # the send was attempted after commit, and failed quietly

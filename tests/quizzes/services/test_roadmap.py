@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from quizzes.bank.roadmap import RoadmapError, read_roadmap_file, roadmap_load
 from quizzes.models import Item, Stage, Topic
-from quizzes.services.roadmap import RoadmapError, read_roadmap_file, roadmap_load
 
 ROADMAP = Path(__file__).resolve().parents[3] / "fixtures/roadmap.yaml"
 
@@ -80,7 +80,7 @@ def test_command_reports_and_rejects_bad_files(
 
 
 def test_duplicate_topic_slug_is_rejected() -> None:
-    from quizzes.services.roadmap import check_roadmap_data
+    from quizzes.bank.roadmap import check_roadmap_data
 
     data = {"stages": [{"number": 1, "slug": "a", "title": "A", "topics": [
         {"slug": "t", "title": "T"}, {"slug": "t", "title": "T2"}]}]}  # fmt: skip

@@ -11,9 +11,9 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.bank.authoring import item_yaml
 from quizzes.models import AttemptEvent, EventKind, Item, ItemVersion, Quiz, QuizPool
-from quizzes.services.attempts import attempt_answer_save, attempt_start, attempt_submit
-from quizzes.services.authoring import item_yaml
 from tests.factories import QuizFactory
 from tests.samples import PYTHON, SINGLE, TRUE_FALSE, load_sample_items
 
@@ -80,7 +80,7 @@ def test_new_items_are_drafts_until_published(author: Client, topic: Any, learne
     assert item.status == "draft"
     quiz = QuizFactory(stage=topic.stage)
     QuizPool.objects.create(quiz=quiz, count=5, stage=topic.stage)
-    from quizzes.services.quizzes import quiz_item_count
+    from quizzes.bank.quizzes import quiz_item_count
 
     assert quiz_item_count(quiz) == 0
     author.post(f"/author/items/{item.slug}/status", {"status": "published"})
@@ -191,7 +191,7 @@ def test_learners_cannot_author(learner: Any, single: Item) -> None:
 def test_every_bank_item_round_trips_through_the_editor_yaml() -> None:
     from pathlib import Path
 
-    from quizzes.services.authoring import to_yaml
+    from quizzes.bank.authoring import to_yaml
 
     bank_dir = Path(__file__).resolve().parents[3] / "fixtures/questions"
     for path in sorted(bank_dir.glob("stage-*.yaml")):

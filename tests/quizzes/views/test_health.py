@@ -56,7 +56,7 @@ def test_home_lists_every_stage_and_topic(client: Client, roadmap: Any) -> None:
 @pytest.mark.slow
 def test_health_task_round_trip_through_a_real_worker(start_worker: Any, client: Client) -> None:
     from quizzes.models import WorkerHeartbeat
-    from quizzes.tasks import health_ping
+    from quizzes.pipeline.tasks import health_ping
 
     worker = start_worker()
     wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=60, what="worker heartbeat")

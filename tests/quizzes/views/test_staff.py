@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import QuizPool, Submission, SubmissionStatus
-from quizzes.services.attempts import attempt_answer_save, attempt_start, attempt_submit
-from quizzes.services.grading import submission_create
+from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items
 

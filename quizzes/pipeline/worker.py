@@ -9,14 +9,15 @@ from celery import bootsteps
 from django.conf import settings
 from django.utils import timezone
 
+from quizzes.grading.sandbox import check_sandbox
+from quizzes.pipeline.ops import worker_heartbeat_record
+
 logger = logging.getLogger(__name__)
 
 
 def current_sandbox_health() -> tuple[bool, str]:
     """Run a trivial program in the sandbox; any failure means "unavailable, because…"."""
     try:
-        from quizzes.grading.sandbox import check_sandbox
-
         health = check_sandbox()
     except Exception as exc:
         return False, f"sandbox check failed: {type(exc).__name__}: {exc}"
@@ -45,7 +46,6 @@ class HeartbeatStep(bootsteps.StartStopStep):
             self.tref = None
 
     def beat(self, worker: Any) -> None:
-        from quizzes.services.ops import worker_heartbeat_record
 
         try:
             available, reason = current_sandbox_health()

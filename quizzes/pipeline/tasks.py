@@ -5,8 +5,10 @@ from __future__ import annotations
 from billiard.process import current_process
 from celery import shared_task
 
-from quizzes.services.grading import GradingInfrastructureError, submission_grade
-from quizzes.services.ops import health_ping_record
+from quizzes.assessments.services import attempts_autosubmit_expired
+from quizzes.pipeline.grading import GradingInfrastructureError, submission_grade, submissions_sweep
+from quizzes.pipeline.ops import health_ping_record
+from quizzes.pipeline.submissions import GRADE_SUBMISSION_TASK
 
 
 @shared_task(name="skillmap.health.ping", bind=True, ignore_result=True)
@@ -21,7 +23,7 @@ def worker_slot() -> int:
 
 
 @shared_task(
-    name="skillmap.grading.grade_submission",
+    name=GRADE_SUBMISSION_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(GradingInfrastructureError,),
@@ -37,7 +39,6 @@ def grade_submission(submission_id: int) -> str:
 
 @shared_task(name="skillmap.maintenance.sweep_submissions", ignore_result=True)
 def sweep_submissions() -> dict[str, int]:
-    from quizzes.services.grading import submissions_sweep
 
     report = submissions_sweep()
     return {
@@ -49,6 +50,5 @@ def sweep_submissions() -> dict[str, int]:
 
 @shared_task(name="skillmap.maintenance.autosubmit_attempts", ignore_result=True)
 def autosubmit_attempts() -> int:
-    from quizzes.services.attempts import attempts_autosubmit_expired
 
     return attempts_autosubmit_expired()

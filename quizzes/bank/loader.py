@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from quizzes.bank.markdown import render_markdown
+from quizzes.bank.quizzes import default_quizzes_sync
 from quizzes.grading.spec import SpecError, spec_from_dict
 from quizzes.models import (
     CHALLENGE_TYPES,
@@ -31,7 +33,6 @@ from quizzes.models import (
     Stage,
     Topic,
 )
-from quizzes.services.markdown import render_markdown
 
 LINE_KEY = "__line__"
 
@@ -476,7 +477,6 @@ def bank_load(*, paths: list[Path]) -> tuple[LoadReport, list[BankFileError]]:
         report.updated += file_report.updated
         report.unchanged += file_report.unchanged
     # Late import: quizzes depend on items, and the default quizzes on the loaded bank.
-    from quizzes.services.quizzes import default_quizzes_sync
 
     default_quizzes_sync()
     return report, failures

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from quizzes.access import LearnerAPIView, jsonable
+from quizzes.assessments.feedback import feedback_due
+from quizzes.assessments.presenters import attempt_item_views, submission_for_learner
+from quizzes.assessments.selectors import access_attempt, attempt_items, stage_list_with_topics
+from quizzes.assessments.services import (
+    AttemptClosed,
+    AttemptError,
+    attempt_answer_save,
+    attempt_item_flag,
+    attempt_start,
+    attempt_submit,
+    seconds_left,
+)
 from quizzes.models import (
     CHALLENGE_TYPES,
     AttemptStatus,
@@ -23,54 +35,13 @@ from quizzes.models import (
     Submission,
     SubmissionKind,
 )
-from quizzes.selectors import (
-    access_attempt,
-    attempt_item_views,
-    attempt_items,
-    dashboard_for,
-    stage_list_with_topics,
-    submission_for_learner,
-)
-from quizzes.services.attempts import (
-    AttemptClosed,
-    AttemptError,
-    attempt_answer_save,
-    attempt_item_flag,
-    attempt_start,
-    attempt_submit,
-    feedback_due,
-    seconds_left,
-)
-from quizzes.services.grading import submission_create
+from quizzes.pipeline.submissions import submission_create
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
-class CanTakeQuizzes(BasePermission):
-    message = "Your account cannot take quizzes."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.has_perm("quizzes.take_quiz"))
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def error(exc: AttemptError) -> Response:
     return Response({"detail": str(exc)}, status=exc.status_code)
-
-
-class LearnerAPIView(APIView):
-    permission_classes = [IsAuthenticated, CanTakeQuizzes]
 
 
 def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
@@ -254,23 +225,3 @@ class SubmissionDetailAPI(LearnerAPIView):
         if submission.attempt_item is not None:
             feedback = feedback_due(submission.attempt_item.attempt)
         return Response(jsonable(submission_for_learner(submission, feedback=feedback)))
-
-
-class DashboardAPI(LearnerAPIView):
-    @extend_schema(responses={200: dict})
-    def get(self, request: Request) -> Response:
-        rows = dashboard_for(request.user)  # type: ignore[arg-type]
-        return Response(
-            {
-                "stages": [
-                    {
-                        "number": r["stage"].number,
-                        "title": r["stage"].title,
-                        "mastery": r["mastery"],
-                        "best_quiz": r["best_quiz"],
-                        "topics": r["topics"],
-                    }
-                    for r in rows
-                ]
-            }
-        )

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
+from quizzes.bank.markdown import render_markdown
+from quizzes.bank.roadmap import read_roadmap_file
 from quizzes.grading.runner import GradeReport, grade_python, grade_sql
 from quizzes.grading.spec import spec_from_dict
 from quizzes.models import CHALLENGE_TYPES, ItemType
-from quizzes.services.bank import BankFile, BankFileError, Problem, read_bank_file
-from quizzes.services.markdown import render_markdown
-from quizzes.services.roadmap import read_roadmap_file
 
 NEAR_DUPLICATE_RATIO = 0.85
 

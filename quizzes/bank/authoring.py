@@ -3,28 +3,15 @@ same rules as `load_bank`), draft → published, import/export of bank files, an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
-from quizzes.models import (
-    CHALLENGE_TYPES,
-    AttemptEvent,
-    AttemptItem,
-    AttemptStatus,
-    EventKind,
-    Item,
-    ItemStatus,
-    Stage,
-    SubmissionKind,
-)
-from quizzes.services.bank import (
+from quizzes.bank.check import check_challenge
+from quizzes.bank.loader import (
     BankFile,
     BankFileError,
     ItemConflict,
@@ -39,6 +26,12 @@ from quizzes.services.bank import (
     read_bank_file,
     strip_lines,
     topics_by_stage,
+)
+from quizzes.models import (
+    CHALLENGE_TYPES,
+    Item,
+    ItemStatus,
+    Stage,
 )
 
 
@@ -101,7 +94,6 @@ def _parse_item(text: str) -> dict[str, Any]:
 
 def check_challenge_solutions(entry: dict[str, Any]) -> list[str]:
     """Run the reference and wrong solutions in the sandbox, as check_bank does."""
-    from quizzes.services.bank_check import check_challenge
 
     return [p.message for p in check_challenge(Path("editor"), entry, slot=0)]
 
@@ -172,79 +164,6 @@ def bank_export(*, stage: Stage) -> str:
     return header + to_yaml(data)
 
 
-@dataclass
-class RegradeReport:
-    rescored: int = 0
-    resubmitted: int = 0
-    skipped: int = 0
-    attempts: set[int] = field(default_factory=set)
-
-
-def item_regrade(*, item: Item) -> RegradeReport:
-    """Re-score past answers to ``item`` with its current version (explicit, audited).
-
-    Attempts keep the version they were given; only their score follows the corrected key.
-    Objective answers are re-scored at once; code is graded again by the workers.
-    """
-    from quizzes.services.attempts import _finalize, _locked_attempt, to_item_ids
-    from quizzes.services.grading import submission_create
-    from quizzes.services.scoring import score_objective
-
-    report = RegradeReport()
-    current = item.current_version
-    if current is None:
-        return report
-    answers = AttemptItem.objects.filter(
-        item_version__item=item,
-        graded_at__isnull=False,
-        attempt__status__in=[AttemptStatus.SUBMITTED, AttemptStatus.GRADED],
-    ).select_related("attempt", "item_version")
-    for answer in answers:
-        if item.type in CHALLENGE_TYPES:
-            final = answer.submissions.filter(kind=SubmissionKind.SUBMIT).order_by("-pk").first()
-            if final is None:
-                report.skipped += 1
-                continue
-            submission_create(
-                learner=answer.attempt.learner,
-                item_version=current,
-                source=final.source,
-                attempt_item=answer,
-            )
-            report.resubmitted += 1
-            continue
-        if not _ids_compatible(answer.item_version.data, current.data):
-            report.skipped += 1
-            continue
-        with transaction.atomic():
-            attempt = _locked_attempt(answer.attempt_id)
-            fraction = score_objective(item.type, current.data, to_item_ids(answer, answer.answer))
-            new_score = (Decimal(str(fraction)) * answer.max_score).quantize(Decimal("0.01"))
-            if new_score != answer.score:
-                answer.score, answer.is_correct = new_score, fraction >= 1.0
-                answer.graded_at = timezone.now()
-                answer.save(update_fields=["score", "is_correct", "graded_at"])
-                AttemptEvent.objects.create(
-                    attempt=attempt,
-                    kind=EventKind.REGRADED,
-                    position=answer.position,
-                    data={"item": item.slug, "version": current.number, "score": str(new_score)},
-                )
-                if attempt.status == AttemptStatus.GRADED:
-                    _finalize(attempt)
-                report.rescored += 1
-                report.attempts.add(attempt.pk)
-    return report
-
-
-def _ids_compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Ids are positional (c1, s1, p1…): a regrade is meaningful only if they line up."""
-    for key in ("choices", "sequence", "pairs"):
-        if len(old.get(key, [])) != len(new.get(key, [])):
-            return False
-    return True
-
-
 def bank_import_errors(exc: BankFileError) -> list[str]:
     return [str(p) for p in exc.problems]
 
@@ -254,11 +173,9 @@ __all__ = [
     "AuthoringError",
     "BankFileError",
     "Problem",
-    "RegradeReport",
     "bank_export",
     "bank_import",
     "bank_import_errors",
-    "item_regrade",
     "item_save_from_yaml",
     "item_set_status",
     "item_yaml",

@@ -1,4 +1,4 @@
-"""Pages for instructors (items, statistics, attempt logs) and admins (grading operations)."""
+"""Authoring pages for instructors: items, import/export, quizzes, regrade."""
 
 from __future__ import annotations
 
@@ -11,10 +11,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from quizzes.models import AttemptEvent, Item, ItemVersion, Stage, Submission
-from quizzes.selectors import access_attempt, grading_overview, item_statistics
-from quizzes.services.grading import submission_requeue
-from quizzes.services.ops import worker_status
+from quizzes.analytics.selectors import item_statistics
+from quizzes.assessments.services import item_regrade
+from quizzes.bank.authoring import (
+    NEW_ITEM_TEMPLATE,
+    AuthoringError,
+    BankFileError,
+    bank_export,
+    bank_import,
+    bank_import_errors,
+    item_save_from_yaml,
+    item_set_status,
+    item_yaml,
+)
+from quizzes.bank.forms import PoolFormSet, QuizForm
+from quizzes.bank.quizzes import quiz_item_count
+from quizzes.models import Item, ItemVersion, Quiz, Stage
 
 
 @login_required
@@ -49,41 +61,6 @@ def item_preview(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "quizzes/staff/item_preview.html", {"item": item})
 
 
-@login_required
-@permission_required("quizzes.view_attempt_log", raise_exception=True)
-@require_GET
-def attempt_log(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
-    events = [
-        {"event": e, "details": ", ".join(f"{k}={v}" for k, v in sorted(e.data.items()))}
-        for e in AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
-    ]
-    return render(request, "quizzes/staff/attempt_log.html", {"attempt": attempt, "events": events})
-
-
-@login_required
-@permission_required("quizzes.operate_grading", raise_exception=True)
-@require_GET
-def grading_operator(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "quizzes/staff/grading.html",
-        {"overview": grading_overview(), "workers": worker_status()},
-    )
-
-
-@login_required
-@permission_required("quizzes.operate_grading", raise_exception=True)
-@require_POST
-def grading_requeue(request: HttpRequest, submission_id: int) -> HttpResponse:
-    submission = get_object_or_404(Submission, pk=submission_id)
-    if submission_requeue(submission=submission):
-        messages.success(request, f"Submission {submission.pk} is back in the grading queue.")
-    else:
-        messages.error(request, f"Submission {submission.pk} is already graded; nothing to do.")
-    return redirect("grading-operator")
-
-
 # --- authoring ------------------------------------------------------------------------------
 def _author(view):  # type: ignore[no-untyped-def]
     return login_required(permission_required("quizzes.author_item", raise_exception=True)(view))
@@ -93,7 +70,6 @@ def _item_form(
     request: HttpRequest, *, stage: Stage, item: Item | None, initial: str, context: dict[str, Any]
 ) -> HttpResponse:
     """GET shows the YAML editor; POST saves (a new item or a new version) or lists problems."""
-    from quizzes.services.authoring import AuthoringError, item_save_from_yaml
 
     text, problems = initial, []
     if request.method == "POST":
@@ -120,7 +96,6 @@ def _item_form(
 
 @_author
 def item_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    from quizzes.services.authoring import item_yaml
 
     item = get_object_or_404(Item.objects.select_related("stage", "current_version"), slug=slug)
     return _item_form(request, stage=item.stage, item=item, initial=item_yaml(item), context={})
@@ -128,7 +103,6 @@ def item_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @_author
 def item_new(request: HttpRequest) -> HttpResponse:
-    from quizzes.services.authoring import NEW_ITEM_TEMPLATE
 
     stages = Stage.objects.active().prefetch_related("topics")
     number = request.GET.get("stage") or request.POST.get("stage")
@@ -148,7 +122,6 @@ def item_new(request: HttpRequest) -> HttpResponse:
 @_author
 @require_POST
 def item_status(request: HttpRequest, slug: str) -> HttpResponse:
-    from quizzes.services.authoring import AuthoringError, item_set_status
 
     item = get_object_or_404(Item, slug=slug)
     try:
@@ -164,7 +137,6 @@ def item_status(request: HttpRequest, slug: str) -> HttpResponse:
 @permission_required("quizzes.regrade", raise_exception=True)
 @require_POST
 def item_regrade_view(request: HttpRequest, slug: str) -> HttpResponse:
-    from quizzes.services.authoring import item_regrade
 
     item = get_object_or_404(Item.objects.select_related("current_version"), slug=slug)
     report = item_regrade(item=item)
@@ -180,7 +152,6 @@ def item_regrade_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @_author
 def bank_import_view(request: HttpRequest) -> HttpResponse:
-    from quizzes.services.authoring import BankFileError, bank_import, bank_import_errors
 
     problems: list[str] = []
     if request.method == "POST":
@@ -215,7 +186,6 @@ def bank_import_view(request: HttpRequest) -> HttpResponse:
 @_author
 @require_GET
 def bank_export_view(request: HttpRequest, number: int) -> HttpResponse:
-    from quizzes.services.authoring import bank_export
 
     stage = get_object_or_404(Stage, number=number)
     response = HttpResponse(bank_export(stage=stage), content_type="application/x-yaml")
@@ -223,20 +193,9 @@ def bank_export_view(request: HttpRequest, number: int) -> HttpResponse:
     return response
 
 
-@login_required
-@permission_required("quizzes.view_item_statistics", raise_exception=True)
-@require_GET
-def cohort_analytics(request: HttpRequest) -> HttpResponse:
-    from quizzes.selectors import cohort_overview
-
-    return render(request, "quizzes/staff/analytics.html", {"rows": cohort_overview()})
-
-
 @_author
 @require_GET
 def quiz_list(request: HttpRequest) -> HttpResponse:
-    from quizzes.models import Quiz
-    from quizzes.services.quizzes import quiz_item_count
 
     quizzes = (
         Quiz.objects.select_related("stage")
@@ -250,9 +209,6 @@ def quiz_list(request: HttpRequest) -> HttpResponse:
 @_author
 def quiz_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     from django.db import transaction
-
-    from quizzes.forms import PoolFormSet, QuizForm
-    from quizzes.models import Quiz
 
     quiz = get_object_or_404(Quiz, slug=slug) if slug else None
     form = QuizForm(request.POST or None, instance=quiz)
@@ -272,23 +228,4 @@ def quiz_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         "quizzes/staff/quiz_edit.html",
         {"form": form, "pools": pools, "quiz": quiz},
         status=400 if request.method == "POST" else 200,
-    )
-
-
-@login_required
-@permission_required("accounts.view_learner_results", raise_exception=True)
-@require_GET
-def learner_attempts_view(request: HttpRequest) -> HttpResponse:
-    from django.core.paginator import Paginator
-
-    from quizzes.models import Quiz
-    from quizzes.selectors import recent_attempts
-
-    quiz = Quiz.objects.filter(slug=request.GET.get("quiz", "")).first()
-    email = request.GET.get("q", "").strip()[:100]
-    page = Paginator(recent_attempts(quiz=quiz, email=email), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "quizzes/staff/attempts.html",
-        {"page": page, "quiz": quiz, "q": email, "quizzes": Quiz.objects.order_by("title")},
     )

@@ -10,8 +10,8 @@ import math
 import re
 from typing import Any
 
+from quizzes.bank.loader import normalize_text
 from quizzes.models import ItemType
-from quizzes.services.bank import normalize_text
 
 
 class AnswerError(ValueError):

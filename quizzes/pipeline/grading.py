@@ -14,8 +14,7 @@ State machine of a submission (the only place it is written down):
   lease) that sets a fresh claim token; 0 rows means someone else holds a live lease.
 - The result is written with ``WHERE claim_token = <ours>``: a slow worker whose lease was
   taken over writes nothing, so each submission gets exactly one GRADED transition.
-- Learner code never runs outside the sandbox: if bubblewrap cannot run, the row waits.
-"""
+- Learner code never runs outside the sandbox: if bubblewrap cannot run, the row waits."""
 
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -32,81 +30,24 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import User
+from quizzes.assessments.services import attempt_item_apply_grade
 from quizzes.grading.runner import GradeReport, grade_python, grade_sql
 from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
 from quizzes.grading.spec import spec_from_dict
 from quizzes.models import (
-    AttemptItem,
     ItemType,
     ItemVersion,
     Submission,
     SubmissionKind,
     SubmissionStatus,
 )
+from quizzes.pipeline.submissions import enqueue
 
 logger = logging.getLogger(__name__)
 
 
 class GradingInfrastructureError(Exception):
     """A fault that is not the learner's: retry later (bounded)."""
-
-
-# Publishing gives up quickly: a row that could not be sent stays QUEUED and the sweeper
-# sends it again, so a broker outage never turns a learner's submit into an error.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
-
-
-def _send(submission_id: int) -> None:
-    from quizzes.tasks import grade_submission
-
-    try:
-        grade_submission.apply_async(
-            (submission_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY
-        )
-    except Exception:
-        logger.warning(
-            "could not enqueue submission %s; the sweeper will retry", submission_id, exc_info=True
-        )
-
-
-def _enqueue(submission_id: int) -> None:
-    """Send the grading task once the surrounding transaction commits (never before)."""
-    transaction.on_commit(partial(_send, submission_id))
-
-
-def submission_create(
-    *,
-    learner: User | None,
-    item_version: ItemVersion,
-    source: str,
-    kind: str = SubmissionKind.SUBMIT,
-    attempt_item: AttemptItem | None = None,
-    idempotency_key: str = "",
-) -> Submission:
-    """Store a QUEUED submission and enqueue its grading once the transaction commits.
-
-    With an ``idempotency_key``, a retried request returns the first submission.
-    """
-    with transaction.atomic():
-        if idempotency_key and learner is not None:
-            existing = Submission.objects.filter(
-                learner=learner, idempotency_key=idempotency_key
-            ).first()
-            if existing is not None:
-                return existing
-        submission = Submission.objects.create(
-            learner=learner,
-            item_version=item_version,
-            attempt_item=attempt_item,
-            kind=kind,
-            source=source,
-            idempotency_key=idempotency_key,
-            status=SubmissionStatus.QUEUED,
-            enqueued_at=timezone.now(),
-        )
-        _enqueue(submission.pk)
-    return submission
 
 
 # --- sandbox health, cached per process ---------------------------------------------------
@@ -131,6 +72,8 @@ def forget_sandbox_health() -> None:
 
 # Item versions never change once stored, so their parsed specs can be kept per process.
 _spec_cache: dict[tuple[int, str], Any] = {}
+
+
 _SPEC_CACHE_SIZE = 256
 
 
@@ -226,7 +169,6 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> str:
 
 
 def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport) -> bool:
-    from quizzes.services.attempts import attempt_item_apply_grade
 
     with transaction.atomic():
         written = Submission.objects.filter(
@@ -250,7 +192,6 @@ def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport)
 
 
 def _mark_error(submission: Submission, token: uuid.UUID | None, reason: str) -> bool:
-    from quizzes.services.attempts import attempt_item_apply_grade
 
     with transaction.atomic():
         guard = Q(claim_token=token) if token else Q(claim_token__isnull=True)
@@ -301,7 +242,7 @@ def submissions_sweep() -> SweepReport:
                 enqueued_at=now,
             )
             if moved:
-                _enqueue(pk)
+                enqueue(pk)
                 report.requeued_expired.append(pk)
     stale_before = now - timedelta(seconds=settings.GRADING_REQUEUE_AFTER_SECONDS)
     stale = Submission.objects.filter(
@@ -313,7 +254,7 @@ def submissions_sweep() -> SweepReport:
                 pk=pk, status=SubmissionStatus.QUEUED, enqueued_at__lt=stale_before
             ).update(enqueued_at=now)
             if moved:
-                _enqueue(pk)
+                enqueue(pk)
                 report.requeued_stale.append(pk)
     return report
 
@@ -333,5 +274,5 @@ def submission_requeue(*, submission: Submission) -> bool:
             error_reason="",
         )
         if moved:
-            _enqueue(submission.pk)
+            enqueue(submission.pk)
     return bool(moved)

@@ -2,45 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus
-from quizzes.selectors import (
+from quizzes.access import learner_required
+from quizzes.assessments.feedback import feedback_due
+from quizzes.assessments.presenters import attempt_item_views, item_review
+from quizzes.assessments.selectors import (
     access_attempt,
-    attempt_item_views,
     attempt_items,
     best_results,
-    dashboard_for,
-    item_review,
     learner_attempts,
     stage_list_with_topics,
     stage_quizzes,
 )
-from quizzes.services.attempts import (
+from quizzes.assessments.services import (
     AttemptError,
     attempt_is_expired,
     attempt_item_check,
     attempt_start,
     attempt_submit,
-    feedback_due,
     open_attempt,
     seconds_left,
 )
-from quizzes.services.ops import worker_status
-from quizzes.services.quizzes import describe_quiz
-
-
-def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous → login page; logged in without the permission → 403."""
-    return login_required(permission_required("quizzes.take_quiz", raise_exception=True)(view))
+from quizzes.bank.quizzes import describe_quiz
+from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus
+from quizzes.pipeline.ops import worker_status
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -189,20 +182,6 @@ def attempt_result_status(request: HttpRequest, attempt_id: int) -> HttpResponse
         # Stop htmx polling: the fragment no longer carries the polling trigger.
         response["HX-Trigger"] = "graded"
     return response
-
-
-@learner_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "quizzes/dashboard.html",
-        {
-            "rows": dashboard_for(request.user),  # type: ignore[arg-type]
-            "attempts": learner_attempts(request.user)[:20],  # type: ignore[arg-type]
-            "placement": Quiz.objects.filter(slug="placement").first(),
-        },
-    )
 
 
 def attempt_url(attempt_id: int) -> str:

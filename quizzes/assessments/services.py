@@ -7,14 +7,13 @@ Invariants:
 - A save is accepted only while the attempt is in progress, before deadline + grace, and
   for an item that is not locked; saves carry a revision so a late retry of an older save
   never overwrites a newer answer.
-- Submitting is idempotent: whoever gets the row lock first submits; the rest see it done.
-"""
+- Submitting is idempotent: whoever gets the row lock first submits; the rest see it done."""
 
 from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from quizzes.bank.quizzes import quiz_draw
+from quizzes.itemtypes.scoring import AnswerError, parse_number, score_objective
 from quizzes.models import (
     CHALLENGE_TYPES,
     Attempt,
@@ -33,16 +34,18 @@ from quizzes.models import (
     AttemptStatus,
     EventKind,
     FeedbackMode,
+    Item,
     ItemType,
     Quiz,
     QuizStatus,
     Submission,
     SubmissionKind,
 )
-from quizzes.services.quizzes import quiz_draw
-from quizzes.services.scoring import AnswerError, parse_number, score_objective
+from quizzes.pipeline.submissions import submission_create
 
 MAX_CODE_BYTES = 64 * 1024
+
+
 MAX_TEXT_CHARS = 1000
 
 
@@ -341,7 +344,6 @@ def attempt_item_check(*, attempt: Attempt, position: int) -> AttemptItem:
 # --- submit ------------------------------------------------------------------------------
 def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
     """Submit once: score objective items, send code to grading. Repeats are no-ops."""
-    from quizzes.services.grading import submission_create
 
     with transaction.atomic():
         attempt = _locked_attempt(attempt.pk)
@@ -444,24 +446,77 @@ def attempts_autosubmit_expired() -> int:
     return count
 
 
-# --- feedback timing ---------------------------------------------------------------------
-def feedback_due(attempt: Attempt) -> bool:
-    """May the learner see correctness for the whole attempt now?"""
-    mode = attempt.quiz.feedback_mode
-    if attempt.status == AttemptStatus.IN_PROGRESS:
-        return False
-    if mode == FeedbackMode.AFTER_CLOSE:
-        return attempt.quiz.closes_at is not None and timezone.now() >= attempt.quiz.closes_at
-    return True
-
-
-def item_feedback_due(attempt: Attempt, item: AttemptItem) -> bool:
-    if feedback_due(attempt):
-        return True
-    return attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE and item.locked
-
-
 def seconds_left(attempt: Attempt) -> int | None:
     if attempt.deadline is None:
         return None
     return max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+
+
+# --- regrade -----------------------------------------------------------------------------
+@dataclass
+class RegradeReport:
+    rescored: int = 0
+    resubmitted: int = 0
+    skipped: int = 0
+    attempts: set[int] = field(default_factory=set)
+
+
+def item_regrade(*, item: Item) -> RegradeReport:
+    """Re-score past answers to ``item`` with its current version (explicit, audited).
+
+    Attempts keep the version they were given; only their score follows the corrected key.
+    Objective answers are re-scored at once; code is graded again by the workers.
+    """
+    report = RegradeReport()
+    current = item.current_version
+    if current is None:
+        return report
+    answers = AttemptItem.objects.filter(
+        item_version__item=item,
+        graded_at__isnull=False,
+        attempt__status__in=[AttemptStatus.SUBMITTED, AttemptStatus.GRADED],
+    ).select_related("attempt", "item_version")
+    for answer in answers:
+        if item.type in CHALLENGE_TYPES:
+            final = answer.submissions.filter(kind=SubmissionKind.SUBMIT).order_by("-pk").first()
+            if final is None:
+                report.skipped += 1
+                continue
+            submission_create(
+                learner=answer.attempt.learner,
+                item_version=current,
+                source=final.source,
+                attempt_item=answer,
+            )
+            report.resubmitted += 1
+            continue
+        if not _ids_compatible(answer.item_version.data, current.data):
+            report.skipped += 1
+            continue
+        with transaction.atomic():
+            attempt = _locked_attempt(answer.attempt_id)
+            fraction = score_objective(item.type, current.data, to_item_ids(answer, answer.answer))
+            new_score = (Decimal(str(fraction)) * answer.max_score).quantize(Decimal("0.01"))
+            if new_score != answer.score:
+                answer.score, answer.is_correct = new_score, fraction >= 1.0
+                answer.graded_at = timezone.now()
+                answer.save(update_fields=["score", "is_correct", "graded_at"])
+                AttemptEvent.objects.create(
+                    attempt=attempt,
+                    kind=EventKind.REGRADED,
+                    position=answer.position,
+                    data={"item": item.slug, "version": current.number, "score": str(new_score)},
+                )
+                if attempt.status == AttemptStatus.GRADED:
+                    _finalize(attempt)
+                report.rescored += 1
+                report.attempts.add(attempt.pk)
+    return report
+
+
+def _ids_compatible(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Ids are positional (c1, s1, p1…): a regrade is meaningful only if they line up."""
+    for key in ("choices", "sequence", "pairs"):
+        if len(old.get(key, [])) != len(new.get(key, [])):
+            return False
+    return True

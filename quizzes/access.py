@@ -1,0 +1,41 @@
+"""Who may use the learner's pages and API: one guard for each, shared by every domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous → login page; logged in without the permission → 403."""
+    return login_required(permission_required("quizzes.take_quiz", raise_exception=True)(view))
+
+
+class CanTakeQuizzes(BasePermission):
+    message = "Your account cannot take quizzes."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("quizzes.take_quiz"))
+
+
+class LearnerAPIView(APIView):
+    permission_classes = [IsAuthenticated, CanTakeQuizzes]
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

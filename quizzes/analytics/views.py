@@ -1,0 +1,70 @@
+"""Pages over graded work: the dashboard, cohort analytics, learners' attempts and logs."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from quizzes.access import learner_required
+from quizzes.analytics.selectors import (
+    cohort_overview,
+    dashboard_for,
+    recent_attempts,
+)
+from quizzes.assessments.selectors import access_attempt, learner_attempts
+from quizzes.models import (
+    AttemptEvent,
+    Quiz,
+)
+
+
+@login_required
+@permission_required("quizzes.view_attempt_log", raise_exception=True)
+@require_GET
+def attempt_log(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+    events = [
+        {"event": e, "details": ", ".join(f"{k}={v}" for k, v in sorted(e.data.items()))}
+        for e in AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
+    ]
+    return render(request, "quizzes/staff/attempt_log.html", {"attempt": attempt, "events": events})
+
+
+@login_required
+@permission_required("quizzes.view_item_statistics", raise_exception=True)
+@require_GET
+def cohort_analytics(request: HttpRequest) -> HttpResponse:
+
+    return render(request, "quizzes/staff/analytics.html", {"rows": cohort_overview()})
+
+
+@login_required
+@permission_required("accounts.view_learner_results", raise_exception=True)
+@require_GET
+def learner_attempts_view(request: HttpRequest) -> HttpResponse:
+    from django.core.paginator import Paginator
+
+    quiz = Quiz.objects.filter(slug=request.GET.get("quiz", "")).first()
+    email = request.GET.get("q", "").strip()[:100]
+    page = Paginator(recent_attempts(quiz=quiz, email=email), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "quizzes/staff/attempts.html",
+        {"page": page, "quiz": quiz, "q": email, "quizzes": Quiz.objects.order_by("title")},
+    )
+
+
+@learner_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "quizzes/dashboard.html",
+        {
+            "rows": dashboard_for(request.user),  # type: ignore[arg-type]
+            "attempts": learner_attempts(request.user)[:20],  # type: ignore[arg-type]
+            "placement": Quiz.objects.filter(slug="placement").first(),
+        },
+    )

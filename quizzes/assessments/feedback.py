@@ -1,0 +1,29 @@
+"""The feedback policy: when a learner may see correctness (one place decides)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from quizzes.models import (
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    FeedbackMode,
+)
+
+
+# --- feedback timing ---------------------------------------------------------------------
+def feedback_due(attempt: Attempt) -> bool:
+    """May the learner see correctness for the whole attempt now?"""
+    mode = attempt.quiz.feedback_mode
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        return False
+    if mode == FeedbackMode.AFTER_CLOSE:
+        return attempt.quiz.closes_at is not None and timezone.now() >= attempt.quiz.closes_at
+    return True
+
+
+def item_feedback_due(attempt: Attempt, item: AttemptItem) -> bool:
+    if feedback_due(attempt):
+        return True
+    return attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE and item.locked

@@ -1,0 +1,69 @@
+"""Operator pages for grading, and the health endpoints for probes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from quizzes.models import Submission
+from quizzes.pipeline.grading import submission_requeue
+from quizzes.pipeline.ops import readiness_problems, worker_status
+from quizzes.pipeline.selectors import grading_overview
+
+
+@login_required
+@permission_required("quizzes.operate_grading", raise_exception=True)
+@require_GET
+def grading_operator(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "quizzes/staff/grading.html",
+        {"overview": grading_overview(), "workers": worker_status()},
+    )
+
+
+@login_required
+@permission_required("quizzes.operate_grading", raise_exception=True)
+@require_POST
+def grading_requeue(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = get_object_or_404(Submission, pk=submission_id)
+    if submission_requeue(submission=submission):
+        messages.success(request, f"Submission {submission.pk} is back in the grading queue.")
+    else:
+        messages.error(request, f"Submission {submission.pk} is already graded; nothing to do.")
+    return redirect("grading-operator")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up and serving requests; checks nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: database and broker reachable. Workers are not part of it."""
+    problems = readiness_problems()
+    if problems:
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "problems": [{"component": p.component, "reason": p.reason} for p in problems],
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def workers(request: HttpRequest) -> JsonResponse:
+    """Worker liveness from their heartbeats; 503 when no worker is alive."""
+    status = worker_status()
+    return JsonResponse(status, status=200 if status["alive"] else 503)
