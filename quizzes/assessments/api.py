@@ -16,7 +16,11 @@ from rest_framework.views import APIView
 
 from quizzes.access import LearnerAPIView, jsonable
 from quizzes.assessments.feedback import feedback_due
-from quizzes.assessments.presenters import attempt_item_views, submission_for_learner
+from quizzes.assessments.presenters import (
+    PAGE_ONLY_KEYS,
+    attempt_item_views,
+    submission_for_learner,
+)
 from quizzes.assessments.selectors import access_attempt, attempt_items, stage_list_with_topics
 from quizzes.assessments.services import (
     AttemptClosed,
@@ -27,8 +31,8 @@ from quizzes.assessments.services import (
     attempt_submit,
     seconds_left,
 )
+from quizzes.itemtypes import handler_for
 from quizzes.models import (
-    CHALLENGE_TYPES,
     AttemptStatus,
     Quiz,
     QuizStatus,
@@ -47,7 +51,8 @@ def error(exc: AttemptError) -> Response:
 def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
     items = attempt_item_views(attempt, attempt_items(attempt))
     for view in items:
-        view.pop("saved_at", None)
+        for key in PAGE_ONLY_KEYS:
+            view.pop(key, None)
     due = feedback_due(attempt)
     return jsonable(
         {
@@ -174,7 +179,7 @@ class AttemptRunExamplesAPI(LearnerAPIView):
         if attempt.status != AttemptStatus.IN_PROGRESS:
             return error(AttemptClosed("This attempt was already submitted."))
         item = attempt.items.select_related("item_version__item").filter(position=position).first()
-        if item is None or item.item_version.item.type not in CHALLENGE_TYPES:
+        if item is None or not handler_for(item.item_version.item.type).needs_sandbox:
             return error(AttemptError("Only coding challenges have examples to run."))
         key = data.validated_data.get("request_id") or ""
         submission = submission_create(

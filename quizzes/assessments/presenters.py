@@ -3,53 +3,11 @@ may change, with the key once feedback is due."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from quizzes.assessments.feedback import item_feedback_due
-from quizzes.assessments.services import to_item_ids
-from quizzes.itemtypes.scoring import correct_answer_display
-from quizzes.models import (
-    CHALLENGE_TYPES,
-    Attempt,
-    AttemptItem,
-    ItemType,
-    Submission,
-    SubmissionKind,
-)
-
-
-def _call(name: str, args: list[Any], kwargs: dict[str, Any]) -> str:
-    parts = [json.dumps(a) for a in args] + [f"{k}={json.dumps(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
-
-
-def _outcome(test: dict[str, Any]) -> str:
-    return f"raises {test['raises']}" if test.get("raises") else json.dumps(test.get("expect"))
-
-
-def _visible_examples(version_data: dict[str, Any]) -> list[dict[str, Any]]:
-    """A challenge's visible tests, written as code: part of its statement, safe to show."""
-    challenge = version_data.get("challenge", {})
-    entry = challenge.get("entry_point", "solution")
-    examples = []
-    for test in challenge.get("tests", []):
-        if not test.get("visible"):
-            continue
-        if "data" in test:
-            text = test["data"].strip()
-        elif "calls" in test:
-            init = test.get("init") or {}
-            lines = [f"obj = {_call(entry, init.get('args', []), init.get('kwargs', {}))}"]
-            for c in test["calls"]:
-                call = _call(c["method"], c.get("args", []), c.get("kwargs", {}))
-                lines.append(f"obj.{call}  # → {_outcome(c)}")
-            text = "\n".join(lines)
-        else:
-            call = _call(entry, test.get("args", []), test.get("kwargs", {}))
-            text = f"{call}  # → {_outcome(test)}"
-        examples.append({"name": test.get("name", ""), "text": text})
-    return examples
+from quizzes.itemtypes import handler_for
+from quizzes.models import Attempt, AttemptItem, Submission, SubmissionKind
 
 
 def item_for_learner(item: AttemptItem) -> dict[str, Any]:
@@ -59,61 +17,39 @@ def item_for_learner(item: AttemptItem) -> dict[str, Any]:
     no hidden tests, no solutions. Choice order follows the attempt's shuffle, not the key.
     """
     version = item.item_version
-    item_type = version.item.type
-    data = version.data
+    handler = handler_for(version.item.type)
+    answer = item.answer or {}
     view: dict[str, Any] = {
         "position": item.position,
-        "type": item_type,
-        "type_label": ItemType(item_type).label,
+        "type": version.item.type,
+        "type_label": handler.label,
         "title": version.title,
         "body_html": version.body_html,
         "points": version.points,
         "topic": version.item.topic.title,
-        "answer": item.answer or {},
+        "answer": answer,
         "revision": item.answer_revision,
         "flagged": item.flagged,
         "locked": item.locked,
         "saved_at": item.saved_at,
+        "checkable": handler.scored_at_submit,
+        "question_template": handler.question_template,
+        "review_template": handler.review_template,
     }
-    if item_type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
-        html = {c["id"]: c["html"] for c in data["choices"]}
-        view["choices"] = [{"token": t, "html": html[i]} for t, i in item.layout["choices"]]
-    elif item_type == ItemType.ORDERING:
-        html = {s["id"]: s["html"] for s in data["sequence"]}
-        tokens = [t for t, _ in item.layout["sequence"]]
-        saved = (item.answer or {}).get("order")
-        if saved and sorted(saved) == sorted(tokens):
-            tokens = saved
-        by_token = dict(item.layout["sequence"])
-        view["sequence"] = [{"token": t, "html": html[by_token[t]]} for t in tokens]
-    elif item_type == ItemType.MATCHING:
-        lefts = {p["id"]: p["left_html"] for p in data["pairs"]}
-        rights = {p["id"]: p["right_html"] for p in data["pairs"]}
-        chosen = (item.answer or {}).get("pairs", {})
-        view["rights"] = [{"token": t, "html": rights[i]} for t, i in item.layout["rights"]]
-        view["lefts"] = [
-            {"token": t, "html": lefts[i], "chosen": chosen.get(t, "")}
-            for t, i in item.layout["lefts"]
-        ]
-    elif item_type == ItemType.NUMERIC:
-        view["unit"] = data.get("unit", "")
-    elif item_type in CHALLENGE_TYPES:
-        challenge = data["challenge"]
-        view["language"] = "sql" if item_type == ItemType.SQL else "python"
-        view["starter"] = challenge.get("starter", "")
-        view["code"] = (item.answer or {}).get("code", challenge.get("starter", ""))
-        view["examples"] = _visible_examples(data)
-        view["schema"] = challenge.get("schema", "")
+    view.update(handler.learner_view(version.data, item.layout, answer))
     return view
+
+
+# Keys of an item view that only the server-rendered page needs.
+PAGE_ONLY_KEYS = ("saved_at", "checkable", "question_template", "review_template")
 
 
 def item_review(item: AttemptItem) -> dict[str, Any]:
     """The learner-safe view plus the key, correctness and explanation (feedback due)."""
-
     view = item_for_learner(item)
     version = item.item_version
-    data = version.data
-    item_type = version.item.type
+    handler = handler_for(version.item.type)
+    answer = item.answer or {}
     view.update(
         {
             "score": item.score,
@@ -121,39 +57,12 @@ def item_review(item: AttemptItem) -> dict[str, Any]:
             "is_correct": item.is_correct,
             "graded": item.graded_at is not None,
             "explanation_html": version.explanation_html,
-            "key": correct_answer_display(item_type, data),
+            "key": handler.key_display(version.data),
         }
     )
-    given = to_item_ids(item, item.answer)
-    if item_type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
-        picked = {given.get("choice")} | set(given.get("choices") or [])
-        by_id = {c["id"]: c for c in data["choices"]}
-        view["choices"] = [
-            {
-                "token": t,
-                "html": by_id[i]["html"],
-                "picked": i in picked,
-                "correct": by_id[i]["correct"],
-                "feedback": by_id[i].get("feedback", ""),
-            }
-            for t, i in item.layout["choices"]
-        ]
-    elif item_type == ItemType.TRUE_FALSE:
-        value = (item.answer or {}).get("value")
-        view["feedback"] = data.get("feedback_true" if value else "feedback_false", "")
-    elif item_type == ItemType.MATCHING:
-        rights = {p["id"]: p["right_html"] for p in data["pairs"]}
-        pairs = given.get("pairs", {})
-        view["matches"] = [
-            {
-                "left": p["left_html"],
-                "given": rights.get(pairs.get(p["id"]) or "", "—"),
-                "right": p["right_html"],
-                "ok": pairs.get(p["id"]) == p["id"],
-            }
-            for p in data["pairs"]
-        ]
-    elif item_type in CHALLENGE_TYPES:
+    given = handler.to_item_ids(answer, item.layout)
+    view.update(handler.review_view(version.data, item.layout, answer, given))
+    if handler.needs_sandbox:
         submissions = getattr(item, "submission_list", None) or list(item.submissions.all())
         final = next((s for s in submissions if s.kind == SubmissionKind.SUBMIT), None)
         view["submission"] = submission_for_learner(final, feedback=True) if final else None

@@ -25,9 +25,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from quizzes.bank.quizzes import quiz_draw
-from quizzes.itemtypes.scoring import AnswerError, parse_number, score_objective
+from quizzes.itemtypes import AnswerError, handler_for
 from quizzes.models import (
-    CHALLENGE_TYPES,
     Attempt,
     AttemptEvent,
     AttemptItem,
@@ -35,18 +34,12 @@ from quizzes.models import (
     EventKind,
     FeedbackMode,
     Item,
-    ItemType,
     Quiz,
     QuizStatus,
     Submission,
     SubmissionKind,
 )
 from quizzes.pipeline.submissions import submission_create
-
-MAX_CODE_BYTES = 64 * 1024
-
-
-MAX_TEXT_CHARS = 1000
 
 
 class AttemptError(Exception):
@@ -69,30 +62,6 @@ def check_can_start(*, learner: User, quiz: Quiz) -> None:
         used = Attempt.objects.filter(learner=learner, quiz=quiz).count()
         if used >= quiz.max_attempts:
             raise AttemptError(f"You have used all {quiz.max_attempts} attempts at this quiz.")
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(9)
-
-
-def _layout(item_type: str, data: dict[str, Any], rng: random.Random, shuffle: bool) -> dict:
-    def tokens(ids: list[str], *, must_shuffle: bool = False) -> list[list[str]]:
-        order = list(ids)
-        if shuffle or must_shuffle:
-            rng.shuffle(order)
-            # The given order of an ordering item must not be the answer itself.
-            if must_shuffle and len(order) > 1 and order == ids:
-                order = order[1:] + order[:1]
-        return [[_token(), i] for i in order]
-
-    if item_type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
-        return {"choices": tokens([c["id"] for c in data["choices"]])}
-    if item_type == ItemType.ORDERING:
-        return {"sequence": tokens([s["id"] for s in data["sequence"]], must_shuffle=True)}
-    if item_type == ItemType.MATCHING:
-        ids = [p["id"] for p in data["pairs"]]
-        return {"lefts": tokens(ids), "rights": tokens(ids, must_shuffle=True)}
-    return {}
 
 
 def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
@@ -127,7 +96,9 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
                     attempt=attempt,
                     item_version=item.current_version,
                     position=position,
-                    layout=_layout(item.type, item.current_version.data, rng, quiz.shuffle_choices),
+                    layout=handler_for(item.type).layout(
+                        item.current_version.data, rng, shuffle=quiz.shuffle_choices
+                    ),
                     max_score=item.current_version.points,
                 )
                 for position, item in enumerate(items, start=1)
@@ -152,81 +123,23 @@ def open_attempt(*, learner: User, quiz: Quiz) -> Attempt | None:
 
 
 # --- answers -----------------------------------------------------------------------------
-def _token_map(layout: dict[str, Any], key: str) -> dict[str, str]:
-    return dict(layout.get(key, []))
-
-
 def check_answer(attempt_item: AttemptItem, answer: Any) -> dict[str, Any]:
-    """Validate an answer's shape against its item; return it normalised (still tokens)."""
-    item_type = attempt_item.item_version.item.type
-    layout = attempt_item.layout
-    if not isinstance(answer, dict):
-        raise AnswerError("The answer must be a JSON object.")
-    if item_type == ItemType.SINGLE_CHOICE:
-        choice = answer.get("choice")
-        if choice is not None and choice not in _token_map(layout, "choices"):
-            raise AnswerError("That choice is not one of this question's options.")
-        return {"choice": choice}
-    if item_type == ItemType.MULTIPLE_CHOICE:
-        picked = answer.get("choices") or []
-        valid = _token_map(layout, "choices")
-        if not isinstance(picked, list) or any(p not in valid for p in picked):
-            raise AnswerError("Those choices are not this question's options.")
-        return {"choices": sorted(set(picked))}
-    if item_type == ItemType.TRUE_FALSE:
-        value = answer.get("value")
-        if value not in (True, False, None):
-            raise AnswerError("Answer true or false.")
-        return {"value": value}
-    if item_type == ItemType.NUMERIC:
-        value = answer.get("value")
-        if value in (None, ""):
-            return {"value": ""}
-        parse_number(value)
-        return {"value": str(value).strip()[:100]}
-    if item_type == ItemType.SHORT_TEXT:
-        text = answer.get("text", "")
-        if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
-            raise AnswerError(f"Answer in at most {MAX_TEXT_CHARS} characters.")
-        return {"text": text}
-    if item_type == ItemType.ORDERING:
-        order = answer.get("order") or []
-        if not isinstance(order, list) or sorted(order) != sorted(_token_map(layout, "sequence")):
-            raise AnswerError("Put every entry in order, each once.")
-        return {"order": order}
-    if item_type == ItemType.MATCHING:
-        pairs = answer.get("pairs") or {}
-        lefts, rights = _token_map(layout, "lefts"), _token_map(layout, "rights")
-        if not isinstance(pairs, dict) or any(
-            k not in lefts or (v not in rights and v not in ("", None)) for k, v in pairs.items()
-        ):
-            raise AnswerError("Those pairs do not belong to this question.")
-        return {"pairs": {k: v for k, v in pairs.items() if v}}
-    if item_type in CHALLENGE_TYPES:
-        code = answer.get("code", "")
-        if not isinstance(code, str) or len(code.encode()) > MAX_CODE_BYTES:
-            raise AnswerError(f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB.")
-        return {"code": code}
-    raise AnswerError("Unknown question type.")
+    """Validate an answer against its item type's schema; return it normalised (tokens)."""
+    handler = handler_for(attempt_item.item_version.item.type)
+    return handler.clean_answer(answer, attempt_item.layout)
 
 
 def to_item_ids(attempt_item: AttemptItem, answer: dict[str, Any] | None) -> dict[str, Any]:
     """Translate an answer from per-attempt tokens to the item's own ids, for scoring."""
-    if not answer:
-        return {}
-    layout = attempt_item.layout
-    if "choice" in answer:
-        return {"choice": _token_map(layout, "choices").get(answer["choice"] or "")}
-    if "choices" in answer:
-        mapping = _token_map(layout, "choices")
-        return {"choices": [mapping[t] for t in answer["choices"] if t in mapping]}
-    if "order" in answer:
-        mapping = _token_map(layout, "sequence")
-        return {"order": [mapping.get(t) for t in answer["order"]]}
-    if "pairs" in answer:
-        lefts, rights = _token_map(layout, "lefts"), _token_map(layout, "rights")
-        return {"pairs": {lefts.get(k): rights.get(v) for k, v in answer["pairs"].items()}}
-    return answer
+    handler = handler_for(attempt_item.item_version.item.type)
+    return handler.to_item_ids(answer, attempt_item.layout)
+
+
+def _fraction(attempt_item: AttemptItem, data: dict[str, Any], item_type: str) -> float:
+    """Score of the saved answer (in item ids) against ``data``; no answer scores 0."""
+    handler = handler_for(item_type)
+    given = handler.to_item_ids(attempt_item.answer, attempt_item.layout)
+    return handler.score(data, given) if given else 0.0
 
 
 def grace() -> timedelta:
@@ -312,7 +225,7 @@ def attempt_item_flag(*, attempt: Attempt, position: int, flagged: bool) -> None
 
 def _score_objective_item(item: AttemptItem, now: Any) -> None:
     version = item.item_version
-    fraction = score_objective(version.item.type, version.data, to_item_ids(item, item.answer))
+    fraction = _fraction(item, version.data, version.item.type)
     item.score = (Decimal(str(fraction)) * item.max_score).quantize(Decimal("0.01"))
     item.is_correct = fraction >= 1.0
     item.graded_at = now
@@ -331,7 +244,7 @@ def attempt_item_check(*, attempt: Attempt, position: int) -> AttemptItem:
         if item.locked:
             return item
         _check_open(attempt, position=position, what="the answer was not checked")
-        if item.item_version.item.type in CHALLENGE_TYPES:
+        if not handler_for(item.item_version.item.type).scored_at_submit:
             raise AttemptError("Submit code with the challenge's Submit button.")
         if not item.answer:
             raise AttemptError("Answer the question before checking it.")
@@ -354,14 +267,13 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         pending_code = False
         for item in items:
             item.locked = True
-            if item.item_version.item.type in CHALLENGE_TYPES:
-                code = (item.answer or {}).get("code", "")
-                starter = item.item_version.data["challenge"].get("starter", "")
-                if code.strip() and code.strip() != starter.strip():
+            handler = handler_for(item.item_version.item.type)
+            if handler.needs_sandbox:
+                if not handler.is_blank(item.item_version.data, item.answer):
                     submission_create(
                         learner=attempt.learner,
                         item_version=item.item_version,
-                        source=code,
+                        source=(item.answer or {})["code"],
                         kind=SubmissionKind.SUBMIT,
                         attempt_item=item,
                     )
@@ -468,6 +380,7 @@ def item_regrade(*, item: Item) -> RegradeReport:
     Objective answers are re-scored at once; code is graded again by the workers.
     """
     report = RegradeReport()
+    handler = handler_for(item.type)
     current = item.current_version
     if current is None:
         return report
@@ -477,7 +390,7 @@ def item_regrade(*, item: Item) -> RegradeReport:
         attempt__status__in=[AttemptStatus.SUBMITTED, AttemptStatus.GRADED],
     ).select_related("attempt", "item_version")
     for answer in answers:
-        if item.type in CHALLENGE_TYPES:
+        if handler.needs_sandbox:
             final = answer.submissions.filter(kind=SubmissionKind.SUBMIT).order_by("-pk").first()
             if final is None:
                 report.skipped += 1
@@ -495,7 +408,7 @@ def item_regrade(*, item: Item) -> RegradeReport:
             continue
         with transaction.atomic():
             attempt = _locked_attempt(answer.attempt_id)
-            fraction = score_objective(item.type, current.data, to_item_ids(answer, answer.answer))
+            fraction = _fraction(answer, current.data, item.type)
             new_score = (Decimal(str(fraction)) * answer.max_score).quantize(Decimal("0.01"))
             if new_score != answer.score:
                 answer.score, answer.is_correct = new_score, fraction >= 1.0

@@ -27,8 +27,8 @@ from quizzes.bank.loader import (
     strip_lines,
     topics_by_stage,
 )
+from quizzes.itemtypes import handler_for
 from quizzes.models import (
-    CHALLENGE_TYPES,
     Item,
     ItemStatus,
     Stage,
@@ -110,7 +110,7 @@ def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | N
         problems.append(f"the slug must stay {item.slug!r}; create a new item for a new slug")
     if item is None and Item.objects.filter(slug=entry.get("slug")).exists():
         problems.append(f"an item with slug {entry.get('slug')!r} already exists")
-    if not problems and entry["type"] in CHALLENGE_TYPES:
+    if not problems and handler_for(entry["type"]).needs_sandbox:
         problems += check_challenge_solutions(entry)
     if problems:
         raise AuthoringError(problems)

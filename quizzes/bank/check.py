@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
-from quizzes.bank.markdown import render_markdown
 from quizzes.bank.roadmap import read_roadmap_file
-from quizzes.grading.runner import GradeReport, grade_python, grade_sql
-from quizzes.grading.spec import spec_from_dict
-from quizzes.models import CHALLENGE_TYPES, ItemType
+from quizzes.grading.runner import GradeReport
+from quizzes.itemtypes import challenge_handler_for, handler_for
+from quizzes.markdown import render_markdown
 
 NEAR_DUPLICATE_RATIO = 0.85
 
@@ -53,10 +52,8 @@ def near_duplicates(items: Iterable[tuple[str, str]]) -> list[tuple[str, str, fl
 
 
 def grade_source(item_type: str, challenge: dict[str, Any], source: str, slot: int) -> GradeReport:
-    spec = spec_from_dict(item_type, challenge)
-    if item_type == ItemType.SQL:
-        return grade_sql(spec, source, slot=slot)  # type: ignore[arg-type]
-    return grade_python(spec, source, slot=slot)  # type: ignore[arg-type]
+    handler = challenge_handler_for(item_type)
+    return handler.grade(handler.parse_spec(challenge), source, slot=slot)
 
 
 def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem]:
@@ -112,7 +109,7 @@ def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = Tru
                     render_markdown(text)
                 except Exception as exc:  # a renderer crash is a bank problem
                     problems.append(Problem(str(bank.path), None, item["slug"], f"Markdown: {exc}"))
-            if item["type"] not in CHALLENGE_TYPES:
+            if not handler_for(item["type"]).needs_sandbox:
                 texts.append((item["slug"], f"{item['title']} {item['body']}"))
     for a, b, ratio in near_duplicates(texts):
         problems.append(Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)"))
@@ -122,7 +119,7 @@ def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = Tru
             (bank.path, item)
             for bank in files
             for item in bank.items
-            if item["type"] in CHALLENGE_TYPES
+            if handler_for(item["type"]).needs_sandbox
         ]
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = pool.map(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,36 +20,22 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from quizzes.bank.markdown import render_markdown
 from quizzes.bank.quizzes import default_quizzes_sync
-from quizzes.grading.spec import SpecError, spec_from_dict
+from quizzes.itemtypes import AnswerError, ItemTypeHandler, handler_for, is_registered, type_names
+from quizzes.itemtypes.base import LINE_KEY
+from quizzes.markdown import render_markdown
 from quizzes.models import (
-    CHALLENGE_TYPES,
     Cognitive,
     Item,
     ItemStatus,
-    ItemType,
     ItemVersion,
     Stage,
     Topic,
 )
 
-LINE_KEY = "__line__"
-
 _COMMON_KEYS = {
     "slug", "type", "topic", "difficulty", "cognitive", "points", "title", "body", "explanation",
 }  # fmt: skip
-_TYPE_KEYS: dict[str, set[str]] = {
-    ItemType.SINGLE_CHOICE: {"choices"},
-    ItemType.MULTIPLE_CHOICE: {"choices"},
-    ItemType.TRUE_FALSE: {"answer", "feedback_true", "feedback_false"},
-    ItemType.NUMERIC: {"answer", "tolerance", "relative_tolerance", "unit"},
-    ItemType.SHORT_TEXT: {"accepted", "pattern"},
-    ItemType.ORDERING: {"sequence"},
-    ItemType.MATCHING: {"pairs"},
-    ItemType.PYTHON: {"challenge"},
-    ItemType.SQL: {"challenge"},
-}
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -153,9 +139,10 @@ def check_item(item: dict[str, Any], *, topics: set[str]) -> list[str]:
     if not isinstance(slug, str) or not _SLUG_RE.match(slug) or len(slug) > 120:
         errors.append("'slug' must be kebab-case (a-z, 0-9, -), at most 120 characters")
     item_type = item.get("type")
-    if item_type not in ItemType.values:
-        return [*errors, f"'type' must be one of {', '.join(ItemType.values)}"]
-    unknown = set(item) - _COMMON_KEYS - _TYPE_KEYS[item_type] - {LINE_KEY}
+    if not is_registered(item_type):
+        return [*errors, f"'type' must be one of {', '.join(type_names())}"]
+    handler = handler_for(str(item_type))
+    unknown = set(item) - _COMMON_KEYS - handler.bank_keys - {LINE_KEY}
     if unknown:
         errors.append(f"unknown field(s): {', '.join(sorted(unknown))}")
     if item.get("topic") not in topics:
@@ -173,204 +160,42 @@ def check_item(item: dict[str, Any], *, topics: set[str]) -> list[str]:
             errors.append(f"'{key}' is required text")
     if not isinstance(item.get("explanation", ""), str):
         errors.append("'explanation' must be text")
-    elif item_type not in CHALLENGE_TYPES and not str(item.get("explanation", "")).strip():
+    elif handler.explanation_required and not str(item.get("explanation", "")).strip():
         errors.append("'explanation' is required: it is what the learner reads at review")
-    errors.extend(_TYPE_CHECKS[item_type](item))
+    type_errors = handler.check_bank(item)
+    errors.extend(type_errors)
+    if not type_errors:
+        errors.extend(_check_key_scores(handler, item))
     return errors
 
 
-def _check_choices(item: dict[str, Any]) -> list[str]:
-    choices = item.get("choices")
-    if not isinstance(choices, list) or not 2 <= len(choices) <= 6:
-        return ["'choices' must be a list of 2 to 6 choices"]
-    errors = []
-    for n, choice in enumerate(choices, start=1):
-        if not isinstance(choice, dict) or not isinstance(choice.get("text"), str):
-            errors.append(f"choice #{n} needs 'text'")
-            continue
-        if not isinstance(choice.get("correct", False), bool):
-            errors.append(f"choice #{n}: 'correct' must be true or false")
-        extra = set(choice) - {"text", "correct", "feedback", LINE_KEY}
-        if extra:
-            errors.append(f"choice #{n}: unknown field(s) {', '.join(sorted(extra))}")
-    texts = [str(c.get("text", "")).strip().lower() for c in choices if isinstance(c, dict)]
-    if len(set(texts)) != len(texts):
-        errors.append("two choices have the same text")
-    correct = sum(1 for c in choices if isinstance(c, dict) and c.get("correct") is True)
-    if item["type"] == ItemType.SINGLE_CHOICE and correct != 1:
-        errors.append(f"a single_choice item needs exactly one correct choice, found {correct}")
-    if item["type"] == ItemType.MULTIPLE_CHOICE and not 2 <= correct < len(choices):
-        errors.append(
-            f"a multiple_choice item needs at least two correct and one wrong choice, "
-            f"found {correct} correct of {len(choices)}"
-        )
-    return errors
-
-
-def _check_true_false(item: dict[str, Any]) -> list[str]:
-    return [] if isinstance(item.get("answer"), bool) else ["'answer' must be true or false"]
-
-
-def _check_numeric(item: dict[str, Any]) -> list[str]:
-    answer = item.get("answer")
-    if not isinstance(answer, int | float) or isinstance(answer, bool) or not math.isfinite(answer):
-        return ["'answer' must be a finite number"]
-    absolute, relative = item.get("tolerance"), item.get("relative_tolerance")
-    if (absolute is None) == (relative is None):
-        return ["give exactly one of 'tolerance' (absolute) or 'relative_tolerance'"]
-    tol = absolute if absolute is not None else relative
-    if not isinstance(tol, int | float) or isinstance(tol, bool) or tol < 0:
-        return ["the tolerance must be a number ≥ 0"]
-    if relative is not None and relative >= 0.5:
-        return ["'relative_tolerance' must be below 0.5 (it is a fraction, e.g. 0.01)"]
-    if absolute is not None and answer != 0 and absolute >= abs(answer):
-        return ["'tolerance' is as large as the answer itself: any guess near 0 would pass"]
-    return []
-
-
-def _check_short_text(item: dict[str, Any]) -> list[str]:
-    accepted, pattern = item.get("accepted"), item.get("pattern")
-    if accepted is None and pattern is None:
-        return ["give 'accepted' answers and/or a 'pattern'"]
-    errors = []
-    if accepted is not None and (
-        not isinstance(accepted, list)
-        or not accepted
-        or not all(isinstance(a, str | int | float) and str(a).strip() for a in accepted)
-    ):
-        errors.append("'accepted' must be a non-empty list of non-empty strings")
-    if pattern is not None:
-        try:
-            compiled = re.compile(str(pattern), re.IGNORECASE)
-        except re.error as exc:
-            errors.append(f"'pattern' does not compile: {exc}")
-        else:
-            if compiled.fullmatch(""):
-                errors.append("'pattern' matches an empty answer")
-            for answer in accepted or []:
-                if not compiled.fullmatch(normalize_text(str(answer))):
-                    errors.append(f"'pattern' does not match the accepted answer {answer!r}")
-    return errors
-
-
-def _check_ordering(item: dict[str, Any]) -> list[str]:
-    seq = item.get("sequence")
-    if not isinstance(seq, list) or not 3 <= len(seq) <= 8:
-        return ["'sequence' must list 3 to 8 entries in the correct order"]
-    if len({str(s).strip().lower() for s in seq}) != len(seq):
-        return ["'sequence' has duplicate entries"]
-    return []
-
-
-def _check_matching(item: dict[str, Any]) -> list[str]:
-    pairs = item.get("pairs")
-    if not isinstance(pairs, list) or not 3 <= len(pairs) <= 8:
-        return ["'pairs' must list 3 to 8 {left, right} pairs"]
-    if not all(isinstance(p, dict) and p.get("left") and p.get("right") for p in pairs):
-        return ["every pair needs 'left' and 'right'"]
-    lefts = [str(p["left"]).strip().lower() for p in pairs]
-    rights = [str(p["right"]).strip().lower() for p in pairs]
-    if len(set(lefts)) != len(lefts) or len(set(rights)) != len(rights):
-        return ["'pairs' repeat a left or a right entry"]
-    return []
-
-
-def _check_challenge(item: dict[str, Any]) -> list[str]:
-    challenge = item.get("challenge")
-    if not isinstance(challenge, dict):
-        return ["'challenge' is required for a coding item"]
-    errors = []
+def _check_key_scores(handler: ItemTypeHandler, item: dict[str, Any]) -> list[str]:
+    """The key, written as a learner's answer, must fit the answer schema and score full
+    marks: an item whose right answer cannot be given, or is scored wrong, is refused."""
+    if not handler.scored_at_submit:
+        return []
+    data = handler.build_data(strip_lines(item))
+    key = handler.key_answer(data)
+    if not key:
+        return []
     try:
-        spec_from_dict(item["type"], strip_lines(challenge))
-    except SpecError as exc:
-        errors.append(f"challenge: {exc}")
-    if not str(challenge.get("reference_solution", "")).strip():
-        errors.append("challenge: 'reference_solution' is required")
-    wrong = challenge.get("wrong_solutions")
-    if not isinstance(wrong, list) or not wrong or not all(isinstance(w, str) for w in wrong):
-        errors.append("challenge: 'wrong_solutions' must list at least one plausible mistake")
-    tests = challenge.get("tests") or []
-    if isinstance(tests, list):
-        hidden = [t for t in tests if isinstance(t, dict) and not t.get("visible", False)]
-        visible = [t for t in tests if isinstance(t, dict) and t.get("visible", False)]
-        if not visible:
-            errors.append("challenge: at least one visible test is required")
-        if not hidden:
-            errors.append("challenge: at least one hidden test is required")
-    return errors
-
-
-_TYPE_CHECKS = {
-    ItemType.SINGLE_CHOICE: _check_choices,
-    ItemType.MULTIPLE_CHOICE: _check_choices,
-    ItemType.TRUE_FALSE: _check_true_false,
-    ItemType.NUMERIC: _check_numeric,
-    ItemType.SHORT_TEXT: _check_short_text,
-    ItemType.ORDERING: _check_ordering,
-    ItemType.MATCHING: _check_matching,
-    ItemType.PYTHON: _check_challenge,
-    ItemType.SQL: _check_challenge,
-}
-
-
-def normalize_text(text: str) -> str:
-    """How short-text answers compare: trimmed, inner whitespace collapsed, casefolded."""
-    return " ".join(str(text).split()).casefold()
+        layout = handler.layout(data, random.Random(0), shuffle=False)  # noqa: S311
+        tokens = handler.to_item_ids(
+            handler.clean_answer(handler.to_tokens(key, layout), layout), layout
+        )
+    except AnswerError as exc:
+        return [f"the correct answer does not fit the answer form: {exc}"]
+    if handler.score(data, tokens) < 1.0:
+        return ["the correct answer does not score full marks: check the key"]
+    return []
 
 
 # --- turning a validated YAML item into version content ----------------------------------
 def item_version_values(item: dict[str, Any]) -> dict[str, Any]:
     """The ItemVersion field values for a validated item (data holds the key)."""
-    item_type = item["type"]
-    data: dict[str, Any] = {}
-    if item_type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
-        data["choices"] = [
-            {
-                "id": f"c{n}",
-                "text": c["text"],
-                "html": render_markdown(c["text"], inline=True),
-                "correct": bool(c.get("correct", False)),
-                "feedback": c.get("feedback", ""),
-            }
-            for n, c in enumerate(item["choices"], start=1)
-        ]
-    elif item_type == ItemType.TRUE_FALSE:
-        data = {
-            "answer": item["answer"],
-            "feedback_true": item.get("feedback_true", ""),
-            "feedback_false": item.get("feedback_false", ""),
-        }
-    elif item_type == ItemType.NUMERIC:
-        data = {
-            "answer": float(item["answer"]),
-            "tolerance": item.get("tolerance"),
-            "relative_tolerance": item.get("relative_tolerance"),
-            "unit": item.get("unit", ""),
-        }
-    elif item_type == ItemType.SHORT_TEXT:
-        data = {
-            "accepted": [str(a) for a in item.get("accepted") or []],
-            "pattern": item.get("pattern"),
-        }
-    elif item_type == ItemType.ORDERING:
-        data["sequence"] = [
-            {"id": f"s{n}", "text": str(s), "html": render_markdown(str(s), inline=True)}
-            for n, s in enumerate(item["sequence"], start=1)
-        ]
-    elif item_type == ItemType.MATCHING:
-        data["pairs"] = [
-            {
-                "id": f"p{n}",
-                "left": str(p["left"]),
-                "left_html": render_markdown(str(p["left"]), inline=True),
-                "right": str(p["right"]),
-                "right_html": render_markdown(str(p["right"]), inline=True),
-            }
-            for n, p in enumerate(item["pairs"], start=1)
-        ]
-    else:
-        data["challenge"] = item["challenge"]
-    default_points = 10 if item_type in CHALLENGE_TYPES else 1
+    handler = handler_for(item["type"])
+    data = handler.build_data(item)
+    default_points = handler.default_points
     return {
         "title": item["title"].strip(),
         "body": item["body"],

@@ -8,9 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
+from quizzes.itemtypes import handler_for, sandbox_types, submit_scored_types
 from quizzes.models import (
-    CHALLENGE_TYPES,
-    OBJECTIVE_TYPES,
     FeedbackMode,
     Item,
     ItemStatus,
@@ -58,10 +57,10 @@ def default_quizzes_sync() -> list[str]:
                 position=0,
                 count=STAGE_QUIZ_ITEMS,
                 stage=stage,
-                item_types=sorted(OBJECTIVE_TYPES),
+                item_types=sorted(submit_scored_types()),
             )
             QuizPool.objects.create(
-                quiz=quiz, position=1, count=1, stage=stage, item_types=sorted(CHALLENGE_TYPES)
+                quiz=quiz, position=1, count=1, stage=stage, item_types=sorted(sandbox_types())
             )
             created.append(quiz.slug)
     placement, new = Quiz.objects.get_or_create(
@@ -83,10 +82,10 @@ def default_quizzes_sync() -> list[str]:
                 position=position,
                 count=PLACEMENT_ITEMS_PER_STAGE,
                 stage=stage,
-                item_types=sorted(OBJECTIVE_TYPES),
+                item_types=sorted(submit_scored_types()),
             )
         created.append(placement.slug)
-    for item in published.filter(type__in=CHALLENGE_TYPES).select_related("current_version"):
+    for item in published.filter(type__in=sandbox_types()).select_related("current_version"):
         quiz, new = Quiz.objects.get_or_create(
             slug=f"challenge-{item.slug}"[:120],
             defaults={
@@ -130,15 +129,19 @@ def quiz_draw(*, quiz: Quiz, rng: random.Random) -> list[Item]:
         ]
         candidates.sort(key=lambda i: i.pk)  # deterministic for a given seed
         picked = rng.sample(candidates, min(pool.count, len(candidates)))
-        picked.sort(key=lambda i: (i.is_challenge, rng.random()))
+        picked.sort(key=lambda i: (_graded_later(i), rng.random()))
         chosen.extend(picked)
         taken.update(i.pk for i in picked)
     if quiz.shuffle_items:
-        objective = [i for i in chosen if not i.is_challenge]
+        objective = [i for i in chosen if not _graded_later(i)]
         rng.shuffle(objective)
         # Challenges go last: they take longest and learners expect them at the end.
-        chosen = objective + [i for i in chosen if i.is_challenge]
+        chosen = objective + [i for i in chosen if _graded_later(i)]
     return chosen
+
+
+def _graded_later(item: Item) -> bool:
+    return handler_for(item.type).needs_sandbox
 
 
 def quiz_item_count(quiz: Quiz) -> int:

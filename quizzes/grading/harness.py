@@ -524,7 +524,7 @@ def main() -> None:
     _emit({"t": "hello"}, result_fd)
     with open(INPUT_PATH, "rb") as handle:
         config = marshal.loads(handle.read())  # noqa: S302 - written by the worker
-    if config["mode"] == "sql":
+    if config["mode"] == "query":
         _run_sql(config, result_fd)
     else:
         _run_python(config, result_fd)

@@ -372,7 +372,7 @@ def grade_python(
     if not tests:
         return _report("graded", (), "There are no tests to run.", None)
     config = {
-        "mode": "python",
+        "mode": "function",
         "entry_point": spec.entry_point,
         "kind": spec.kind,
         "per_test_seconds": _per_test_seconds(spec.time_limit),
@@ -593,7 +593,7 @@ def _sql_config(
     spec: SqlChallengeSpec, visible: list[TestCase], hidden_count: int
 ) -> dict[str, Any]:
     return {
-        "mode": "sql",
+        "mode": "query",
         "schema": spec.schema,
         "per_test_seconds": _per_test_seconds(spec.time_limit),
         "tests": [{"data": test.data} for test in visible],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -124,11 +125,20 @@ def spec_from_dict(kind: str, data: dict[str, Any]) -> PythonChallengeSpec | Sql
     """
     if not isinstance(data, dict):
         raise SpecError(f"challenge: expected a mapping, got {_type_name(data)}")
-    if kind == "python":
-        return _python_spec(data)
-    if kind == "sql":
-        return _sql_spec(data)
-    raise SpecError(f"unknown challenge type {kind!r}: expected 'python' or 'sql'")
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise SpecError(f"unknown challenge type {kind!r}: expected 'python' or 'sql'")
+    return parser(data)
+
+
+def python_spec_from_dict(data: dict[str, Any]) -> PythonChallengeSpec:
+    """Validate a Python challenge's ``challenge:`` mapping; raises ``SpecError``."""
+    return spec_from_dict("python", data)  # type: ignore[return-value]
+
+
+def sql_spec_from_dict(data: dict[str, Any]) -> SqlChallengeSpec:
+    """Validate an SQL challenge's ``challenge:`` mapping; raises ``SpecError``."""
+    return spec_from_dict("sql", data)  # type: ignore[return-value]
 
 
 def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
@@ -390,3 +400,9 @@ def _is_number(value: Any) -> bool:
 
 def _type_name(value: Any) -> str:
     return type(value).__name__
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any]], PythonChallengeSpec | SqlChallengeSpec]] = {
+    "python": _python_spec,
+    "sql": _sql_spec,
+}

@@ -1,0 +1,29 @@
+"""One module per item type, and the registry the rest of Skillmap asks.
+
+Nothing outside this package branches on an item type; see docs/architecture.md.
+"""
+
+from quizzes.itemtypes.base import AnswerError, ItemTypeHandler
+from quizzes.itemtypes.registry import (
+    UnknownItemType,
+    all_handlers,
+    challenge_handler_for,
+    handler_for,
+    is_registered,
+    sandbox_types,
+    submit_scored_types,
+    type_names,
+)
+
+__all__ = [
+    "AnswerError",
+    "ItemTypeHandler",
+    "UnknownItemType",
+    "all_handlers",
+    "challenge_handler_for",
+    "handler_for",
+    "is_registered",
+    "sandbox_types",
+    "submit_scored_types",
+    "type_names",
+]

@@ -6,8 +6,6 @@ from quizzes.models.attempts import (
     EventKind,
 )
 from quizzes.models.bank import (
-    CHALLENGE_TYPES,
-    OBJECTIVE_TYPES,
     Cognitive,
     Item,
     ItemStatus,
@@ -20,8 +18,6 @@ from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizS
 from quizzes.models.roadmap import Stage, Topic
 
 __all__ = [
-    "CHALLENGE_TYPES",
-    "OBJECTIVE_TYPES",
     "Attempt",
     "AttemptEvent",
     "AttemptItem",

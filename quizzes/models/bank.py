@@ -17,10 +17,6 @@ class ItemType(models.TextChoices):
     SQL = "sql", "SQL challenge"
 
 
-CHALLENGE_TYPES = frozenset({ItemType.PYTHON, ItemType.SQL})
-OBJECTIVE_TYPES = frozenset(set(ItemType) - CHALLENGE_TYPES)
-
-
 class ItemStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -59,10 +55,6 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.slug
-
-    @property
-    def is_challenge(self) -> bool:
-        return self.type in CHALLENGE_TYPES
 
 
 class ItemVersion(models.Model):

@@ -31,11 +31,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from quizzes.assessments.services import attempt_item_apply_grade
-from quizzes.grading.runner import GradeReport, grade_python, grade_sql
+from quizzes.grading.runner import GradeReport
 from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
-from quizzes.grading.spec import spec_from_dict
+from quizzes.itemtypes import challenge_handler_for
 from quizzes.models import (
-    ItemType,
     ItemVersion,
     Submission,
     SubmissionKind,
@@ -81,7 +80,7 @@ def challenge_spec(version: ItemVersion) -> Any:
     key = (version.pk, version.content_hash)
     spec = _spec_cache.get(key) if version.pk else None
     if spec is None:
-        spec = spec_from_dict(version.item.type, version.data["challenge"])
+        spec = challenge_handler_for(version.item.type).parse_spec(version.data["challenge"])
         if version.pk:
             if len(_spec_cache) >= _SPEC_CACHE_SIZE:
                 _spec_cache.pop(next(iter(_spec_cache)))
@@ -91,11 +90,8 @@ def challenge_spec(version: ItemVersion) -> Any:
 
 def run_grader(version: ItemVersion, source: str, *, visible_only: bool, slot: int) -> GradeReport:
     """Grade ``source`` against an item version's challenge through the sandbox runner."""
-    item_type = version.item.type
-    spec = challenge_spec(version)
-    if item_type == ItemType.SQL:
-        return grade_sql(spec, source, visible_only=visible_only, slot=slot)  # type: ignore[arg-type]
-    return grade_python(spec, source, visible_only=visible_only, slot=slot)  # type: ignore[arg-type]
+    handler = challenge_handler_for(version.item.type)
+    return handler.grade(challenge_spec(version), source, visible_only=visible_only, slot=slot)
 
 
 def _release(submission_id: int, token: uuid.UUID, *, reason: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
-from quizzes.bank.markdown import render_markdown
+from quizzes.markdown import render_markdown
 from quizzes.models import QuizPool
 from tests.factories import QuizFactory
 from tests.samples import SHORT, load_sample_items

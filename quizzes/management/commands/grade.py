@@ -5,7 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes.grading.sandbox import SandboxUnavailable
-from quizzes.models import CHALLENGE_TYPES, Item
+from quizzes.itemtypes import handler_for
+from quizzes.models import Item
 from quizzes.pipeline.grading import run_grader
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         slug = options["challenge_slug"]
         item = Item.objects.select_related("current_version").filter(slug=slug).first()
-        if item is None or item.type not in CHALLENGE_TYPES or item.current_version is None:
+        if item is None or not handler_for(item.type).needs_sandbox or item.current_version is None:
             raise CommandError(f"unknown challenge {slug!r}")
         path = options["file"]
         try:

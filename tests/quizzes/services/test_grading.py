@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from quizzes.models import Submission, SubmissionKind, SubmissionStatus
+from quizzes.pipeline import grading
 from quizzes.pipeline.grading import submission_grade, submission_requeue, submissions_sweep
 from quizzes.pipeline.submissions import submission_create
-from quizzes.pipeline import grading
 from tests.samples import PYTHON, SQL, load_sample_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]

@@ -23,31 +23,36 @@
 
   function sectionOf(form) { return form.closest("section.question"); }
 
+  // Each widget marks its inputs with data-answer (how to read them) and the answer
+  // key they fill (data-key, else the input's name): no knowledge of item types here.
   function collect(form) {
-    var type = sectionOf(form).dataset.type;
-    var checked = function (name) {
-      return Array.prototype.slice.call(form.querySelectorAll("input[name=" + name + "]:checked"))
-        .map(function (el) { return el.value; });
-    };
-    switch (type) {
-      case "single_choice": return { choice: checked("choice")[0] || null };
-      case "multiple_choice": return { choices: checked("choices") };
-      case "true_false": {
-        var v = checked("value")[0];
-        return { value: v === undefined ? null : v === "true" };
+    var answer = {};
+    form.querySelectorAll("[data-answer]").forEach(function (el) {
+      var key = el.dataset.key || el.name;
+      switch (el.dataset.answer) {
+        case "one":
+          if (!(key in answer)) answer[key] = null;
+          if (el.checked) answer[key] = el.value;
+          break;
+        case "many":
+          answer[key] = answer[key] || [];
+          if (el.checked) answer[key].push(el.value);
+          break;
+        case "bool":
+          if (!(key in answer)) answer[key] = null;
+          if (el.checked) answer[key] = el.value === "true";
+          break;
+        case "list":
+          (answer[key] = answer[key] || []).push(el.value);
+          break;
+        case "map":
+          (answer[key] = answer[key] || {})[el.dataset.mapKey] = el.value;
+          break;
+        default:
+          answer[key] = el.value;
       }
-      case "numeric": return { value: form.querySelector("[name=value]").value };
-      case "short_text": return { text: form.querySelector("[name=text]").value };
-      case "ordering":
-        return { order: Array.prototype.slice.call(form.querySelectorAll("input[name=order]"))
-          .map(function (el) { return el.value; }) };
-      case "matching": {
-        var pairs = {};
-        form.querySelectorAll("select[name=pair]").forEach(function (s) { pairs[s.dataset.left] = s.value; });
-        return { pairs: pairs };
-      }
-      default: return { code: form.querySelector("[name=code]").value };
-    }
+    });
+    return answer;
   }
 
   function isAnswered(form) {

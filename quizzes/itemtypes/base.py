@@ -1,0 +1,182 @@
+"""The contract every item type implements, and the helpers they share.
+
+An item type is one module in this package with one handler class. The handler owns
+everything about its type: validating its bank data, the version data built from it,
+the per-attempt layout (shuffled, opaque tokens), the learner's answer schema, scoring,
+the learner-safe view, the review view and its templates. The rest of Skillmap asks the
+registry (``quizzes.itemtypes.registry``) for a handler or a capability and never
+branches on a type. See docs/architecture.md, "Adding an item type".
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from quizzes.models import ItemType
+
+# The loader records the line of every YAML mapping under this key, for precise errors.
+LINE_KEY = "__line__"
+
+Data = dict[str, Any]
+Layout = dict[str, Any]
+Answer = dict[str, Any]
+
+
+class AnswerError(ValueError):
+    """The answer does not have the shape its item type needs; the message is for people."""
+
+    def __init__(self, message: str, *, field: str = "answer") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField would turn 5 or True into "5" or "True"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class AnswerSerializer(serializers.Serializer[Answer]):
+    """Base of every type's answer schema; ``context["layout"]`` holds the attempt's tokens."""
+
+    def layout(self) -> Layout:
+        return dict(self.context.get("layout") or {})
+
+    def tokens(self, key: str) -> dict[str, str]:
+        return token_map(self.layout(), key)
+
+
+def token_map(layout: Layout, key: str) -> dict[str, str]:
+    """Token → item id for one of the layout's lists (``choices``, ``sequence``, …)."""
+    return {str(token): str(item_id) for token, item_id in layout.get(key, [])}
+
+
+def shuffled_tokens(
+    ids: list[str], rng: random.Random, *, shuffle: bool, must_shuffle: bool = False
+) -> list[list[str]]:
+    """``[[token, id], …]`` in display order. Tokens are fresh per attempt and opaque."""
+    order = list(ids)
+    if shuffle or must_shuffle:
+        rng.shuffle(order)
+        # A given order must never be the answer itself (ordering, matching's right side).
+        if must_shuffle and len(order) > 1 and order == ids:
+            order = order[1:] + order[:1]
+    return [[secrets.token_urlsafe(9), i] for i in order]
+
+
+def first_error(errors: Any) -> tuple[str, str]:
+    """(field, message) of the first error DRF reported, for a one-line refusal."""
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            inner_field, message = first_error(value)
+            name = field if field != "non_field_errors" else "answer"
+            return (name if inner_field == "answer" else f"{name}.{inner_field}"), message
+    if isinstance(errors, list) and errors:
+        return first_error(errors[0])
+    return "answer", str(errors)
+
+
+class ItemTypeHandler:
+    """One item type. Subclasses set the class attributes and implement the methods."""
+
+    type: ClassVar[ItemType]
+    # Capabilities the rest of the code asks about instead of naming types.
+    needs_sandbox: ClassVar[bool] = False
+    scored_at_submit: ClassVar[bool] = True  # scored in-process (submit, "Check answer")
+    explanation_required: ClassVar[bool] = True
+    default_points: ClassVar[int] = 1
+    # The bank fields this type adds to the common ones (slug, title, body, …).
+    bank_keys: ClassVar[frozenset[str]] = frozenset()
+    answer_serializer: ClassVar[type[AnswerSerializer]]
+    # The widget inside the attempt page's answer form, and the review of an answer.
+    question_template: ClassVar[str]
+    review_template: ClassVar[str]
+
+    @property
+    def label(self) -> str:
+        return str(self.type.label)
+
+    # --- the bank ---------------------------------------------------------------------
+    def check_bank(self, item: dict[str, Any]) -> list[str]:
+        """Every problem with this type's fields of a bank entry (empty when valid)."""
+        raise NotImplementedError
+
+    def build_data(self, item: dict[str, Any]) -> Data:
+        """The version's ``data`` (the key included) from a validated bank entry."""
+        raise NotImplementedError
+
+    # --- an attempt -------------------------------------------------------------------
+    def layout(self, data: Data, rng: random.Random, *, shuffle: bool) -> Layout:
+        """The per-attempt display order, as opaque tokens (empty when nothing to order)."""
+        return {}
+
+    def clean_answer(self, answer: Any, layout: Layout) -> Answer:
+        """Validate a learner's answer against the schema; return it normalised (tokens)."""
+        if not isinstance(answer, dict):
+            raise AnswerError("The answer must be a JSON object.")
+        serializer = self.answer_serializer(data=answer, context={"layout": layout})
+        if not serializer.is_valid():
+            field, message = first_error(serializer.errors)
+            raise AnswerError(message, field=field)
+        return self.normalise(dict(serializer.validated_data))
+
+    def normalise(self, answer: Answer) -> Answer:
+        return answer
+
+    def to_item_ids(self, answer: Answer | None, layout: Layout) -> Answer:
+        """The answer with per-attempt tokens translated to the item's own ids."""
+        return dict(answer or {})
+
+    def is_blank(self, data: Data, answer: Answer | None) -> bool:
+        """Nothing was answered."""
+        return not answer
+
+    def to_tokens(self, answer: Answer, layout: Layout) -> Answer:
+        """The inverse of ``to_item_ids``: an answer in item ids, as a browser would send it."""
+        token_of: dict[str, str] = {}
+        for pairs in layout.values():
+            for token, item_id in pairs:
+                token_of.setdefault(item_id, token)
+        lefts = {i: t for t, i in layout.get("lefts", [])}
+        rights = {i: t for t, i in layout.get("rights", [])}
+
+        def convert(value: Any) -> Any:
+            if isinstance(value, str):
+                return token_of.get(value, value)
+            if isinstance(value, list):
+                return [convert(v) for v in value]
+            if isinstance(value, dict):
+                return {lefts.get(k, k): rights.get(v, v) for k, v in value.items()}
+            return value
+
+        return {k: convert(v) for k, v in answer.items()}
+
+    def score(self, data: Data, answer: Answer) -> float:
+        """Fraction of the points in [0, 1] for an answer in item ids."""
+        raise NotImplementedError
+
+    def key_answer(self, data: Data) -> Answer:
+        """A full-marks answer in item ids (the bank checks it scores 1)."""
+        raise NotImplementedError
+
+    # --- what people see ----------------------------------------------------------------
+    def learner_view(self, data: Data, layout: Layout, answer: Answer) -> dict[str, Any]:
+        """Fields the question widget needs; never a key, a correct flag or a hidden test."""
+        return {}
+
+    def review_view(
+        self, data: Data, layout: Layout, answer: Answer, given: Answer
+    ) -> dict[str, Any]:
+        """Fields the review needs once feedback is due (``given`` is in item ids)."""
+        return {}
+
+    def key_display(self, data: Data) -> dict[str, Any]:
+        """The key as the review shows it."""
+        return {}

@@ -1,0 +1,104 @@
+"""Single and multiple choice: shared choice data, layout and review."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from quizzes.itemtypes.base import (
+    LINE_KEY,
+    Answer,
+    Data,
+    ItemTypeHandler,
+    Layout,
+    shuffled_tokens,
+    token_map,
+)
+from quizzes.markdown import render_markdown
+
+
+class ChoiceHandler(ItemTypeHandler):
+    """Choices with per-choice correctness and feedback; subclasses decide how many."""
+
+    bank_keys = frozenset({"choices"})
+    review_template = "quizzes/itemtypes/choice_review.html"
+
+    def correct_count_problem(self, correct: int, total: int) -> str | None:
+        raise NotImplementedError
+
+    def check_bank(self, item: dict[str, Any]) -> list[str]:
+        choices = item.get("choices")
+        if not isinstance(choices, list) or not 2 <= len(choices) <= 6:
+            return ["'choices' must be a list of 2 to 6 choices"]
+        errors = []
+        for n, choice in enumerate(choices, start=1):
+            if not isinstance(choice, dict) or not isinstance(choice.get("text"), str):
+                errors.append(f"choice #{n} needs 'text'")
+                continue
+            if not isinstance(choice.get("correct", False), bool):
+                errors.append(f"choice #{n}: 'correct' must be true or false")
+            extra = set(choice) - {"text", "correct", "feedback", LINE_KEY}
+            if extra:
+                errors.append(f"choice #{n}: unknown field(s) {', '.join(sorted(extra))}")
+        texts = [str(c.get("text", "")).strip().lower() for c in choices if isinstance(c, dict)]
+        if len(set(texts)) != len(texts):
+            errors.append("two choices have the same text")
+        correct = sum(1 for c in choices if isinstance(c, dict) and c.get("correct") is True)
+        problem = self.correct_count_problem(correct, len(choices))
+        if problem:
+            errors.append(problem)
+        return errors
+
+    def build_data(self, item: dict[str, Any]) -> Data:
+        return {
+            "choices": [
+                {
+                    "id": f"c{n}",
+                    "text": c["text"],
+                    "html": render_markdown(c["text"], inline=True),
+                    "correct": bool(c.get("correct", False)),
+                    "feedback": c.get("feedback", ""),
+                }
+                for n, c in enumerate(item["choices"], start=1)
+            ]
+        }
+
+    def layout(self, data: Data, rng: random.Random, *, shuffle: bool) -> Layout:
+        return {
+            "choices": shuffled_tokens([c["id"] for c in data["choices"]], rng, shuffle=shuffle)
+        }
+
+    def correct_ids(self, data: Data) -> list[str]:
+        return [c["id"] for c in data["choices"] if c["correct"]]
+
+    def picked_ids(self, given: Answer) -> set[str]:
+        raise NotImplementedError
+
+    def learner_view(self, data: Data, layout: Layout, answer: Answer) -> dict[str, Any]:
+        html = {c["id"]: c["html"] for c in data["choices"]}
+        return {"choices": [{"token": t, "html": html[i]} for t, i in layout["choices"]]}
+
+    def review_view(
+        self, data: Data, layout: Layout, answer: Answer, given: Answer
+    ) -> dict[str, Any]:
+        picked = self.picked_ids(given)
+        by_id = {c["id"]: c for c in data["choices"]}
+        return {
+            "choices": [
+                {
+                    "token": t,
+                    "html": by_id[i]["html"],
+                    "picked": i in picked,
+                    "correct": by_id[i]["correct"],
+                    "feedback": by_id[i].get("feedback", ""),
+                }
+                for t, i in layout["choices"]
+            ]
+        }
+
+    def key_display(self, data: Data) -> dict[str, Any]:
+        return {"choices": self.correct_ids(data)}
+
+    @staticmethod
+    def tokens_to_ids(layout: Layout) -> dict[str, str]:
+        return token_map(layout, "choices")

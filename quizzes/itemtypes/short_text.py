@@ -1,0 +1,92 @@
+"""Short text answers: accepted answers and/or a pattern, compared normalised."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from quizzes.itemtypes.base import (
+    Answer,
+    AnswerSerializer,
+    Data,
+    ItemTypeHandler,
+    StrictCharField,
+)
+from quizzes.models import ItemType
+
+MAX_TEXT_CHARS = 1000
+
+
+def normalize_text(text: str) -> str:
+    """How short-text answers compare: trimmed, inner whitespace collapsed, casefolded."""
+    return " ".join(str(text).split()).casefold()
+
+
+class ShortTextAnswer(AnswerSerializer):
+    text = StrictCharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=MAX_TEXT_CHARS,
+        error_messages={
+            "invalid": f"Answer in at most {MAX_TEXT_CHARS} characters.",
+            "max_length": f"Answer in at most {MAX_TEXT_CHARS} characters.",
+        },
+    )
+
+
+class ShortText(ItemTypeHandler):
+    type = ItemType.SHORT_TEXT
+    bank_keys = frozenset({"accepted", "pattern"})
+    answer_serializer = ShortTextAnswer
+    question_template = "quizzes/itemtypes/short_text.html"
+    review_template = "quizzes/itemtypes/short_text_review.html"
+
+    def check_bank(self, item: dict[str, Any]) -> list[str]:
+        accepted, pattern = item.get("accepted"), item.get("pattern")
+        if accepted is None and pattern is None:
+            return ["give 'accepted' answers and/or a 'pattern'"]
+        errors = []
+        if accepted is not None and (
+            not isinstance(accepted, list)
+            or not accepted
+            or not all(isinstance(a, str | int | float) and str(a).strip() for a in accepted)
+        ):
+            errors.append("'accepted' must be a non-empty list of non-empty strings")
+        if pattern is not None:
+            try:
+                compiled = re.compile(str(pattern), re.IGNORECASE)
+            except re.error as exc:
+                errors.append(f"'pattern' does not compile: {exc}")
+            else:
+                if compiled.fullmatch(""):
+                    errors.append("'pattern' matches an empty answer")
+                for answer in accepted or []:
+                    if not compiled.fullmatch(normalize_text(str(answer))):
+                        errors.append(f"'pattern' does not match the accepted answer {answer!r}")
+        return errors
+
+    def build_data(self, item: dict[str, Any]) -> Data:
+        return {
+            "accepted": [str(a) for a in item.get("accepted") or []],
+            "pattern": item.get("pattern"),
+        }
+
+    def score(self, data: Data, answer: Answer) -> float:
+        given = normalize_text(str(answer.get("text", "")))
+        if not given:
+            return 0.0
+        if any(given == normalize_text(a) for a in data.get("accepted") or []):
+            return 1.0
+        pattern = data.get("pattern")
+        if pattern and re.fullmatch(pattern, given, flags=re.IGNORECASE):
+            return 1.0
+        return 0.0
+
+    def key_answer(self, data: Data) -> Answer:
+        accepted = data.get("accepted") or []
+        return {"text": accepted[0]} if accepted else {}
+
+    def key_display(self, data: Data) -> dict[str, Any]:
+        return {"accepted": data.get("accepted") or [], "pattern": data.get("pattern")}
