@@ -54,7 +54,7 @@ def answer_in_page(page: Any, item: Any, answer: dict[str, Any]) -> None:
                 page.keyboard.press("Enter")
     elif kind == "matching":
         for left, right in answer["pairs"].items():
-            section.locator(f"select[data-left='{left}']").select_option(right)
+            section.locator(f"select[data-map-key='{left}']").select_option(right)
     else:
         editor = section.locator(".cm-content")
         editor.click()

@@ -151,7 +151,7 @@ def test_resume_in_a_new_browser_where_the_attempt_was(
     )
     assert order == right_answer(ordering)["order"]
     for left, right in right_answer(matching)["pairs"].items():
-        expect(page.locator(f"select[data-left='{left}']")).to_have_value(right)
+        expect(page.locator(f"select[data-map-key='{left}']")).to_have_value(right)
     expect(page.locator("[data-answered]")).to_have_text("3")
     # It opens where the learner left off: the question answered last is in view.
     code = items[-1]
