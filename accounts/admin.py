@@ -23,7 +23,7 @@ class UserAdminForm(UserChangeForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     form = UserAdminForm
     ordering = ["email"]
     list_display = ["email", "display_name", "is_active", "is_staff", "date_joined"]
@@ -43,7 +43,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(RoleChange)
-class RoleChangeAdmin(admin.ModelAdmin):
+class RoleChangeAdmin(admin.ModelAdmin[RoleChange]):
     list_display = ["user", "old_role", "new_role", "changed_by", "changed_at"]
     list_filter = ["new_role"]
     search_fields = ["user__email", "changed_by__email"]

@@ -25,7 +25,7 @@ class CanManageRoles(BasePermission):
         return bool(request.user and request.user.has_perm("accounts.manage_roles"))
 
 
-class UserOutputSerializer(serializers.ModelSerializer):
+class UserOutputSerializer(serializers.ModelSerializer[User]):
     role = serializers.CharField(read_only=True)
 
     class Meta:
@@ -48,7 +48,7 @@ class UserListApi(APIView):
 class UserRoleApi(APIView):
     permission_classes = [IsAuthenticated, CanManageRoles]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         role = serializers.CharField(max_length=20)
 
     @extend_schema(request=InputSerializer, responses=UserOutputSerializer)

@@ -8,7 +8,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ["display_name"]

@@ -40,7 +40,8 @@ def read_database_url(name: str, default: str) -> dict[str, Any]:
         if not parts.hostname or not parts.path.strip("/"):
             raise ConfigError(f"{name} must name a host and a database, got {url!r}")
     try:
-        return env.db_url_config(url)
+        config: dict[str, Any] = env.db_url_config(url)
+        return config
     except Exception as exc:  # django-environ raises a mix of types for bad URLs
         raise ConfigError(f"{name} is malformed ({exc}): {url!r}") from exc
 

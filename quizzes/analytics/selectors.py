@@ -117,7 +117,7 @@ def _point_biserial(pairs: list[tuple[float, float]]) -> float | None:
     if not sx or not sy:
         return None
     cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / n
-    return round(cov / (sx * sy), 2)
+    return float(round(cov / (sx * sy), 2))
 
 
 def cohort_overview() -> list[dict[str, Any]]:

@@ -89,7 +89,8 @@ def _parse_item(text: str) -> dict[str, Any]:
         raise AuthoringError([f"{where}invalid YAML: {getattr(exc, 'problem', exc)}"]) from exc
     if not isinstance(raw, dict):
         raise AuthoringError(["expected one item: a mapping with slug, type, topic, …"])
-    return strip_lines(raw)
+    entry: dict[str, Any] = strip_lines(raw)
+    return entry
 
 
 def check_challenge_solutions(entry: dict[str, Any]) -> list[str]:

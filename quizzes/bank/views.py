@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -62,7 +63,7 @@ def item_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- authoring ------------------------------------------------------------------------------
-def _author(view):  # type: ignore[no-untyped-def]
+def _author(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return login_required(permission_required("quizzes.author_item", raise_exception=True)(view))
 
 

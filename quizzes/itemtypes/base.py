@@ -10,6 +10,7 @@ branches on a type. See docs/architecture.md, "Adding an item type".
 
 from __future__ import annotations
 
+import builtins
 import random
 import secrets
 from typing import Any, ClassVar
@@ -94,7 +95,7 @@ class ItemTypeHandler:
     default_points: ClassVar[int] = 1
     # The bank fields this type adds to the common ones (slug, title, body, …).
     bank_keys: ClassVar[frozenset[str]] = frozenset()
-    answer_serializer: ClassVar[type[AnswerSerializer]]
+    answer_serializer: ClassVar[builtins.type[AnswerSerializer]]
     # The widget inside the attempt page's answer form, and the review of an answer.
     question_template: ClassVar[str]
     review_template: ClassVar[str]

@@ -18,7 +18,7 @@ class TrueFalseField(serializers.Field[bool | None, bool | None, Any, Any]):
     def to_internal_value(self, data: Any) -> bool | None:
         if data is not None and not isinstance(data, bool):
             self.fail("invalid")
-        return data  # type: ignore[no-any-return]
+        return data if data is None else bool(data)
 
     def to_representation(self, value: bool | None) -> bool | None:
         return value

@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.db import models
 
 
-class ActiveQuerySet(models.QuerySet):
+class ActiveQuerySet(models.QuerySet[Any]):
     def active(self) -> "ActiveQuerySet":
         return self.filter(retired_at__isnull=True)
 

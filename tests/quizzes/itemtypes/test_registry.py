@@ -113,9 +113,12 @@ TYPE_CONTAINERS = {"CHALLENGE_TYPES", "OBJECTIVE_TYPES"}
 
 
 def _is_type_reference(node: ast.AST) -> bool:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        if node.value.id == "ItemType":
-            return True
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "ItemType"
+    ):
+        return True
     if isinstance(node, ast.Name) and node.id in TYPE_CONTAINERS:
         return True
     if isinstance(node, ast.Constant) and node.value in TYPE_STRINGS:
