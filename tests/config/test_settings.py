@@ -43,6 +43,27 @@ def test_grading_queue_exists_and_tasks_route_to_it() -> None:
     assert app.conf.task_reject_on_worker_lost is True
 
 
+def routed_queue(task_name: str) -> str:
+    """The queue Celery's own router picks for a task sent with no explicit queue."""
+    from config.celery import app
+
+    route = app.amqp.router.route({}, task_name)
+    return str(route["queue"].name)
+
+
+def test_celery_routes_grading_to_its_queue_and_everything_else_to_default() -> None:
+    from config.celery import app
+    from quizzes import tasks
+
+    assert routed_queue(tasks.grade_submission.name) == "grading"
+    for task in (tasks.health_ping, tasks.sweep_submissions, tasks.autosubmit_attempts):
+        assert routed_queue(task.name) == "default", task.name
+    # Beat's schedule names tasks by string: each must exist and go to the default queue.
+    for entry in app.conf.beat_schedule.values():
+        assert entry["task"] in app.tasks
+        assert routed_queue(entry["task"]) == "default", entry["task"]
+
+
 @pytest.mark.django_db
 def test_sqlite_is_configured_for_concurrent_processes() -> None:
     if connection.vendor != "sqlite":
