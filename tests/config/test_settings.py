@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -78,7 +79,22 @@ def test_sqlite_is_configured_for_concurrent_processes() -> None:
 
 
 def test_argon2_is_the_default_password_hasher() -> None:
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    # The settings module as configured, not the suite's fast-hasher override.
+    from config import settings as configured
+
+    assert configured.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+@pytest.mark.django_db
+def test_the_suite_hashes_passwords_with_a_fast_hasher() -> None:
+    from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+    assert settings.PASSWORD_HASHERS[0].endswith("MD5PasswordHasher")
+    user = UserFactory()
+    assert user.password.startswith("md5$")
+    assert user.check_password(DEFAULT_PASSWORD)
+    # Hashes made by the configured hashers still verify.
+    assert check_password("pw-123456789", make_password("pw-123456789", hasher="argon2"))
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
