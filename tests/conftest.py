@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import override_settings
 
 from tests.factories import StageFactory, TopicFactory, UserFactory
 
@@ -25,6 +26,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # start get a clean environment (see child_env).
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 os.environ[ASYNC_UNSAFE] = "true"
+
+
+# Production hashes with Argon2 (~0.3 s per password, on purpose); the suite creates
+# thousands of users, so it hashes with MD5 first. The configured hashers stay listed,
+# so their hashes still verify. Subprocesses (Celery workers) keep the configured ones.
+FAST_PASSWORD_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+CONFIGURED_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=[FAST_PASSWORD_HASHER, *CONFIGURED_PASSWORD_HASHERS]):
+        yield
+
+
+@pytest.fixture
+def production_password_hashers(settings: Any) -> list[str]:
+    """Hash with the hashers production is configured with (Argon2), for tests about them."""
+    settings.PASSWORD_HASHERS = CONFIGURED_PASSWORD_HASHERS
+    return CONFIGURED_PASSWORD_HASHERS
 
 
 def child_env(**extra: str) -> dict[str, str]:

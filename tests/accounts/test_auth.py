@@ -43,6 +43,7 @@ def test_login_and_signup_pages_use_the_site_layout_and_label_every_field(client
     assert 'name="csrfmiddlewaretoken"' in signup
 
 
+@pytest.mark.usefixtures("production_password_hashers")
 def test_signup_requires_email_verification_then_logs_in_as_a_learner(client: Client) -> None:
     response = client.post(
         reverse("account_signup"),
@@ -128,6 +129,7 @@ def test_throttling_by_ip_honours_the_trusted_proxy(client: Client, settings: An
     assert response.status_code == 302
 
 
+@pytest.mark.usefixtures("production_password_hashers")
 def test_password_reset_by_email(client: Client) -> None:
     user = UserFactory()
     response = client.post(reverse("account_reset_password"), {"email": user.email})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -43,6 +44,27 @@ def test_grading_queue_exists_and_tasks_route_to_it() -> None:
     assert app.conf.task_reject_on_worker_lost is True
 
 
+def routed_queue(task_name: str) -> str:
+    """The queue Celery's own router picks for a task sent with no explicit queue."""
+    from config.celery import app
+
+    route = app.amqp.router.route({}, task_name)
+    return str(route["queue"].name)
+
+
+def test_celery_routes_grading_to_its_queue_and_everything_else_to_default() -> None:
+    from config.celery import app
+    from quizzes import tasks
+
+    assert routed_queue(tasks.grade_submission.name) == "grading"
+    for task in (tasks.health_ping, tasks.sweep_submissions, tasks.autosubmit_attempts):
+        assert routed_queue(task.name) == "default", task.name
+    # Beat's schedule names tasks by string: each must exist and go to the default queue.
+    for entry in app.conf.beat_schedule.values():
+        assert entry["task"] in app.tasks
+        assert routed_queue(entry["task"]) == "default", entry["task"]
+
+
 @pytest.mark.django_db
 def test_sqlite_is_configured_for_concurrent_processes() -> None:
     if connection.vendor != "sqlite":
@@ -57,7 +79,22 @@ def test_sqlite_is_configured_for_concurrent_processes() -> None:
 
 
 def test_argon2_is_the_default_password_hasher() -> None:
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    # The settings module as configured, not the suite's fast-hasher override.
+    from config import settings as configured
+
+    assert configured.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+@pytest.mark.django_db
+def test_the_suite_hashes_passwords_with_a_fast_hasher() -> None:
+    from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+    assert settings.PASSWORD_HASHERS[0].endswith("MD5PasswordHasher")
+    user = UserFactory()
+    assert user.password.startswith("md5$")
+    assert user.check_password(DEFAULT_PASSWORD)
+    # Hashes made by the configured hashers still verify.
+    assert check_password("pw-123456789", make_password("pw-123456789", hasher="argon2"))
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,8 @@
 """The permission matrix: for every route, what anonymous visitors, learners, instructors
 and admins get. The test walks every URL pattern and fails on a route without a row;
 parameterised routes are filled with ANOTHER learner's objects, so object-level checks
-are exercised (404, not 403, so ids do not leak)."""
+are exercised (404, not 403, so ids do not leak). Each cell (route, method, visitor) is
+one test, and no visitor's request may change that learner's role."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.models import User
 from quizzes.assessments.services import attempt_start
 from quizzes.models import QuizPool
 from quizzes.pipeline.submissions import submission_create
@@ -19,9 +21,11 @@ from tests.samples import PYTHON, TRUE_FALSE, load_sample_items
 
 ROLES = ("anonymous", "learner", "instructor", "admin")
 
-# Outcomes: 200 ok, "login" = redirect to the login page, "redirect" = any other redirect,
-# or a status code. One column per role, in ROLES order.
-LOGIN, REDIRECT = "login", "redirect"
+# Outcomes: 200 ok, "login" = redirect to the login page with ?next= back to the route,
+# "restart" = redirect to the bare login page (no login in progress), "redirect" = any
+# other redirect, or a status code. One column per role, in ROLES order.
+LOGIN, RESTART, REDIRECT = "login", "restart", "redirect"
+LOGIN_PATH = "/accounts/login/"
 PUBLIC = (200, 200, 200, 200)
 LEARNER_PAGE = (LOGIN, 200, 200, 200)
 ACCOUNT_PAGE = (LOGIN, 200, 200, 200)
@@ -29,100 +33,100 @@ AUTHOR_PAGE = (LOGIN, 403, 200, 200)
 ADMIN_PAGE = (LOGIN, 403, 403, 200)
 API_LEARNER = (403, 200, 200, 200)
 
-# method, outcomes — keyed by the route as written in the URLconf.
-MATRIX: dict[str, tuple[str, tuple[Any, ...]]] = {
+# One row per route as written in the URLconf: outcomes per method checked.
+MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     # health and docs
-    "healthz": ("get", PUBLIC),
-    "readyz": ("get", PUBLIC),
-    "status/workers": ("get", (503, 503, 503, 503)),  # no worker runs in this test
-    "api/schema/": ("get", PUBLIC),  # the API description, no data
-    "api/docs/": ("get", PUBLIC),
+    "healthz": {"get": PUBLIC},
+    "readyz": {"get": PUBLIC},
+    "status/workers": {"get": (503, 503, 503, 503)},  # no worker runs in this test
+    "api/schema/": {"get": PUBLIC},  # the API description, no data
+    "api/docs/": {"get": PUBLIC},
     # learner pages; the attempt belongs to another learner
-    "": ("get", PUBLIC),
-    "stages/<slug:slug>/": ("get", LEARNER_PAGE),
-    "quizzes/<slug:slug>/": ("get", LEARNER_PAGE),
-    "quizzes/<slug:slug>/start": ("post", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "attempts/<int:attempt_id>/": ("get", (LOGIN, 404, 404, 404)),
-    "attempts/<int:attempt_id>/check/<int:position>": ("post", (LOGIN, 404, 404, 404)),
-    "attempts/<int:attempt_id>/submit": ("post", (LOGIN, 404, 404, 404)),
-    "attempts/<int:attempt_id>/result": ("get", (LOGIN, 404, 200, 200)),
-    "attempts/<int:attempt_id>/result/status": ("get", (LOGIN, 404, 200, 200)),
-    "attempts/<int:attempt_id>/log": ("get", (LOGIN, 403, 200, 200)),
-    "author/attempts/": ("get", AUTHOR_PAGE),
-    "dashboard/": ("get", LEARNER_PAGE),
+    "": {"get": PUBLIC},
+    "stages/<slug:slug>/": {"get": LEARNER_PAGE},
+    "quizzes/<slug:slug>/": {"get": LEARNER_PAGE},
+    "quizzes/<slug:slug>/start": {"post": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
+    "attempts/<int:attempt_id>/": {"get": (LOGIN, 404, 404, 404)},
+    "attempts/<int:attempt_id>/check/<int:position>": {"post": (LOGIN, 404, 404, 404)},
+    "attempts/<int:attempt_id>/submit": {"post": (LOGIN, 404, 404, 404)},
+    "attempts/<int:attempt_id>/result": {"get": (LOGIN, 404, 200, 200)},
+    "attempts/<int:attempt_id>/result/status": {"get": (LOGIN, 404, 200, 200)},
+    "attempts/<int:attempt_id>/log": {"get": (LOGIN, 403, 200, 200)},
+    "author/attempts/": {"get": AUTHOR_PAGE},
+    "dashboard/": {"get": LEARNER_PAGE},
     # authoring (instructors)
-    "author/items/": ("get", AUTHOR_PAGE),
-    "author/items/new": ("get", AUTHOR_PAGE),
-    "author/items/<slug:slug>/": ("get", AUTHOR_PAGE),
-    "author/items/<slug:slug>/edit": ("get", AUTHOR_PAGE),
-    "author/items/<slug:slug>/status": ("post", (LOGIN, 403, REDIRECT, REDIRECT)),
-    "author/items/<slug:slug>/regrade": ("post", (LOGIN, 403, REDIRECT, REDIRECT)),
-    "author/import": ("get", AUTHOR_PAGE),
-    "author/export/stage-<int:number>.yaml": ("get", AUTHOR_PAGE),
-    "author/analytics/": ("get", AUTHOR_PAGE),
-    "author/quizzes/": ("get", AUTHOR_PAGE),
-    "author/quizzes/new": ("get", AUTHOR_PAGE),
-    "author/quizzes/<slug:slug>/edit": ("get", AUTHOR_PAGE),
+    "author/items/": {"get": AUTHOR_PAGE},
+    "author/items/new": {"get": AUTHOR_PAGE},
+    "author/items/<slug:slug>/": {"get": AUTHOR_PAGE},
+    "author/items/<slug:slug>/edit": {"get": AUTHOR_PAGE},
+    "author/items/<slug:slug>/status": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
+    "author/items/<slug:slug>/regrade": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
+    "author/import": {"get": AUTHOR_PAGE},
+    "author/export/stage-<int:number>.yaml": {"get": AUTHOR_PAGE},
+    "author/analytics/": {"get": AUTHOR_PAGE},
+    "author/quizzes/": {"get": AUTHOR_PAGE},
+    "author/quizzes/new": {"get": AUTHOR_PAGE},
+    "author/quizzes/<slug:slug>/edit": {"get": AUTHOR_PAGE},
     # operations and roles (admins)
-    "ops/grading/": ("get", ADMIN_PAGE),
-    "ops/grading/<int:submission_id>/requeue": ("post", (LOGIN, 403, 403, REDIRECT)),
-    "manage/roles/": ("get", ADMIN_PAGE),
+    "ops/grading/": {"get": ADMIN_PAGE},
+    "ops/grading/<int:submission_id>/requeue": {"post": (LOGIN, 403, 403, REDIRECT)},
+    "manage/roles/": {"get": ADMIN_PAGE, "post": (LOGIN, 403, 403, 400)},  # empty form: 400
     # API; the attempt and submission belong to another learner
-    "api/stages/": ("get", API_LEARNER),
-    "api/dashboard/": ("get", API_LEARNER),
-    "api/quizzes/<slug:slug>/attempts": ("post", (403, 201, 201, 201)),
-    "api/attempts/<int:attempt_id>": ("get", (403, 404, 200, 200)),
-    "api/attempts/<int:attempt_id>/answers/<int:position>": ("put", (403, 404, 404, 404)),
-    "api/attempts/<int:attempt_id>/flags/<int:position>": ("post", (403, 404, 404, 404)),
-    "api/attempts/<int:attempt_id>/items/<int:position>/run": ("post", (403, 404, 404, 404)),
-    "api/attempts/<int:attempt_id>/submit": ("post", (403, 404, 404, 404)),
-    "api/submissions/<int:submission_id>": ("get", (403, 404, 200, 200)),
-    "api/users/": ("get", (403, 403, 403, 200)),
-    "api/users/<int:user_id>/role": ("post", (403, 403, 403, 400)),
+    "api/stages/": {"get": API_LEARNER},
+    "api/dashboard/": {"get": API_LEARNER},
+    "api/quizzes/<slug:slug>/attempts": {"post": (403, 201, 201, 201)},
+    "api/attempts/<int:attempt_id>": {"get": (403, 404, 200, 200)},
+    "api/attempts/<int:attempt_id>/answers/<int:position>": {"put": (403, 404, 404, 404)},
+    "api/attempts/<int:attempt_id>/flags/<int:position>": {"post": (403, 404, 404, 404)},
+    "api/attempts/<int:attempt_id>/items/<int:position>/run": {"post": (403, 404, 404, 404)},
+    "api/attempts/<int:attempt_id>/submit": {"post": (403, 404, 404, 404)},
+    "api/submissions/<int:submission_id>": {"get": (403, 404, 200, 200)},
+    "api/users/": {"get": (403, 403, 403, 200)},
+    "api/users/<int:user_id>/role": {"post": (403, 403, 403, 400)},
     # accounts (allauth and ours)
-    "accounts/login/": ("get", (200, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/logout/": ("get", (REDIRECT, 200, 200, 200)),
-    "accounts/inactive/": ("get", PUBLIC),
-    "accounts/signup/": ("get", (200, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/reauthenticate/": ("get", ACCOUNT_PAGE),
-    "accounts/email/": ("get", ACCOUNT_PAGE),
-    "accounts/confirm-email/": ("get", PUBLIC),
-    "accounts/password/change/": ("get", ACCOUNT_PAGE),
-    "accounts/password/set/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/password/reset/": ("get", PUBLIC),
-    "accounts/login/code/confirm/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": ("get", PUBLIC),
-    "accounts/password/reset/key/done/": ("get", PUBLIC),
-    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": ("get", PUBLIC),
-    "accounts/password/reset/done/": ("get", PUBLIC),
-    "accounts/2fa/": ("get", ACCOUNT_PAGE),
-    "accounts/2fa/authenticate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/2fa/reauthenticate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/2fa/totp/activate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/2fa/totp/deactivate/": ("get", (LOGIN, 404, 404, 404)),
-    "accounts/2fa/recovery-codes/": ("get", (LOGIN, 404, 404, 404)),
-    "accounts/2fa/recovery-codes/generate/": ("get", (LOGIN, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/2fa/recovery-codes/download/": ("get", (LOGIN, 404, 404, 404)),
-    "accounts/3rdparty/login/cancelled/": ("get", PUBLIC),
-    "accounts/3rdparty/login/error/": ("get", (401, 401, 401, 401)),
-    "accounts/3rdparty/signup/": ("get", (LOGIN, LOGIN, LOGIN, LOGIN)),  # no pending login
-    "accounts/3rdparty/": ("get", ACCOUNT_PAGE),
+    "accounts/login/": {"get": (200, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/logout/": {"get": (REDIRECT, 200, 200, 200)},
+    "accounts/inactive/": {"get": PUBLIC},
+    "accounts/signup/": {"get": (200, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/reauthenticate/": {"get": ACCOUNT_PAGE},
+    "accounts/email/": {"get": ACCOUNT_PAGE},
+    "accounts/confirm-email/": {"get": PUBLIC},
+    "accounts/password/change/": {"get": ACCOUNT_PAGE},
+    "accounts/password/set/": {"get": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/password/reset/": {"get": PUBLIC},
+    "accounts/login/code/confirm/": {"get": (RESTART, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": {"get": PUBLIC},
+    "accounts/password/reset/key/done/": {"get": PUBLIC},
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": {"get": PUBLIC},
+    "accounts/password/reset/done/": {"get": PUBLIC},
+    "accounts/2fa/": {"get": ACCOUNT_PAGE},
+    "accounts/2fa/authenticate/": {"get": (RESTART, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/2fa/reauthenticate/": {"get": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/2fa/totp/activate/": {"get": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/2fa/totp/deactivate/": {"get": (LOGIN, 404, 404, 404)},
+    "accounts/2fa/recovery-codes/": {"get": (LOGIN, 404, 404, 404)},
+    "accounts/2fa/recovery-codes/generate/": {"get": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/2fa/recovery-codes/download/": {"get": (LOGIN, 404, 404, 404)},
+    "accounts/3rdparty/login/cancelled/": {"get": PUBLIC},
+    "accounts/3rdparty/login/error/": {"get": (401, 401, 401, 401)},
+    "accounts/3rdparty/signup/": {"get": (RESTART,) * 4},  # no pending login
+    "accounts/3rdparty/": {"get": ACCOUNT_PAGE},
     # allauth's old /social/ routes redirect to /3rdparty/
-    "accounts/social/login/cancelled/": ("get", (REDIRECT,) * 4),
-    "accounts/social/login/error/": ("get", (REDIRECT,) * 4),
-    "accounts/social/signup/": ("get", (REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts/social/connections/": ("get", (REDIRECT,) * 4),
+    "accounts/social/login/cancelled/": {"get": (REDIRECT,) * 4},
+    "accounts/social/login/error/": {"get": (REDIRECT,) * 4},
+    "accounts/social/signup/": {"get": (REDIRECT, REDIRECT, REDIRECT, REDIRECT)},
+    "accounts/social/connections/": {"get": (REDIRECT,) * 4},
     # no provider is configured in this test: their routes do not exist
-    "accounts/github/login/": ("get", (404, 404, 404, 404)),
-    "accounts/github/login/callback/": ("get", (404, 404, 404, 404)),
-    "accounts/google/login/": ("get", (404, 404, 404, 404)),
-    "accounts/google/login/callback/": ("get", (404, 404, 404, 404)),
-    "accounts/google/login/token/": ("get", (404, 404, 404, 404)),
-    "accounts/oidc/^(?P<provider_id>[^/]+)/login/": ("get", (404, 404, 404, 404)),
-    "accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/": ("get", (404, 404, 404, 404)),
-    "accounts/sessions/": ("get", ACCOUNT_PAGE),
-    "accounts/profile/": ("get", ACCOUNT_PAGE),
-    "accounts/profile/delete/": ("get", ACCOUNT_PAGE),
+    "accounts/github/login/": {"get": (404, 404, 404, 404)},
+    "accounts/github/login/callback/": {"get": (404, 404, 404, 404)},
+    "accounts/google/login/": {"get": (404, 404, 404, 404)},
+    "accounts/google/login/callback/": {"get": (404, 404, 404, 404)},
+    "accounts/google/login/token/": {"get": (404, 404, 404, 404)},
+    "accounts/oidc/^(?P<provider_id>[^/]+)/login/": {"get": (404, 404, 404, 404)},
+    "accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/": {"get": (404, 404, 404, 404)},
+    "accounts/sessions/": {"get": ACCOUNT_PAGE},
+    "accounts/profile/": {"get": ACCOUNT_PAGE},
+    "accounts/profile/delete/": {"get": ACCOUNT_PAGE},
 }
 # Every Django admin route: only admins get in; everyone else is sent to the login.
 ADMIN_PREFIX = "admin/"
@@ -201,23 +205,31 @@ def visitor(role: str) -> Client:
 
 def outcome(response: Any) -> Any:
     if response.status_code in (301, 302):
-        return LOGIN if "/accounts/login/" in response["Location"] else REDIRECT
+        location = response["Location"]
+        if location.startswith(f"{LOGIN_PATH}?next="):
+            return LOGIN
+        return RESTART if location == LOGIN_PATH else REDIRECT
     return response.status_code
 
 
-@pytest.mark.parametrize("route", sorted(MATRIX))
-def test_route_outcome_per_role(route: str, world: dict[str, Any], private_cache: Any) -> None:
-    method, expected = MATRIX[route]
+CELLS = [
+    pytest.param(route, method, role, expected[column], id=f"{method} {route} as {role}")
+    for route, methods in sorted(MATRIX.items())
+    for method, expected in methods.items()
+    for column, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("route", "method", "role", "expected"), CELLS)
+def test_route_outcome_per_role(
+    route: str, method: str, role: str, expected: Any, world: dict[str, Any], private_cache: Any
+) -> None:
     path = concrete(route, world)
-    got = []
-    for role in ROLES:
-        client = visitor(role)
-        call = getattr(client, method)
-        response = (
-            call(path, {}, content_type="application/json") if method != "get" else call(path)
-        )
-        got.append(outcome(response))
-    assert tuple(got) == expected, f"{method.upper()} {path}"
+    call = getattr(visitor(role), method)
+    response = call(path, {}, content_type="application/json") if method != "get" else call(path)
+    assert outcome(response) == expected, f"{method.upper()} {path} as {role}"
+    # Whatever the route, the other learner's account is untouched (e.g. their role).
+    assert User.objects.get(pk=world["owner"].pk).role == "learner"
 
 
 def test_admin_routes_are_for_admins_only(world: dict[str, Any], private_cache: Any) -> None:
