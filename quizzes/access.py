@@ -7,10 +7,26 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from accounts.models import User
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A page request behind ``login_required``: its ``user`` is an account."""
+
+    user: User
+
+
+def account_of(request: Request) -> User:
+    """The account behind an API request that passed ``IsAuthenticated``."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticated()
+    return request.user
 
 
 def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from quizzes.access import learner_required
+from quizzes.access import AuthenticatedRequest, learner_required
 from quizzes.analytics.selectors import (
     cohort_overview,
     dashboard_for,
@@ -23,8 +23,8 @@ from quizzes.models import (
 @login_required
 @permission_required("quizzes.view_attempt_log", raise_exception=True)
 @require_GET
-def attempt_log(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+def attempt_log(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id)
     events = [
         {"event": e, "details": ", ".join(f"{k}={v}" for k, v in sorted(e.data.items()))}
         for e in AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
@@ -58,13 +58,13 @@ def learner_attempts_view(request: HttpRequest) -> HttpResponse:
 
 @learner_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "quizzes/dashboard.html",
         {
-            "rows": dashboard_for(request.user),  # type: ignore[arg-type]
-            "attempts": learner_attempts(request.user)[:20],  # type: ignore[arg-type]
+            "rows": dashboard_for(request.user),
+            "attempts": learner_attempts(request.user)[:20],
             "placement": Quiz.objects.filter(slug="placement").first(),
         },
     )

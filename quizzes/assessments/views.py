@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from quizzes.access import learner_required
@@ -182,7 +181,3 @@ def attempt_result_status(request: HttpRequest, attempt_id: int) -> HttpResponse
         # Stop htmx polling: the fragment no longer carries the polling trigger.
         response["HX-Trigger"] = "graded"
     return response
-
-
-def attempt_url(attempt_id: int) -> str:
-    return reverse("attempt-take", args=[attempt_id])
