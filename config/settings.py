@@ -347,7 +347,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # Worker liveness: each worker writes a heartbeat row this often.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
 WORKER_STALE_AFTER_SECONDS = env.float("WORKER_STALE_AFTER_SECONDS", default=60.0)
-# Grading pipeline (see quizzes/services/grading.py). Seconds, so tests can shrink them.
+# Grading pipeline (see quizzes/pipeline/grading.py). Seconds, so tests can shrink them.
 GRADING_LEASE_SECONDS = env.float("GRADING_LEASE_SECONDS", default=120.0)
 GRADING_REQUEUE_AFTER_SECONDS = env.float("GRADING_REQUEUE_AFTER_SECONDS", default=300.0)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=3)

@@ -54,7 +54,7 @@ function languageExtension(name) {
       return [python(), indentUnit.of("    ")];
     case "sql":
     case "sqlite":
-      // SQL challenges are graded on SQLite (see DESIGN.md).
+      // SQL challenges are graded on SQLite (see docs/architecture.md).
       return [sql({ dialect: SQLite, upperCaseKeywords: true }), indentUnit.of("  ")];
     default:
       throw new Error(`SkillmapEditor: unsupported language "${name}"`);

@@ -1,5 +1,6 @@
 """Code grading: challenge specs, the bubblewrap sandbox, the in-sandbox harness and
-scoring. Knows nothing of Django: dataclasses in, dataclasses out (STYLE.md, habit 4).
+scoring. Knows nothing of Django: dataclasses in, dataclasses out (docs/architecture.md,
+"Layering rules").
 """
 
 from .runner import CATEGORIES, GradeReport, TestOutcome, grade_python, grade_sql

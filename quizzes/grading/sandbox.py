@@ -1,4 +1,4 @@
-"""Run an untrusted program in a fresh bubblewrap sandbox (see DESIGN.md, "Sandbox").
+"""Run an untrusted program in a fresh bubblewrap sandbox (see docs/architecture.md).
 
 Layers, outermost first; each one is exercised by ``tests/security``:
 

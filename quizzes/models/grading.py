@@ -22,7 +22,7 @@ class SubmissionKind(models.TextChoices):
 
 
 class Submission(models.Model):
-    """Code or SQL sent for grading. See quizzes/services/grading.py for the state machine."""
+    """Code or SQL sent for grading. See quizzes/pipeline/grading.py for the state machine."""
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -54,7 +54,7 @@ def routed_queue(task_name: str) -> str:
 
 def test_celery_routes_grading_to_its_queue_and_everything_else_to_default() -> None:
     from config.celery import app
-    from quizzes import tasks
+    from quizzes.pipeline import tasks
 
     assert routed_queue(tasks.grade_submission.name) == "grading"
     for task in (tasks.health_ping, tasks.sweep_submissions, tasks.autosubmit_attempts):
