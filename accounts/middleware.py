@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -26,9 +27,6 @@ class RequireMFAMiddleware:
             and request.user.is_authenticated
             and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
             and request.user.has_perm("quizzes.author_item")
-        ):
-            from allauth.mfa.models import Authenticator
-
-            if not Authenticator.objects.filter(user=request.user).exists():
-                return redirect("mfa_activate_totp")
+        ) and not Authenticator.objects.filter(user=request.user).exists():
+            return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -12,8 +13,6 @@ from django.core.checks import Error, register
 def check_redis_reachable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     if not settings.REDIS_URL:
         return []
-    import redis
-
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:

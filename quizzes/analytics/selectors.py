@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
 
 from accounts.models import User
 from quizzes.assessments.feedback import feedback_due
@@ -122,8 +122,6 @@ def _point_biserial(pairs: list[tuple[float, float]]) -> float | None:
 
 def cohort_overview() -> list[dict[str, Any]]:
     """Per quiz: learners, attempts, graded attempts, mean score, pass rate."""
-    from django.db.models import Avg, F
-
     rows = []
     quizzes = (
         Quiz.objects.filter(attempts__isnull=False)

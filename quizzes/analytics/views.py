@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -44,8 +45,6 @@ def cohort_analytics(request: HttpRequest) -> HttpResponse:
 @permission_required("accounts.view_learner_results", raise_exception=True)
 @require_GET
 def learner_attempts_view(request: HttpRequest) -> HttpResponse:
-    from django.core.paginator import Paginator
-
     quiz = Quiz.objects.filter(slug=request.GET.get("quiz", "")).first()
     email = request.GET.get("q", "").strip()[:100]
     page = Paginator(recent_attempts(quiz=quiz, email=email), 50).get_page(request.GET.get("page"))

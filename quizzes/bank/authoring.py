@@ -3,6 +3,7 @@ same rules as `load_bank`), draft → published, import/export of bank files, an
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,6 @@ def item_set_status(*, item: Item, status: str) -> None:
 
 def bank_import(*, name: str, text: str) -> LoadReport:
     """Load an uploaded bank file with the same all-or-nothing rules as `load_bank`."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(name).name
         path.write_text(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Max, Q
+from django.utils import timezone
 
 from quizzes.models import (
     Submission,
@@ -13,8 +14,6 @@ from quizzes.models import (
 
 def grading_overview() -> dict[str, Any]:
     """For the operator page: counts by status, oldest queued, stuck and errored rows."""
-    from django.utils import timezone
-
     counts = dict(
         Submission.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )

@@ -1,4 +1,5 @@
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,4 @@ class Command(BaseCommand):
 
     @property
     def stdin(self) -> Any:
-        import sys
-
         return sys.stdin
