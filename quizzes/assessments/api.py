@@ -19,23 +19,17 @@ from quizzes.assessments.feedback import feedback_due
 from quizzes.assessments.presenters import attempt_item_views, submission_for_learner
 from quizzes.assessments.selectors import access_attempt, attempt_items, stage_list_with_topics
 from quizzes.assessments.services import (
-    AttemptClosed,
+    MAX_CODE_BYTES,
+    MAX_RUN_REQUEST_ID,
     AttemptError,
     attempt_answer_save,
+    attempt_examples_run,
     attempt_item_flag,
     attempt_start,
     attempt_submit,
     seconds_left,
 )
-from quizzes.models import (
-    CHALLENGE_TYPES,
-    AttemptStatus,
-    Quiz,
-    QuizStatus,
-    Submission,
-    SubmissionKind,
-)
-from quizzes.pipeline.submissions import submission_create
+from quizzes.models import AttemptStatus, Quiz, QuizStatus, Submission
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
 
@@ -156,8 +150,12 @@ class AttemptFlagAPI(LearnerAPIView):
 
 
 class RunInput(serializers.Serializer):
-    code = serializers.CharField(max_length=64 * 1024, allow_blank=False, trim_whitespace=False)
-    request_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    code = serializers.CharField(
+        max_length=MAX_CODE_BYTES, allow_blank=False, trim_whitespace=False
+    )
+    request_id = serializers.CharField(
+        max_length=MAX_RUN_REQUEST_ID, required=False, allow_blank=True
+    )
 
 
 class AttemptRunExamplesAPI(LearnerAPIView):
@@ -166,25 +164,22 @@ class AttemptRunExamplesAPI(LearnerAPIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "run_examples"
 
-    @extend_schema(request=RunInput, responses={202: dict, 400: DetailSerializer})
+    @extend_schema(
+        request=RunInput, responses={202: dict, 400: DetailSerializer, 409: DetailSerializer}
+    )
     def post(self, request: Request, attempt_id: int, position: int) -> Response:
         attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
         data = RunInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if attempt.status != AttemptStatus.IN_PROGRESS:
-            return error(AttemptClosed("This attempt was already submitted."))
-        item = attempt.items.select_related("item_version__item").filter(position=position).first()
-        if item is None or item.item_version.item.type not in CHALLENGE_TYPES:
-            return error(AttemptError("Only coding challenges have examples to run."))
-        key = data.validated_data.get("request_id") or ""
-        submission = submission_create(
-            learner=request.user,  # type: ignore[arg-type]
-            item_version=item.item_version,
-            source=data.validated_data["code"],
-            kind=SubmissionKind.RUN_EXAMPLES,
-            attempt_item=item,
-            idempotency_key=f"run:{key}" if key else "",
-        )
+        try:
+            submission = attempt_examples_run(
+                attempt=attempt,
+                position=position,
+                code=data.validated_data["code"],
+                idempotency_key=data.validated_data.get("request_id") or "",
+            )
+        except AttemptError as exc:
+            return error(exc)
         return Response(
             {
                 **submission_for_learner(submission, feedback=False),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from quizzes.assessments.services import attempt_start
-from quizzes.models import QuizPool, Submission
+from quizzes.assessments.services import attempt_start, attempt_submit
+from quizzes.models import Attempt, AttemptStatus, QuizPool, Submission
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items
 
@@ -152,6 +154,83 @@ def test_objective_items_have_no_examples_to_run(api: Client, quiz: Any, learner
     response = api.post(url, {"code": "x = 1"}, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["detail"] == "Only coding challenges have examples to run."
+    assert not Submission.objects.exists()
+
+
+def test_running_examples_after_the_deadline_is_refused(
+    api: Client, quiz: Any, learner: Any, settings: Any, private_cache: Any
+) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 5
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=10))
+    code = attempt.items.get(item_version__item__type="python")
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "The time limit has passed; the examples were not run."
+    assert not Submission.objects.exists()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.IN_PROGRESS
+
+
+def test_running_examples_within_the_grace_period_is_accepted(
+    api: Client, quiz: Any, learner: Any, settings: Any, private_cache: Any
+) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 30
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=2))
+    code = attempt.items.get(item_version__item__type="python")
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    assert Submission.objects.get().kind == "run_examples"
+
+
+def test_running_examples_of_a_submitted_attempt_is_refused(
+    api: Client, quiz: Any, learner: Any, private_cache: Any
+) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    code = attempt.items.get(item_version__item__type="python")
+    attempt_submit(attempt=attempt)  # the starter code is not graded: no submission
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "This attempt was already submitted; the examples were not run."
+    )
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"code": "   "}, "Write some code before running the examples."),
+        ({"code": "x" * (64 * 1024 + 1)}, "no more than 65536 characters"),
+        ({"code": "é" * (32 * 1024 + 1)}, "Code must be text of at most 64 KiB."),
+        ({"code": "x = 1", "request_id": "r" * 61}, "no more than 60 characters"),
+    ],
+)
+def test_bad_runs_get_a_json_error_and_create_nothing(
+    api: Client, quiz: Any, learner: Any, private_cache: Any, body: Any, detail: str
+) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    code = attempt.items.get(item_version__item__type="python")
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        body,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert detail in str(response.json())
     assert not Submission.objects.exists()
 
 
