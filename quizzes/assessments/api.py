@@ -15,9 +15,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from quizzes.access import LearnerAPIView, jsonable
-from quizzes.assessments.feedback import feedback_due
+from quizzes.assessments.feedback import feedback_due, submission_feedback_due
 from quizzes.assessments.presenters import attempt_item_views, submission_for_learner
-from quizzes.assessments.selectors import access_attempt, attempt_items, stage_list_with_topics
+from quizzes.assessments.selectors import (
+    access_attempt,
+    access_submission,
+    attempt_items,
+    stage_list_with_topics,
+)
 from quizzes.assessments.services import (
     MAX_CODE_BYTES,
     MAX_RUN_REQUEST_ID,
@@ -29,7 +34,7 @@ from quizzes.assessments.services import (
     attempt_submit,
     seconds_left,
 )
-from quizzes.models import AttemptStatus, Quiz, QuizStatus, Submission
+from quizzes.models import AttemptStatus, Quiz, QuizStatus
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
 
@@ -205,18 +210,6 @@ class AttemptSubmitAPI(LearnerAPIView):
 class SubmissionDetailAPI(LearnerAPIView):
     @extend_schema(responses={200: dict, 404: DetailSerializer})
     def get(self, request: Request, submission_id: int) -> Response:
-        submission = (
-            Submission.objects.select_related("attempt_item__attempt__quiz")
-            .filter(pk=submission_id)
-            .first()
-        )
-        allowed = submission is not None and (
-            submission.learner_id == request.user.pk
-            or request.user.has_perm("accounts.view_learner_results")
-        )
-        if not allowed or submission is None:
-            return Response({"detail": "No such submission."}, status=404)
-        feedback = True
-        if submission.attempt_item is not None:
-            feedback = feedback_due(submission.attempt_item.attempt)
+        submission = access_submission(user=request.user, submission_id=submission_id)  # type: ignore[arg-type]
+        feedback = submission_feedback_due(submission)
         return Response(jsonable(submission_for_learner(submission, feedback=feedback)))

@@ -67,6 +67,23 @@ def access_attempt(*, user: User, attempt_id: int, write: bool = False) -> Attem
     raise Http404("No such attempt")
 
 
+def access_submission(*, user: User, submission_id: int) -> Submission:
+    """The submission if ``user`` may see it (its learner, or an instructor who may read
+    learners' results). Anyone else gets 404, not 403, so submission ids do not leak."""
+    submission = (
+        Submission.objects.select_related("attempt_item__attempt__quiz")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        raise Http404("No such submission.")
+    if submission.learner_id is not None and submission.learner_id == user.pk:
+        return submission
+    if user.has_perm("accounts.view_learner_results"):
+        return submission
+    raise Http404("No such submission.")
+
+
 def attempt_items(attempt: Attempt) -> list[AttemptItem]:
     return list(
         attempt.items.select_related("item_version__item__topic").prefetch_related(

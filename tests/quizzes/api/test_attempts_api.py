@@ -6,11 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
+from quizzes.assessments.selectors import access_submission
 from quizzes.assessments.services import attempt_start, attempt_submit
 from quizzes.models import Attempt, AttemptStatus, QuizPool, Submission
+from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items
 
@@ -107,6 +110,49 @@ def test_another_learners_attempt_is_a_404_everywhere(api: Client, quiz: Any) ->
         assert response.status_code == 404, (method, url)
     other.refresh_from_db()
     assert other.status == "in_progress"
+
+
+def test_another_learners_submission_is_a_404_like_a_missing_one(
+    api: Client, quiz: Any, learner: Any
+) -> None:
+    other = attempt_start(learner=UserFactory(), quiz=quiz)
+    item = other.items.get(item_version__item__type="python")
+    theirs = submission_create(
+        learner=other.learner, item_version=item.item_version, source="x", attempt_item=item
+    )
+    mine = attempt_start(learner=learner, quiz=quiz)
+    my_item = mine.items.get(item_version__item__type="python")
+    own = submission_create(
+        learner=learner, item_version=my_item.item_version, source="y", attempt_item=my_item
+    )
+    missing = api.get(f"/api/submissions/{theirs.pk + 1000}")
+    response = api.get(f"/api/submissions/{theirs.pk}")
+    assert response.status_code == missing.status_code == 404
+    assert response.json() == missing.json() == {"detail": "No such submission."}
+    assert api.get(f"/api/submissions/{own.pk}").json()["id"] == own.pk
+    instructor = Client()
+    instructor.force_login(UserFactory(role="instructor"))
+    assert instructor.get(f"/api/submissions/{theirs.pk}").status_code == 200
+
+
+def test_access_submission_is_for_its_learner_and_result_readers(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="python")
+    submission = submission_create(
+        learner=learner, item_version=item.item_version, source="x", attempt_item=item
+    )
+    assert access_submission(user=learner, submission_id=submission.pk) == submission
+    reader = UserFactory(role="instructor")
+    assert access_submission(user=reader, submission_id=submission.pk) == submission
+    for user, submission_id in [
+        (UserFactory(), submission.pk),
+        (learner, submission.pk + 1000),
+    ]:
+        with pytest.raises(Http404):
+            access_submission(user=user, submission_id=submission_id)
+    Submission.objects.filter(pk=submission.pk).update(learner=None)  # account deleted
+    with pytest.raises(Http404):
+        access_submission(user=learner, submission_id=submission.pk)
 
 
 def test_instructors_read_but_cannot_write_a_learners_attempt(quiz: Any, learner: Any) -> None:
@@ -235,8 +281,6 @@ def test_bad_runs_get_a_json_error_and_create_nothing(
 
 
 def test_submission_results_obey_the_feedback_setting(api: Client, quiz: Any, learner: Any) -> None:
-    from quizzes.pipeline.submissions import submission_create
-
     attempt = attempt_start(learner=learner, quiz=quiz)
     item = attempt.items.get(item_version__item__type="python")
     submission = submission_create(
