@@ -25,7 +25,7 @@ from quizzes.bank.authoring import (
     item_yaml,
 )
 from quizzes.bank.forms import PoolFormSet, QuizForm
-from quizzes.bank.quizzes import quiz_item_count
+from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
 from quizzes.models import Item, ItemVersion, Quiz, Stage
 
 
@@ -208,21 +208,31 @@ def quiz_list(request: HttpRequest) -> HttpResponse:
 
 @_author
 def quiz_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    from django.db import transaction
 
     quiz = get_object_or_404(Quiz, slug=slug) if slug else None
     form = QuizForm(request.POST or None, instance=quiz)
     pools = PoolFormSet(request.POST or None, instance=quiz or Quiz())
     if request.method == "POST" and form.is_valid() and pools.is_valid():
-        with transaction.atomic():
-            saved = form.save(commit=False)
-            if quiz is None:
-                saved.created_by = request.user  # type: ignore[assignment]
-            saved.save()
-            pools.instance = saved
-            pools.save()
-        messages.success(request, f"Quiz “{saved.title}” saved.")
-        return redirect("quiz-list")
+        kept = [
+            f
+            for f in pools.forms
+            if f not in pools.deleted_forms and (f.instance.pk or f.has_changed())
+        ]
+        try:
+            saved = quiz_save(
+                quiz=form.instance,
+                pools=[f.instance for f in kept],
+                author=request.user,  # type: ignore[arg-type]
+            )
+        except QuizInvalid as exc:
+            for name, problems in exc.quiz_errors.items():
+                form.add_error(name if name in form.fields else None, problems)
+            for index, errors in exc.pool_errors.items():
+                for name, problems in errors.items():
+                    kept[index].add_error(name if name in kept[index].fields else None, problems)
+        else:
+            messages.success(request, f"Quiz “{saved.title}” saved.")
+            return redirect("quiz-list")
     return render(
         request,
         "quizzes/staff/quiz_edit.html",
