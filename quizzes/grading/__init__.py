@@ -2,6 +2,7 @@
 scoring. Knows nothing of Django: dataclasses in, dataclasses out (STYLE.md, habit 4).
 """
 
+from .outcomes import OutcomeCategory, ReportStatus
 from .runner import CATEGORIES, GradeReport, TestOutcome, grade_python, grade_sql
 from .sandbox import (
     Limits,
@@ -25,7 +26,9 @@ __all__ = [
     "Call",
     "GradeReport",
     "Limits",
+    "OutcomeCategory",
     "PythonChallengeSpec",
+    "ReportStatus",
     "SandboxHealth",
     "SandboxRun",
     "SandboxUnavailable",
