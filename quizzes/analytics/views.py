@@ -13,7 +13,7 @@ from quizzes.analytics.selectors import (
     dashboard_for,
     recent_attempts,
 )
-from quizzes.assessments.selectors import access_attempt, learner_attempts
+from quizzes.assessments.selectors import access_attempt, learner_attempts, placement_quiz
 from quizzes.models import (
     AttemptEvent,
     Quiz,
@@ -65,6 +65,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "rows": dashboard_for(request.user),  # type: ignore[arg-type]
             "attempts": learner_attempts(request.user)[:20],  # type: ignore[arg-type]
-            "placement": Quiz.objects.filter(slug="placement").first(),
+            "placement": placement_quiz(),
         },
     )

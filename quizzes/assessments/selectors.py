@@ -9,6 +9,7 @@ from django.http import Http404
 
 from accounts.models import User
 from quizzes.assessments.feedback import feedback_due
+from quizzes.bank.quizzes import PLACEMENT_SLUG
 from quizzes.models import (
     Attempt,
     AttemptItem,
@@ -26,6 +27,11 @@ def stage_list_with_topics() -> QuerySet[Stage]:
     return Stage.objects.active().prefetch_related(
         Prefetch("topics", queryset=Topic.objects.active().order_by("position"))
     )
+
+
+def placement_quiz() -> Quiz | None:
+    """The ready-made placement quiz, once it is published."""
+    return Quiz.objects.filter(slug=PLACEMENT_SLUG, status=QuizStatus.PUBLISHED).first()
 
 
 def stage_quizzes(stage: Stage) -> QuerySet[Quiz]:

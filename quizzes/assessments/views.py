@@ -19,6 +19,7 @@ from quizzes.assessments.selectors import (
     attempt_items,
     best_results,
     learner_attempts,
+    placement_quiz,
     stage_list_with_topics,
     stage_quizzes,
 )
@@ -37,11 +38,10 @@ from quizzes.pipeline.ops import worker_status
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    placement = Quiz.objects.filter(slug="placement", status=QuizStatus.PUBLISHED).first()
     return render(
         request,
         "quizzes/home.html",
-        {"stages": stage_list_with_topics(), "placement": placement},
+        {"stages": stage_list_with_topics(), "placement": placement_quiz()},
     )
 
 
@@ -57,8 +57,8 @@ def stage_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "quizzes/stage_detail.html",
         {
             "stage": stage,
-            "stage_quizzes": [r for r in rows if r["quiz"].kind != "challenge"],
-            "challenges": [r for r in rows if r["quiz"].kind == "challenge"],
+            "stage_quizzes": [r for r in rows if not r["quiz"].is_challenge],
+            "challenges": [r for r in rows if r["quiz"].is_challenge],
         },
     )
 

@@ -26,6 +26,7 @@ from quizzes.models import (
 )
 
 STAGE_QUIZ_ITEMS = 10
+PLACEMENT_SLUG = "placement"  # the ready-made placement quiz, offered on home and dashboard
 PLACEMENT_ITEMS_PER_STAGE = 2
 
 
@@ -69,7 +70,7 @@ def default_quizzes_sync() -> list[str]:
             )
             created.append(quiz.slug)
     placement, new = Quiz.objects.get_or_create(
-        slug="placement",
+        slug=PLACEMENT_SLUG,
         defaults={
             "title": "Placement quiz: the whole roadmap",
             "description": "Two questions from each of the eleven stages, to find where to start.",

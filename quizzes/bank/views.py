@@ -26,7 +26,7 @@ from quizzes.bank.authoring import (
 )
 from quizzes.bank.forms import PoolFormSet, QuizForm
 from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
-from quizzes.models import Item, ItemVersion, Quiz, Stage
+from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
 
 
 @login_required
@@ -58,7 +58,9 @@ def item_preview(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
-    return render(request, "quizzes/staff/item_preview.html", {"item": item})
+    return render(
+        request, "quizzes/staff/item_preview.html", {"item": item, "statuses": ItemStatus}
+    )
 
 
 # --- authoring ------------------------------------------------------------------------------

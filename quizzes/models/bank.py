@@ -64,6 +64,10 @@ class Item(models.Model):
     def is_challenge(self) -> bool:
         return self.type in CHALLENGE_TYPES
 
+    @property
+    def is_published(self) -> bool:
+        return self.status == ItemStatus.PUBLISHED
+
 
 class ItemVersion(models.Model):
     """An immutable snapshot of an item's content. Attempts pin the version they were given.
