@@ -14,7 +14,7 @@ from quizzes.analytics.selectors import (
     dashboard_for,
     recent_attempts,
 )
-from quizzes.assessments.selectors import access_attempt, learner_attempts
+from quizzes.assessments.selectors import access_attempt, learner_attempts, placement_quiz
 from quizzes.models import (
     AttemptEvent,
     Quiz,
@@ -64,6 +64,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         {
             "rows": dashboard_for(request.user),
             "attempts": learner_attempts(request.user)[:20],
-            "placement": Quiz.objects.filter(slug="placement").first(),
+            "placement": placement_quiz(),
         },
     )

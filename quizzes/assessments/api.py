@@ -14,32 +14,31 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from quizzes.access import LearnerAPIView, jsonable
-from quizzes.assessments.feedback import feedback_due
+from quizzes.access import LearnerAPIView, account_of, jsonable
+from quizzes.assessments.feedback import feedback_due, submission_feedback_due
 from quizzes.assessments.presenters import (
     PAGE_ONLY_KEYS,
     attempt_item_views,
     submission_for_learner,
 )
-from quizzes.assessments.selectors import access_attempt, attempt_items, stage_list_with_topics
+from quizzes.assessments.selectors import (
+    access_attempt,
+    access_submission,
+    attempt_items,
+    stage_list_with_topics,
+)
 from quizzes.assessments.services import (
-    AttemptClosed,
+    MAX_RUN_REQUEST_ID,
     AttemptError,
     attempt_answer_save,
+    attempt_examples_run,
     attempt_item_flag,
     attempt_start,
     attempt_submit,
     seconds_left,
 )
-from quizzes.itemtypes import handler_for
-from quizzes.models import (
-    AttemptStatus,
-    Quiz,
-    QuizStatus,
-    Submission,
-    SubmissionKind,
-)
-from quizzes.pipeline.submissions import submission_create
+from quizzes.itemtypes.challenge import MAX_CODE_BYTES
+from quizzes.models import AttemptStatus, Quiz, QuizStatus
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
 
@@ -54,7 +53,7 @@ def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
         for key in PAGE_ONLY_KEYS:
             view.pop(key, None)
     due = feedback_due(attempt)
-    return jsonable(
+    payload: dict[str, Any] = jsonable(
         {
             "id": attempt.pk,
             "quiz": attempt.quiz.slug,
@@ -72,6 +71,7 @@ def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
             "url": request.build_absolute_uri(reverse("api-attempt-detail", args=[attempt.pk])),
         }
     )
+    return payload
 
 
 class StageListAPI(APIView):
@@ -101,7 +101,7 @@ class QuizStartAPI(LearnerAPIView):
     def post(self, request: Request, slug: str) -> Response:
         quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
         try:
-            attempt = attempt_start(learner=request.user, quiz=quiz)  # type: ignore[arg-type]
+            attempt = attempt_start(learner=account_of(request), quiz=quiz)
         except AttemptError as exc:
             return error(exc)
         return Response(attempt_payload(request, attempt), status=status.HTTP_201_CREATED)
@@ -110,11 +110,11 @@ class QuizStartAPI(LearnerAPIView):
 class AttemptDetailAPI(LearnerAPIView):
     @extend_schema(responses={200: dict, 404: DetailSerializer})
     def get(self, request: Request, attempt_id: int) -> Response:
-        attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id)
         return Response(attempt_payload(request, attempt))
 
 
-class AnswerInput(serializers.Serializer):
+class AnswerInput(serializers.Serializer[Any]):
     answer = serializers.JSONField()
     revision = serializers.IntegerField(min_value=1)
 
@@ -122,7 +122,7 @@ class AnswerInput(serializers.Serializer):
 class AttemptAnswerAPI(LearnerAPIView):
     @extend_schema(request=AnswerInput, responses={200: dict, 400: DetailSerializer})
     def put(self, request: Request, attempt_id: int, position: int) -> Response:
-        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
         data = AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -141,14 +141,14 @@ class AttemptAnswerAPI(LearnerAPIView):
     post = put
 
 
-class FlagInput(serializers.Serializer):
+class FlagInput(serializers.Serializer[Any]):
     flagged = serializers.BooleanField()
 
 
 class AttemptFlagAPI(LearnerAPIView):
     @extend_schema(request=FlagInput, responses={200: dict})
     def post(self, request: Request, attempt_id: int, position: int) -> Response:
-        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
         data = FlagInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -160,9 +160,13 @@ class AttemptFlagAPI(LearnerAPIView):
         return Response({"flagged": data.validated_data["flagged"]})
 
 
-class RunInput(serializers.Serializer):
-    code = serializers.CharField(max_length=64 * 1024, allow_blank=False, trim_whitespace=False)
-    request_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+class RunInput(serializers.Serializer[Any]):
+    code = serializers.CharField(
+        max_length=MAX_CODE_BYTES, allow_blank=False, trim_whitespace=False
+    )
+    request_id = serializers.CharField(
+        max_length=MAX_RUN_REQUEST_ID, required=False, allow_blank=True
+    )
 
 
 class AttemptRunExamplesAPI(LearnerAPIView):
@@ -171,25 +175,22 @@ class AttemptRunExamplesAPI(LearnerAPIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "run_examples"
 
-    @extend_schema(request=RunInput, responses={202: dict, 400: DetailSerializer})
+    @extend_schema(
+        request=RunInput, responses={202: dict, 400: DetailSerializer, 409: DetailSerializer}
+    )
     def post(self, request: Request, attempt_id: int, position: int) -> Response:
-        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
         data = RunInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if attempt.status != AttemptStatus.IN_PROGRESS:
-            return error(AttemptClosed("This attempt was already submitted."))
-        item = attempt.items.select_related("item_version__item").filter(position=position).first()
-        if item is None or not handler_for(item.item_version.item.type).needs_sandbox:
-            return error(AttemptError("Only coding challenges have examples to run."))
-        key = data.validated_data.get("request_id") or ""
-        submission = submission_create(
-            learner=request.user,  # type: ignore[arg-type]
-            item_version=item.item_version,
-            source=data.validated_data["code"],
-            kind=SubmissionKind.RUN_EXAMPLES,
-            attempt_item=item,
-            idempotency_key=f"run:{key}" if key else "",
-        )
+        try:
+            submission = attempt_examples_run(
+                attempt=attempt,
+                position=position,
+                code=data.validated_data["code"],
+                idempotency_key=data.validated_data.get("request_id") or "",
+            )
+        except AttemptError as exc:
+            return error(exc)
         return Response(
             {
                 **submission_for_learner(submission, feedback=False),
@@ -202,7 +203,7 @@ class AttemptRunExamplesAPI(LearnerAPIView):
 class AttemptSubmitAPI(LearnerAPIView):
     @extend_schema(request=None, responses={200: dict, 202: dict})
     def post(self, request: Request, attempt_id: int) -> Response:
-        attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
         attempt = attempt_submit(attempt=attempt)
         code = (
             status.HTTP_202_ACCEPTED
@@ -215,18 +216,6 @@ class AttemptSubmitAPI(LearnerAPIView):
 class SubmissionDetailAPI(LearnerAPIView):
     @extend_schema(responses={200: dict, 404: DetailSerializer})
     def get(self, request: Request, submission_id: int) -> Response:
-        submission = (
-            Submission.objects.select_related("attempt_item__attempt__quiz")
-            .filter(pk=submission_id)
-            .first()
-        )
-        allowed = submission is not None and (
-            submission.learner_id == request.user.pk
-            or request.user.has_perm("accounts.view_learner_results")
-        )
-        if not allowed or submission is None:
-            return Response({"detail": "No such submission."}, status=404)
-        feedback = True
-        if submission.attempt_item is not None:
-            feedback = feedback_due(submission.attempt_item.attempt)
+        submission = access_submission(user=account_of(request), submission_id=submission_id)
+        feedback = submission_feedback_due(submission)
         return Response(jsonable(submission_for_learner(submission, feedback=feedback)))

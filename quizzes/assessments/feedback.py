@@ -9,6 +9,7 @@ from quizzes.models import (
     AttemptItem,
     AttemptStatus,
     FeedbackMode,
+    Submission,
 )
 
 
@@ -27,3 +28,10 @@ def item_feedback_due(attempt: Attempt, item: AttemptItem) -> bool:
     if feedback_due(attempt):
         return True
     return attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE and item.locked
+
+
+def submission_feedback_due(submission: Submission) -> bool:
+    """Per-test results of code sent in an attempt wait for the attempt's feedback."""
+    if submission.attempt_item is None:
+        return True
+    return feedback_due(submission.attempt_item.attempt)

@@ -7,7 +7,7 @@ from typing import Any
 
 from quizzes.assessments.feedback import item_feedback_due
 from quizzes.itemtypes import handler_for
-from quizzes.models import Attempt, AttemptItem, Submission, SubmissionKind
+from quizzes.models import Attempt, AttemptItem, OutcomeCategory, Submission, SubmissionKind
 
 
 def item_for_learner(item: AttemptItem) -> dict[str, Any]:
@@ -69,17 +69,6 @@ def item_review(item: AttemptItem) -> dict[str, Any]:
     return view
 
 
-CATEGORY_LABELS = {
-    "passed": "passed",
-    "wrong_answer": "wrong answer",
-    "exception": "exception",
-    "timeout": "time limit",
-    "memory_limit": "memory limit",
-    "output_limit": "output limit",
-    "not_run": "not run",
-}
-
-
 def attempt_item_views(attempt: Attempt, items: list[AttemptItem]) -> list[dict[str, Any]]:
     """Each item as the learner may see it now: reviewed where its feedback is due."""
 
@@ -103,14 +92,16 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
         "status": submission.status,
         "created_at": submission.created_at.isoformat(),
         "graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
+        "pending": submission.is_pending,
+        "failed": submission.is_failed,
     }
     show = feedback or submission.kind == SubmissionKind.RUN_EXAMPLES
-    if submission.status == "error":
+    if submission.is_failed:
         data["error"] = submission.error_reason
-    if submission.status == "queued" and submission.error_reason.startswith("grading unavailable"):
+    if submission.waits_for_sandbox:
         data["grading_unavailable"] = True
         data["note"] = "Grading is unavailable right now; this submission waits in the queue."
-    if show and submission.status == "graded":
+    if show and submission.is_graded:
         results = submission.results or {}
         data["score"] = submission.score
         data["message"] = results.get("message", "")
@@ -123,7 +114,5 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
             for outcome in results.get("outcomes", [])
         ]
         for outcome in data["outcomes"]:
-            outcome["category_label"] = CATEGORY_LABELS.get(
-                outcome["category"], outcome["category"]
-            )
+            outcome["category_label"] = OutcomeCategory.label_of(outcome["category"])
     return data

@@ -9,6 +9,7 @@ from django.http import Http404
 
 from accounts.models import User
 from quizzes.assessments.feedback import feedback_due
+from quizzes.bank.quizzes import PLACEMENT_SLUG
 from quizzes.models import (
     Attempt,
     AttemptItem,
@@ -26,6 +27,11 @@ def stage_list_with_topics() -> QuerySet[Stage]:
     return Stage.objects.active().prefetch_related(
         Prefetch("topics", queryset=Topic.objects.active().order_by("position"))
     )
+
+
+def placement_quiz() -> Quiz | None:
+    """The ready-made placement quiz, once it is published."""
+    return Quiz.objects.filter(slug=PLACEMENT_SLUG, status=QuizStatus.PUBLISHED).first()
 
 
 def stage_quizzes(stage: Stage) -> QuerySet[Quiz]:
@@ -65,6 +71,23 @@ def access_attempt(*, user: User, attempt_id: int, write: bool = False) -> Attem
     if not write and user.has_perm("accounts.view_learner_results"):
         return attempt
     raise Http404("No such attempt")
+
+
+def access_submission(*, user: User, submission_id: int) -> Submission:
+    """The submission if ``user`` may see it (its learner, or an instructor who may read
+    learners' results). Anyone else gets 404, not 403, so submission ids do not leak."""
+    submission = (
+        Submission.objects.select_related("attempt_item__attempt__quiz")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        raise Http404("No such submission.")
+    if submission.learner_id is not None and submission.learner_id == user.pk:
+        return submission
+    if user.has_perm("accounts.view_learner_results"):
+        return submission
+    raise Http404("No such submission.")
 
 
 def attempt_items(attempt: Attempt) -> list[AttemptItem]:

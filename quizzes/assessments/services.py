@@ -6,7 +6,7 @@ Invariants:
   matching sides; ``layout`` maps them to the item's own ids on the server.
 - A save is accepted only while the attempt is in progress, before deadline + grace, and
   for an item that is not locked; saves carry a revision so a late retry of an older save
-  never overwrites a newer answer.
+  never overwrites a newer answer. Running a challenge's examples follows the same clock.
 - Submitting is idempotent: whoever gets the row lock first submits; the rest see it done."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from quizzes.bank.quizzes import quiz_draw
 from quizzes.itemtypes import AnswerError, handler_for
+from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import (
     Attempt,
     AttemptEvent,
@@ -40,6 +41,10 @@ from quizzes.models import (
     SubmissionKind,
 )
 from quizzes.pipeline.submissions import submission_create
+
+RUN_KEY_PREFIX = "run:"
+# Submission.idempotency_key holds 64 characters, the prefix included.
+MAX_RUN_REQUEST_ID = 64 - len(RUN_KEY_PREFIX)
 
 
 class AttemptError(Exception):
@@ -221,6 +226,38 @@ def attempt_item_flag(*, attempt: Attempt, position: int, flagged: bool) -> None
         updated = attempt.items.filter(position=position).update(flagged=flagged)
         if not updated:
             raise AttemptError("There is no such question in this attempt.")
+
+
+def attempt_examples_run(
+    *, attempt: Attempt, position: int, code: str, idempotency_key: str = ""
+) -> Submission:
+    """Queue a run of a challenge's visible examples against ``code`` (not saved, not scored).
+
+    Allowed on the same terms as a save: while the attempt is open, before deadline + grace.
+    A retried request with the same ``idempotency_key`` returns the first run.
+    """
+    if not isinstance(code, str) or not code.strip():
+        raise AttemptError("Write some code before running the examples.")
+    if len(code.encode()) > MAX_CODE_BYTES:
+        raise AttemptError(f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB.")
+    if len(idempotency_key) > MAX_RUN_REQUEST_ID:
+        raise AttemptError(f"The request id has more than {MAX_RUN_REQUEST_ID} characters.")
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt.pk)
+        item = attempt.items.select_related("item_version__item").filter(position=position).first()
+        if item is None:
+            raise AttemptError("There is no such question in this attempt.")
+        _check_open(attempt, position=position, what="the examples were not run")
+        if not handler_for(item.item_version.item.type).needs_sandbox:
+            raise AttemptError("Only coding challenges have examples to run.")
+        return submission_create(
+            learner=attempt.learner,
+            item_version=item.item_version,
+            source=code,
+            kind=SubmissionKind.RUN_EXAMPLES,
+            attempt_item=item,
+            idempotency_key=f"{RUN_KEY_PREFIX}{idempotency_key}" if idempotency_key else "",
+        )
 
 
 def _score_objective_item(item: AttemptItem, now: Any) -> None:

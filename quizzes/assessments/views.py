@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from quizzes.access import learner_required
+from quizzes.access import AuthenticatedRequest, learner_required
 from quizzes.assessments.feedback import feedback_due
 from quizzes.assessments.presenters import attempt_item_views, item_review
 from quizzes.assessments.selectors import (
@@ -18,6 +18,7 @@ from quizzes.assessments.selectors import (
     attempt_items,
     best_results,
     learner_attempts,
+    placement_quiz,
     stage_list_with_topics,
     stage_quizzes,
 )
@@ -36,35 +37,34 @@ from quizzes.pipeline.ops import worker_status
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    placement = Quiz.objects.filter(slug="placement", status=QuizStatus.PUBLISHED).first()
     return render(
         request,
         "quizzes/home.html",
-        {"stages": stage_list_with_topics(), "placement": placement},
+        {"stages": stage_list_with_topics(), "placement": placement_quiz()},
     )
 
 
 @learner_required
 @require_GET
-def stage_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def stage_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     stage = get_object_or_404(stage_list_with_topics(), slug=slug)
     quizzes = list(stage_quizzes(stage))
-    best = best_results(learner=request.user, quizzes=quizzes)  # type: ignore[arg-type]
+    best = best_results(learner=request.user, quizzes=quizzes)
     rows = [{"quiz": q, "best": best.get(q.pk), **describe_quiz(q)} for q in quizzes]
     return render(
         request,
         "quizzes/stage_detail.html",
         {
             "stage": stage,
-            "stage_quizzes": [r for r in rows if r["quiz"].kind != "challenge"],
-            "challenges": [r for r in rows if r["quiz"].kind == "challenge"],
+            "stage_quizzes": [r for r in rows if not r["quiz"].is_challenge],
+            "challenges": [r for r in rows if r["quiz"].is_challenge],
         },
     )
 
 
 @learner_required
 @require_GET
-def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def quiz_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     quiz = get_object_or_404(Quiz.objects.select_related("stage"), slug=slug)
     if quiz.status != QuizStatus.PUBLISHED and not request.user.has_perm("quizzes.author_item"):
         return render(request, "404.html", status=404)
@@ -74,18 +74,18 @@ def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "quiz": quiz,
             "info": describe_quiz(quiz),
-            "open_attempt": open_attempt(learner=request.user, quiz=quiz),  # type: ignore[arg-type]
-            "attempts": learner_attempts(request.user).filter(quiz=quiz)[:10],  # type: ignore[arg-type]
+            "open_attempt": open_attempt(learner=request.user, quiz=quiz),
+            "attempts": learner_attempts(request.user).filter(quiz=quiz)[:10],
         },
     )
 
 
 @learner_required
 @require_POST
-def quiz_start(request: HttpRequest, slug: str) -> HttpResponse:
+def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
     try:
-        attempt = attempt_start(learner=request.user, quiz=quiz)  # type: ignore[arg-type]
+        attempt = attempt_start(learner=request.user, quiz=quiz)
     except AttemptError as exc:
         messages.error(request, str(exc))
         return redirect("quiz-detail", slug=quiz.slug)
@@ -94,8 +94,8 @@ def quiz_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 @learner_required
 @require_GET
-def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+def attempt_take(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)
     if attempt_is_expired(attempt):
         # Time ran out while nobody was looking (the periodic task may not have run yet).
         attempt_submit(attempt=attempt, auto=True)
@@ -122,8 +122,8 @@ def attempt_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @learner_required
 @require_POST
-def attempt_check(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+def attempt_check(request: AuthenticatedRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)
     try:
         item = attempt_item_check(attempt=attempt, position=position)
     except AttemptError as exc:
@@ -140,14 +140,14 @@ def attempt_check(request: HttpRequest, attempt_id: int, position: int) -> HttpR
 
 @learner_required
 @require_POST
-def attempt_submit_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)  # type: ignore[arg-type]
+def attempt_submit_view(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)
     attempt_submit(attempt=attempt)
     return redirect("attempt-result", attempt_id=attempt.pk)
 
 
-def _result_context(request: HttpRequest, attempt_id: int) -> dict[str, Any]:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id)  # type: ignore[arg-type]
+def _result_context(request: AuthenticatedRequest, attempt_id: int) -> dict[str, Any]:
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id)
     due = feedback_due(attempt)
     items = attempt_items(attempt) if attempt.status != AttemptStatus.IN_PROGRESS else []
     return {
@@ -164,7 +164,7 @@ def _result_context(request: HttpRequest, attempt_id: int) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_result(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
     context = _result_context(request, attempt_id)
     if context["attempt"].status == AttemptStatus.IN_PROGRESS and context["is_owner"]:
         return redirect("attempt-take", attempt_id=attempt_id)
@@ -173,7 +173,7 @@ def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attempt_result_status(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_result_status(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
     """Polled by the result page while code is being graded; swaps in the review when done."""
     context = _result_context(request, attempt_id)
     response = render(request, "quizzes/_result_body.html", context)

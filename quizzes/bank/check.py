@@ -13,6 +13,7 @@ from typing import Any
 
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
 from quizzes.bank.roadmap import read_roadmap_file
+from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.itemtypes import challenge_handler_for, handler_for
 from quizzes.markdown import render_markdown
@@ -65,7 +66,7 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
 
     reference = grade_source(item["type"], challenge, challenge["reference_solution"], slot)
     failed = [o.name for o in reference.outcomes if not o.passed]
-    if reference.status != "graded" or failed:
+    if reference.status != ReportStatus.GRADED or failed:
         problem(
             f"reference solution does not pass: {reference.status} {reference.message} "
             f"failed={failed}"
@@ -74,7 +75,7 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
         report = grade_source(item["type"], challenge, wrong, slot)
         visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
         hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
-        if report.status != "graded" or visible_failed:
+        if report.status != ReportStatus.GRADED or visible_failed:
             problem(f"wrong solution #{n} should pass every visible test; fails {visible_failed}")
         if not hidden_failed:
             problem(f"wrong solution #{n} passes every hidden test: the tests miss its mistake")

@@ -1,4 +1,6 @@
-"""Forms for authoring quizzes: settings and the pools their items are drawn from."""
+"""Forms for authoring quizzes: settings and the pools their items are drawn from.
+
+They read the input; the pool rules are kept by ``quiz_save`` (quizzes/bank/quizzes.py)."""
 
 from __future__ import annotations
 
@@ -39,16 +41,6 @@ class PoolForm(forms.ModelForm[QuizPool]):
     class Meta:
         model = QuizPool
         fields = ["count", "stage", "topic", "difficulty_min", "difficulty_max", "item_types"]
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        low, high = data.get("difficulty_min"), data.get("difficulty_max")
-        if isinstance(low, int) and isinstance(high, int) and not 1 <= low <= high <= 5:
-            raise forms.ValidationError("Difficulty must satisfy 1 ≤ min ≤ max ≤ 5.")
-        topic, stage = data.get("topic"), data.get("stage")
-        if topic is not None and stage is not None and topic.stage_id != stage.pk:  # type: ignore[attr-defined]
-            raise forms.ValidationError("That topic belongs to another stage.")
-        return data
 
 
 PoolFormSet = inlineformset_factory(Quiz, QuizPool, form=PoolForm, extra=1, can_delete=True)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
+from accounts.models import User
 from quizzes.itemtypes import handler_for, sandbox_types, submit_scored_types
 from quizzes.models import (
     FeedbackMode,
     Item,
     ItemStatus,
+    ItemType,
     Quiz,
     QuizKind,
     QuizPool,
@@ -21,6 +25,7 @@ from quizzes.models import (
 )
 
 STAGE_QUIZ_ITEMS = 10
+PLACEMENT_SLUG = "placement"  # the ready-made placement quiz, offered on home and dashboard
 PLACEMENT_ITEMS_PER_STAGE = 2
 
 
@@ -64,7 +69,7 @@ def default_quizzes_sync() -> list[str]:
             )
             created.append(quiz.slug)
     placement, new = Quiz.objects.get_or_create(
-        slug="placement",
+        slug=PLACEMENT_SLUG,
         defaults={
             "title": "Placement quiz: the whole roadmap",
             "description": "Two questions from each of the eleven stages, to find where to start.",
@@ -101,6 +106,94 @@ def default_quizzes_sync() -> list[str]:
             QuizPool.objects.create(quiz=quiz, position=0, count=1, item=item)
             created.append(quiz.slug)
     return created
+
+
+# --- saving a quiz with its pools ------------------------------------------------------------
+Errors = dict[str, list[str]]
+
+
+class QuizInvalid(ValidationError):
+    """What is wrong with a quiz and its pools, field by field; nothing was saved.
+
+    ``quiz_errors`` maps the quiz's fields to messages; ``pool_errors`` maps the index of a
+    pool (in the list given to ``quiz_save``) to its fields' messages. ``message_dict`` has
+    both, the pools' fields named ``pools[<index>].<field>``.
+    """
+
+    def __init__(self, quiz_errors: Errors, pool_errors: dict[int, Errors]) -> None:
+        self.quiz_errors = quiz_errors
+        self.pool_errors = pool_errors
+        flat = dict(quiz_errors)
+        for index, errors in pool_errors.items():
+            for name, messages in errors.items():
+                flat[f"pools[{index}].{name}"] = messages
+        super().__init__(flat)
+
+
+def _add(errors: Errors, name: str, message: str) -> None:
+    errors.setdefault(name, []).append(message)
+
+
+def pool_problems(pool: QuizPool) -> Errors:
+    """The rules every pool keeps, whoever saves it; empty when it is fine.
+
+    A pool must be able to match something: its difficulty range is within 1 to 5 and not
+    empty, its topic belongs to its stage, and its item types exist.
+    """
+    errors: Errors = {}
+    try:
+        pool.full_clean(exclude=["quiz", "position"], validate_unique=False)
+    except ValidationError as exc:
+        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
+    low, high = pool.difficulty_min, pool.difficulty_max
+    if "difficulty_min" not in errors and "difficulty_max" not in errors:
+        if not 1 <= low <= 5:
+            _add(errors, "difficulty_min", "Difficulty must satisfy 1 ≤ min ≤ max ≤ 5.")
+        elif not low <= high <= 5:
+            _add(errors, "difficulty_max", "Difficulty must satisfy 1 ≤ min ≤ max ≤ 5.")
+    checkable = "topic" not in errors and "stage" not in errors
+    if checkable and pool.topic_id and pool.stage_id and pool.topic.stage_id != pool.stage_id:  # type: ignore[union-attr]
+        _add(errors, "topic", "That topic belongs to another stage.")
+    if "item_types" not in errors:
+        types = pool.item_types
+        if not isinstance(types, list) or any(t not in ItemType.values for t in types):
+            _add(errors, "item_types", f"Item types are a list of: {', '.join(ItemType.values)}.")
+    return errors
+
+
+def quiz_save(*, quiz: Quiz, pools: Sequence[QuizPool], author: User | None = None) -> Quiz:
+    """Validate and save ``quiz`` with exactly ``pools``, in draw order; all or nothing.
+
+    ``quiz`` carries the new values (a new quiz, or a stored one being edited); ``pools``
+    are all the pools it should have: its stored pools kept or changed, new ones added;
+    stored pools left out are deleted. Raises ``QuizInvalid`` and changes nothing when a
+    field or a pool breaks a rule. ``author`` is recorded on a new quiz.
+    """
+    quiz_errors: Errors = {}
+    try:
+        quiz.full_clean(exclude=["created_by"])
+    except ValidationError as exc:
+        quiz_errors = {name: list(messages) for name, messages in exc.message_dict.items()}
+    pool_errors: dict[int, Errors] = {}
+    for index, pool in enumerate(pools):
+        errors = pool_problems(pool)
+        if pool.pk is not None and (quiz.pk is None or pool.quiz_id != quiz.pk):
+            _add(errors, NON_FIELD_ERRORS, "This pool belongs to another quiz.")
+        if errors:
+            pool_errors[index] = errors
+    if quiz_errors or pool_errors:
+        raise QuizInvalid(quiz_errors, pool_errors)
+    with transaction.atomic():
+        if quiz.pk is None and author is not None:
+            quiz.created_by = author
+        quiz.save()
+        kept = [pool.pk for pool in pools if pool.pk is not None]
+        QuizPool.objects.filter(quiz=quiz).exclude(pk__in=kept).delete()
+        for position, pool in enumerate(pools):
+            pool.quiz = quiz
+            pool.position = position
+            pool.save()
+    return quiz
 
 
 def pool_candidates(pool: QuizPool) -> QuerySet[Item]:

@@ -8,10 +8,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from quizzes.access import AuthenticatedRequest
 from quizzes.analytics.selectors import item_statistics
 from quizzes.assessments.services import item_regrade
 from quizzes.bank.authoring import (
@@ -26,14 +27,14 @@ from quizzes.bank.authoring import (
     item_yaml,
 )
 from quizzes.bank.forms import PoolFormSet, QuizForm
-from quizzes.bank.quizzes import quiz_item_count
-from quizzes.models import Item, ItemVersion, Quiz, Stage
+from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
+from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
 
 
 @login_required
 @permission_required("quizzes.author_item", raise_exception=True)
 @require_GET
-def author_items(request: HttpRequest) -> HttpResponse:
+def author_items(request: AuthenticatedRequest) -> HttpResponse:
     stage_number = request.GET.get("stage", "")
     stage = Stage.objects.filter(number=stage_number).first() if stage_number.isdigit() else None
     return render(
@@ -51,7 +52,7 @@ def author_items(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("quizzes.author_item", raise_exception=True)
 @require_GET
-def item_preview(request: HttpRequest, slug: str) -> HttpResponse:
+def item_preview(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """The full item as an author sees it: body, key, explanation, tests, every version."""
     item = get_object_or_404(
         Item.objects.select_related("current_version", "stage", "topic").prefetch_related(
@@ -59,7 +60,9 @@ def item_preview(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
-    return render(request, "quizzes/staff/item_preview.html", {"item": item})
+    return render(
+        request, "quizzes/staff/item_preview.html", {"item": item, "statuses": ItemStatus}
+    )
 
 
 # --- authoring ------------------------------------------------------------------------------
@@ -68,7 +71,12 @@ def _author(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def _item_form(
-    request: HttpRequest, *, stage: Stage, item: Item | None, initial: str, context: dict[str, Any]
+    request: AuthenticatedRequest,
+    *,
+    stage: Stage,
+    item: Item | None,
+    initial: str,
+    context: dict[str, Any],
 ) -> HttpResponse:
     """GET shows the YAML editor; POST saves (a new item or a new version) or lists problems."""
 
@@ -76,7 +84,7 @@ def _item_form(
     if request.method == "POST":
         text = request.POST.get("source", "")
         try:
-            saved = item_save_from_yaml(text=text, stage=stage, author=request.user, item=item)  # type: ignore[arg-type]
+            saved = item_save_from_yaml(text=text, stage=stage, author=request.user, item=item)
         except AuthoringError as exc:
             problems = exc.problems
         else:
@@ -96,14 +104,14 @@ def _item_form(
 
 
 @_author
-def item_edit(request: HttpRequest, slug: str) -> HttpResponse:
+def item_edit(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
     item = get_object_or_404(Item.objects.select_related("stage", "current_version"), slug=slug)
     return _item_form(request, stage=item.stage, item=item, initial=item_yaml(item), context={})
 
 
 @_author
-def item_new(request: HttpRequest) -> HttpResponse:
+def item_new(request: AuthenticatedRequest) -> HttpResponse:
 
     stages = Stage.objects.active().prefetch_related("topics")
     number = request.GET.get("stage") or request.POST.get("stage")
@@ -122,7 +130,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
 
 @_author
 @require_POST
-def item_status(request: HttpRequest, slug: str) -> HttpResponse:
+def item_status(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
     item = get_object_or_404(Item, slug=slug)
     try:
@@ -137,7 +145,7 @@ def item_status(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @permission_required("quizzes.regrade", raise_exception=True)
 @require_POST
-def item_regrade_view(request: HttpRequest, slug: str) -> HttpResponse:
+def item_regrade_view(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
     item = get_object_or_404(Item.objects.select_related("current_version"), slug=slug)
     report = item_regrade(item=item)
@@ -152,7 +160,7 @@ def item_regrade_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @_author
-def bank_import_view(request: HttpRequest) -> HttpResponse:
+def bank_import_view(request: AuthenticatedRequest) -> HttpResponse:
 
     problems: list[str] = []
     if request.method == "POST":
@@ -186,7 +194,7 @@ def bank_import_view(request: HttpRequest) -> HttpResponse:
 
 @_author
 @require_GET
-def bank_export_view(request: HttpRequest, number: int) -> HttpResponse:
+def bank_export_view(request: AuthenticatedRequest, number: int) -> HttpResponse:
 
     stage = get_object_or_404(Stage, number=number)
     response = HttpResponse(bank_export(stage=stage), content_type="application/x-yaml")
@@ -196,7 +204,7 @@ def bank_export_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @_author
 @require_GET
-def quiz_list(request: HttpRequest) -> HttpResponse:
+def quiz_list(request: AuthenticatedRequest) -> HttpResponse:
 
     quizzes = (
         Quiz.objects.select_related("stage")
@@ -208,22 +216,32 @@ def quiz_list(request: HttpRequest) -> HttpResponse:
 
 
 @_author
-def quiz_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    from django.db import transaction
+def quiz_edit(request: AuthenticatedRequest, slug: str | None = None) -> HttpResponse:
 
     quiz = get_object_or_404(Quiz, slug=slug) if slug else None
     form = QuizForm(request.POST or None, instance=quiz)
     pools = PoolFormSet(request.POST or None, instance=quiz or Quiz())
     if request.method == "POST" and form.is_valid() and pools.is_valid():
-        with transaction.atomic():
-            saved = form.save(commit=False)
-            if quiz is None:
-                saved.created_by = request.user  # type: ignore[assignment]
-            saved.save()
-            pools.instance = saved
-            pools.save()
-        messages.success(request, f"Quiz “{saved.title}” saved.")
-        return redirect("quiz-list")
+        kept = [
+            f
+            for f in pools.forms
+            if f not in pools.deleted_forms and (f.instance.pk or f.has_changed())
+        ]
+        try:
+            saved = quiz_save(
+                quiz=form.instance,
+                pools=[f.instance for f in kept],
+                author=request.user,
+            )
+        except QuizInvalid as exc:
+            for name, problems in exc.quiz_errors.items():
+                form.add_error(name if name in form.fields else None, problems)
+            for index, errors in exc.pool_errors.items():
+                for name, problems in errors.items():
+                    kept[index].add_error(name if name in kept[index].fields else None, problems)
+        else:
+            messages.success(request, f"Quiz “{saved.title}” saved.")
+            return redirect("quiz-list")
     return render(
         request,
         "quizzes/staff/quiz_edit.html",

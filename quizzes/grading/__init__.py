@@ -3,6 +3,7 @@ scoring. Knows nothing of Django: dataclasses in, dataclasses out (docs/architec
 "Layering rules").
 """
 
+from .outcomes import OutcomeCategory, ReportStatus
 from .runner import CATEGORIES, GradeReport, TestOutcome, grade_python, grade_sql
 from .sandbox import (
     Limits,
@@ -26,7 +27,9 @@ __all__ = [
     "Call",
     "GradeReport",
     "Limits",
+    "OutcomeCategory",
     "PythonChallengeSpec",
+    "ReportStatus",
     "SandboxHealth",
     "SandboxRun",
     "SandboxUnavailable",

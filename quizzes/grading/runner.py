@@ -20,10 +20,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from . import scoring
+from .outcomes import OutcomeCategory, ReportStatus
 from .sandbox import SANDBOX_PYTHON, Limits, SandboxRun, run_sandboxed
 from .spec import Call, PythonChallengeSpec, SqlChallengeSpec, TestCase
 
@@ -35,19 +37,36 @@ __all__ = [
     "grade_sql",
 ]
 
-Category = Literal[
-    "passed", "wrong_answer", "exception", "timeout", "memory_limit", "output_limit", "not_run"
-]
-CATEGORIES: tuple[str, ...] = (
-    "passed",
-    "wrong_answer",
-    "exception",
-    "timeout",
-    "memory_limit",
-    "output_limit",
-    "not_run",
-)
-Status = Literal["graded", "compile_error", "error"]
+CATEGORIES: tuple[OutcomeCategory, ...] = tuple(OutcomeCategory)
+
+
+class _Record(StrEnum):
+    """The kinds ("t") of the harness's result lines (harness.py writes these words)."""
+
+    HELLO = "hello"
+    COMPILE_ERROR = "compile_error"
+    LOAD_ERROR = "load_error"
+    SETUP_ERROR = "setup_error"
+    LOADED = "loaded"
+    TEST = "test"
+    DONE = "done"
+
+
+class _Reported(StrEnum):
+    """The status the harness reports for a test or call (or a load_error's category)."""
+
+    OK = "ok"
+    EXCEPTION = "exception"
+    INIT_EXCEPTION = "init_exception"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+
+
+_LIMITS = (_Reported.TIMEOUT, _Reported.MEMORY_LIMIT)
+_LIMIT_CATEGORY = {
+    _Reported.TIMEOUT: OutcomeCategory.TIMEOUT,
+    _Reported.MEMORY_LIMIT: OutcomeCategory.MEMORY_LIMIT,
+}
 
 HARNESS_ARGV = [SANDBOX_PYTHON, "-I", "-S", "-B", "/sandbox/harness.py"]
 PER_TEST_FRACTION = 0.5  # one runaway test may use this share of the time limit
@@ -67,7 +86,7 @@ class TestOutcome:
     visible: bool
     weight: float
     passed: bool
-    category: str
+    category: OutcomeCategory
     exception_type: str | None = None
     input_repr: str | None = None
     expected_repr: str | None = None
@@ -76,7 +95,7 @@ class TestOutcome:
 
 @dataclass(frozen=True)
 class GradeReport:
-    status: Status
+    status: ReportStatus
     score: float
     outcomes: tuple[TestOutcome, ...]
     message: str
@@ -178,20 +197,20 @@ class _Records:
             if not isinstance(record, dict):
                 continue
             kind = record.get("t")
-            if kind == "hello":
+            if kind == _Record.HELLO:
                 self.hello = True
             elif not self.hello:
                 continue
-            elif kind in ("compile_error", "load_error", "setup_error"):
+            elif kind in (_Record.COMPILE_ERROR, _Record.LOAD_ERROR, _Record.SETUP_ERROR):
                 if self.terminal is None and not self.loaded:
                     self.terminal = record
-            elif kind == "loaded":
+            elif kind == _Record.LOADED:
                 self.loaded = self.loaded or self.terminal is None
-            elif kind == "test" and self.loaded:
+            elif kind == _Record.TEST and self.loaded:
                 index = record.get("i")
                 if isinstance(index, int) and index not in self.tests:
                     self.tests[index] = record
-            elif kind == "done":
+            elif kind == _Record.DONE:
                 self.done = True
 
 
@@ -251,34 +270,34 @@ def _exception_matches(exc: Any, expected: str) -> bool:
     return any(isinstance(item, list) and item and item[0] == expected for item in exc)
 
 
-def _crash_category(run: SandboxRun) -> tuple[str, str | None]:
+def _crash_category(run: SandboxRun) -> tuple[OutcomeCategory, str | None]:
     """Why the harness stopped before reporting the test it was running."""
     if run.output_truncated:
-        return "output_limit", None
+        return OutcomeCategory.OUTPUT_LIMIT, None
     if b"MemoryError" in run.stderr or b"Cannot allocate memory" in run.stderr:
-        return "memory_limit", None
+        return OutcomeCategory.MEMORY_LIMIT, None
     if run.timed_out or run.signal in (_SIGXCPU, _SIGKILL):
-        return "timeout", None
+        return OutcomeCategory.TIMEOUT, None
     if run.signal is not None:
         try:
-            return "exception", signal.Signals(run.signal).name
+            return OutcomeCategory.EXCEPTION, signal.Signals(run.signal).name
         except ValueError:
-            return "exception", f"signal {run.signal}"
-    return "exception", "SystemExit"
+            return OutcomeCategory.EXCEPTION, f"signal {run.signal}"
+    return OutcomeCategory.EXCEPTION, "SystemExit"
 
 
 def _not_run(tests: list[TestCase]) -> tuple[TestOutcome, ...]:
     return tuple(
         TestOutcome(
             name=test.name, visible=test.visible, weight=test.weight, passed=False,
-            category="not_run",
+            category=OutcomeCategory.NOT_RUN,
         )
         for test in tests
     )  # fmt: skip
 
 
 def _report(
-    status: Status,
+    status: ReportStatus,
     outcomes: tuple[TestOutcome, ...],
     message: str,
     run: SandboxRun | None,
@@ -286,7 +305,7 @@ def _report(
 ) -> GradeReport:
     return GradeReport(
         status=status,
-        score=scoring.weighted_score(outcomes) if status == "graded" else 0.0,
+        score=scoring.weighted_score(outcomes) if status == ReportStatus.GRADED else 0.0,
         outcomes=outcomes,
         message=message,
         wall_seconds=run.wall_seconds if run is not None else 0.0,
@@ -297,7 +316,7 @@ def _report(
 def _infrastructure_error(run: SandboxRun, tests: list[TestCase]) -> GradeReport:
     how = "did not start in time" if run.timed_out else f"failed to start (exit {run.exit_code})"
     return _report(
-        "error",
+        ReportStatus.ERROR,
         _not_run(tests),
         f"The grader {how}; this is not a problem with your code. It will be retried.",
         run,
@@ -323,13 +342,13 @@ def _collect(
             category, exception_type = _crash_category(run)
             outcomes.append(_outcome(test, category, exception_type=exception_type, actual=None))
         else:
-            outcomes.append(_outcome(test, "not_run"))
+            outcomes.append(_outcome(test, OutcomeCategory.NOT_RUN))
     return tuple(outcomes)
 
 
 def _outcome(
     test: TestCase,
-    category: str,
+    category: OutcomeCategory,
     *,
     exception_type: str | None = None,
     input_repr: str | None = None,
@@ -341,7 +360,7 @@ def _outcome(
         name=test.name,
         visible=visible,
         weight=test.weight,
-        passed=category == "passed",
+        passed=category == OutcomeCategory.PASSED,
         category=category,
         exception_type=exception_type,
         input_repr=input_repr if visible else None,
@@ -350,11 +369,12 @@ def _outcome(
     )
 
 
+# What a visible test shows as its actual result when it never produced one.
 _CATEGORY_TEXT = {
-    "timeout": "timed out",
-    "memory_limit": "ran out of memory",
-    "output_limit": "printed too much output",
-    "not_run": "not run",
+    OutcomeCategory.TIMEOUT: "timed out",
+    OutcomeCategory.MEMORY_LIMIT: "ran out of memory",
+    OutcomeCategory.OUTPUT_LIMIT: "printed too much output",
+    OutcomeCategory.NOT_RUN: "not run",
 }
 
 
@@ -370,7 +390,7 @@ def grade_python(
     visible, hidden = _select_tests(spec.tests, visible_only)
     tests = visible + hidden
     if not tests:
-        return _report("graded", (), "There are no tests to run.", None)
+        return _report(ReportStatus.GRADED, (), "There are no tests to run.", None)
     config = {
         "mode": "function",
         "entry_point": spec.entry_point,
@@ -400,7 +420,7 @@ def grade_python(
         return _infrastructure_error(run, tests)
     if records.terminal is not None:
         return _report(
-            "compile_error",
+            ReportStatus.COMPILE_ERROR,
             _not_run(tests),
             _python_load_message(spec, records.terminal),
             run,
@@ -408,14 +428,16 @@ def grade_python(
     if not records.loaded:
         category, _ = _crash_category(run)
         reason = {
-            "timeout": f"took longer than {_per_test_seconds(spec.time_limit):g} s",
-            "memory_limit": "ran out of memory",
-            "output_limit": "printed too much output",
+            OutcomeCategory.TIMEOUT: f"took longer than {_per_test_seconds(spec.time_limit):g} s",
+            OutcomeCategory.MEMORY_LIMIT: "ran out of memory",
+            OutcomeCategory.OUTPUT_LIMIT: "printed too much output",
         }.get(category, "stopped the process")
-        return _report("compile_error", _not_run(tests), f"Loading your code {reason}.", run)
+        return _report(
+            ReportStatus.COMPILE_ERROR, _not_run(tests), f"Loading your code {reason}.", run
+        )
     judge = _judge_function if spec.kind == "function" else _judge_class
     outcomes = _collect(tests, records, run, lambda t, r: judge(spec, t, r))
-    return _report("graded", outcomes, _summary(outcomes), run)
+    return _report(ReportStatus.GRADED, outcomes, _summary(outcomes), run)
 
 
 def _python_input(spec: PythonChallengeSpec, test: TestCase) -> dict[str, Any]:
@@ -432,7 +454,7 @@ def _python_input(spec: PythonChallengeSpec, test: TestCase) -> dict[str, Any]:
 
 def _python_load_message(spec: PythonChallengeSpec, record: dict[str, Any]) -> str:
     kind = record.get("t")
-    if kind == "compile_error":
+    if kind == _Record.COMPILE_ERROR:
         line = record.get("line")
         where = f" on line {line}" if isinstance(line, int) else ""
         error_type = record.get("type") if record.get("type") in (
@@ -447,9 +469,9 @@ def _python_load_message(spec: PythonChallengeSpec, record: dict[str, Any]) -> s
         return f"`{name}` must be a class."
     if category == "not_callable":
         return f"`{name}` must be a function."
-    if category == "timeout":
+    if category == _Reported.TIMEOUT:
         return "Loading your code took too long."
-    if category == "memory_limit":
+    if category == _Reported.MEMORY_LIMIT:
         return "Your code ran out of memory while loading."
     exception_type = _exception_display(record.get("exc"), visible=False, expected=None)
     line = record.get("line")
@@ -472,30 +494,31 @@ def _judge_value(
     raises: str | None,
     tolerance: float | None,
     visible: bool,
-) -> tuple[str, str | None, str]:
+) -> tuple[OutcomeCategory, str | None, str]:
     """(category, exception type shown, actual text) of one reported call result."""
     status = reported.get("status")
-    if status == "ok":
+    if status == _Reported.OK:
         value = reported.get("value")
         actual = _reported_repr(value)
         if raises is not None:
-            return "wrong_answer", None, actual
+            return OutcomeCategory.WRONG_ANSWER, None, actual
         if (
             isinstance(value, dict)
             and "v" in value
             and scoring.values_equal(value["v"], expect, tolerance)
         ):
-            return "passed", None, actual
-        return "wrong_answer", None, actual
-    if status == "exception":
+            return OutcomeCategory.PASSED, None, actual
+        return OutcomeCategory.WRONG_ANSWER, None, actual
+    if status == _Reported.EXCEPTION:
         exc = reported.get("exc")
         if raises is not None and _exception_matches(exc, raises):
-            return "passed", None, f"raised {raises}"
+            return OutcomeCategory.PASSED, None, f"raised {raises}"
         shown = _exception_display(exc, visible=visible, expected=raises)
-        return "exception", shown, f"raised {shown}"
-    if status in ("timeout", "memory_limit"):
-        return str(status), None, _CATEGORY_TEXT[str(status)]
-    return "exception", None, "<the grader could not read the result>"
+        return OutcomeCategory.EXCEPTION, shown, f"raised {shown}"
+    if status in _LIMITS:
+        category = _LIMIT_CATEGORY[status]
+        return category, None, _CATEGORY_TEXT[category]
+    return OutcomeCategory.EXCEPTION, None, "<the grader could not read the result>"
 
 
 def _judge_function(
@@ -518,25 +541,28 @@ def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, An
     constructor = _call_text(spec.entry_point, test.init_args, test.init_kwargs)
     lines = [f"obj = {constructor}"]
     status = record.get("status")
-    in_constructor = status == "init_exception"
-    if status in ("init_exception", "exception"):
+    in_constructor = status == _Reported.INIT_EXCEPTION
+    if status in (_Reported.INIT_EXCEPTION, _Reported.EXCEPTION):
         shown = _exception_display(record.get("exc"), visible=test.visible, expected=None)
         return _outcome(
-            test, "exception", exception_type=shown,
+            test, OutcomeCategory.EXCEPTION, exception_type=shown,
             input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
             expected_repr="; ".join(_expectation_text(c.expect, c.raises) for c in test.calls),
             actual=f"raised {shown}" + (" in the constructor" if in_constructor else ""),
         )  # fmt: skip
-    if status in ("timeout", "memory_limit"):
+    if status in _LIMITS:
+        category = _LIMIT_CATEGORY[status]
         return _outcome(
-            test, str(status),
+            test, category,
             input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
             expected_repr="; ".join(_expectation_text(c.expect, c.raises) for c in test.calls),
-            actual=_CATEGORY_TEXT[str(status)],
+            actual=_CATEGORY_TEXT[category],
         )  # fmt: skip
     calls_out = record.get("calls")
-    if status != "ok" or not isinstance(calls_out, list):
-        return _outcome(test, "exception", actual="<the grader could not read the result>")
+    if status != _Reported.OK or not isinstance(calls_out, list):
+        return _outcome(
+            test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
+        )
     actuals: list[str] = []
     for call, reported in zip(test.calls, calls_out, strict=False):
         lines.append(_method_text(call))
@@ -546,7 +572,7 @@ def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, An
             reported, call.expect, call.raises, call.tolerance, test.visible
         )
         actuals.append(actual)
-        if category != "passed":
+        if category != OutcomeCategory.PASSED:
             return _outcome(
                 test, category, exception_type=exception_type,
                 input_repr=_short("\n".join(lines)),
@@ -554,10 +580,12 @@ def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, An
                 actual=actual,
             )  # fmt: skip
     if len(calls_out) < len(test.calls):
-        return _outcome(test, "exception", actual="<the grader could not read the result>")
+        return _outcome(
+            test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
+        )
     return _outcome(
         test,
-        "passed",
+        OutcomeCategory.PASSED,
         input_repr=_short("\n".join(lines)),
         expected_repr=_short("; ".join(_expectation_text(c.expect, c.raises) for c in test.calls)),
         actual=_short("; ".join(actuals)),
@@ -643,7 +671,7 @@ def _reference_rows(
             raise _ReferenceFailed(f"the reference query failed: {detail!r}")
         for index, test in enumerate(missing):
             record = records.tests.get(index)
-            if record is None or record.get("status") != "ok" or record.get("truncated"):
+            if record is None or record.get("status") != _Reported.OK or record.get("truncated"):
                 raise _ReferenceFailed(f"the reference query failed on test {test.name!r}")
             cached[_reference_key(spec, test)] = record["rows"]
         with _reference_cache_lock:
@@ -664,12 +692,12 @@ def grade_sql(
     visible, hidden = _select_tests(spec.tests, visible_only)
     tests = visible + hidden
     if not tests:
-        return _report("graded", (), "There are no tests to run.", None)
+        return _report(ReportStatus.GRADED, (), "There are no tests to run.", None)
     try:
         expected_rows = _reference_rows(spec, tests, slot)
     except _ReferenceFailed as exc:
         return _report(
-            "error",
+            ReportStatus.ERROR,
             _not_run(tests),
             "The reference solution of this challenge failed; staff have to fix it.",
             None,
@@ -681,23 +709,28 @@ def grade_sql(
         return _infrastructure_error(run, tests)
     if records.terminal is not None:
         terminal = records.terminal
-        if terminal.get("t") == "setup_error":
+        if terminal.get("t") == _Record.SETUP_ERROR:
             return _report(
-                "error", _not_run(tests), "The challenge's schema failed to load.", run,
+                ReportStatus.ERROR, _not_run(tests), "The challenge's schema failed to load.", run,
                 diagnostics=str(terminal.get("msg")),
             )  # fmt: skip
         return _report(
-            "compile_error", _not_run(tests), _short(f"SQL error: {terminal.get('msg')}", 300), run
+            ReportStatus.COMPILE_ERROR,
+            _not_run(tests),
+            _short(f"SQL error: {terminal.get('msg')}", 300),
+            run,
         )
     if not records.loaded:
-        return _report("compile_error", _not_run(tests), "Checking your query took too long.", run)
+        return _report(
+            ReportStatus.COMPILE_ERROR, _not_run(tests), "Checking your query took too long.", run
+        )
     expected_by_name = {test.name: rows for test, rows in zip(tests, expected_rows, strict=True)}
 
     def judge(test: TestCase, record: dict[str, Any]) -> TestOutcome:
         return _judge_sql(spec, test, record, expected_by_name[test.name])
 
     outcomes = _collect(tests, records, run, judge)
-    return _report("graded", outcomes, _summary(outcomes), run)
+    return _report(ReportStatus.GRADED, outcomes, _summary(outcomes), run)
 
 
 def _rows_text(rows: list[list[Any]]) -> str:
@@ -712,27 +745,32 @@ def _judge_sql(
     input_repr = _short(test.data.strip() or "(no rows)")
     expected_repr = _rows_text(expected)
     status = record.get("status")
-    if status == "ok":
+    if status == _Reported.OK:
         rows = record.get("rows")
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            return _outcome(test, "exception", actual="<the grader could not read the result>")
+            return _outcome(
+                test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
+            )
         passed = not record.get("truncated") and scoring.rows_equal(
             rows, expected, ordered=spec.ordered, tolerance=SQL_TOLERANCE
         )
         return _outcome(
-            test, "passed" if passed else "wrong_answer",
+            test, OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER,
             input_repr=input_repr, expected_repr=expected_repr, actual=_rows_text(rows),
         )  # fmt: skip
-    if status == "exception":
+    if status == _Reported.EXCEPTION:
         shown = _exception_display(record.get("exc"), visible=test.visible, expected=None)
         return _outcome(
-            test, "exception", exception_type=shown,
+            test, OutcomeCategory.EXCEPTION, exception_type=shown,
             input_repr=input_repr, expected_repr=expected_repr, actual=f"raised {shown}",
         )  # fmt: skip
-    if status in ("timeout", "memory_limit"):
+    if status in _LIMITS:
+        category = _LIMIT_CATEGORY[status]
         return _outcome(
-            test, str(status),
+            test, category,
             input_repr=input_repr, expected_repr=expected_repr,
-            actual=_CATEGORY_TEXT[str(status)],
+            actual=_CATEGORY_TEXT[category],
         )  # fmt: skip
-    return _outcome(test, "exception", actual="<the grader could not read the result>")
+    return _outcome(
+        test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
+    )

@@ -12,12 +12,20 @@ from quizzes.models.bank import (
     ItemType,
     ItemVersion,
 )
-from quizzes.models.grading import Submission, SubmissionKind, SubmissionStatus
+from quizzes.models.grading import (
+    GRADING_UNAVAILABLE,
+    OutcomeCategory,
+    ReportStatus,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+)
 from quizzes.models.ops import WorkerHeartbeat
 from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizStatus
 from quizzes.models.roadmap import Stage, Topic
 
 __all__ = [
+    "GRADING_UNAVAILABLE",
     "Attempt",
     "AttemptEvent",
     "AttemptItem",
@@ -29,10 +37,12 @@ __all__ = [
     "ItemStatus",
     "ItemType",
     "ItemVersion",
+    "OutcomeCategory",
     "Quiz",
     "QuizKind",
     "QuizPool",
     "QuizStatus",
+    "ReportStatus",
     "Stage",
     "Submission",
     "SubmissionKind",

@@ -51,6 +51,10 @@ class Attempt(models.Model):
         return f"{self.quiz.slug} #{self.number} ({self.learner_id})"
 
     @property
+    def is_in_progress(self) -> bool:
+        return self.status == AttemptStatus.IN_PROGRESS
+
+    @property
     def percent(self) -> float | None:
         if self.score is None or not self.max_score:
             return None

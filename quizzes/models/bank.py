@@ -56,6 +56,10 @@ class Item(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    @property
+    def is_published(self) -> bool:
+        return self.status == ItemStatus.PUBLISHED
+
 
 class ItemVersion(models.Model):
     """An immutable snapshot of an item's content. Attempts pin the version they were given.

@@ -2,8 +2,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from quizzes.grading.outcomes import OutcomeCategory, ReportStatus
 from quizzes.models.attempts import AttemptItem
 from quizzes.models.bank import ItemVersion
+
+__all__ = [
+    "GRADING_UNAVAILABLE",
+    "IN_PROGRESS_STATUSES",
+    "OutcomeCategory",
+    "ReportStatus",
+    "Submission",
+    "SubmissionKind",
+    "SubmissionStatus",
+]
 
 
 class SubmissionStatus(models.TextChoices):
@@ -14,6 +25,8 @@ class SubmissionStatus(models.TextChoices):
 
 
 IN_PROGRESS_STATUSES = frozenset({SubmissionStatus.QUEUED, SubmissionStatus.RUNNING})
+# How the reason of a QUEUED submission starts while no sandbox can run it.
+GRADING_UNAVAILABLE = "grading unavailable"
 
 
 class SubmissionKind(models.TextChoices):
@@ -73,3 +86,23 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"submission {self.pk} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        """Queued or running: a result is still to come."""
+        return self.status in IN_PROGRESS_STATUSES
+
+    @property
+    def is_graded(self) -> bool:
+        return self.status == SubmissionStatus.GRADED
+
+    @property
+    def is_failed(self) -> bool:
+        """Grading gave up (not the learner's code: theirs is graded, however it went)."""
+        return self.status == SubmissionStatus.ERROR
+
+    @property
+    def waits_for_sandbox(self) -> bool:
+        return self.status == SubmissionStatus.QUEUED and self.error_reason.startswith(
+            GRADING_UNAVAILABLE
+        )

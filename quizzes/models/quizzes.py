@@ -57,6 +57,10 @@ class Quiz(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_challenge(self) -> bool:
+        return self.kind == QuizKind.CHALLENGE
+
 
 class QuizPool(models.Model):
     """Draw ``count`` published items matching these filters (empty filter = any)."""

@@ -23,6 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -31,10 +32,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from quizzes.assessments.services import attempt_item_apply_grade
+from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
 from quizzes.itemtypes import challenge_handler_for
 from quizzes.models import (
+    GRADING_UNAVAILABLE,
     ItemVersion,
     Submission,
     SubmissionKind,
@@ -47,6 +50,16 @@ logger = logging.getLogger(__name__)
 
 class GradingInfrastructureError(Exception):
     """A fault that is not the learner's: retry later (bounded)."""
+
+
+class GradingRun(StrEnum):
+    """What one call of ``submission_grade`` did."""
+
+    GRADED = "graded"  # the result is stored
+    NOT_CLAIMED = "not-claimed"  # graded already, or another worker holds a live lease
+    ERROR = "error"  # tried too often: marked ERROR
+    UNAVAILABLE = "unavailable"  # no sandbox: back in the queue, the try not counted
+    LOST_LEASE = "lost-lease"  # ran too long; another worker took it over
 
 
 # --- sandbox health, cached per process ---------------------------------------------------
@@ -106,7 +119,7 @@ def _release(submission_id: int, token: uuid.UUID, *, reason: str) -> None:
     )
 
 
-def submission_grade(*, submission_id: int, slot: int = 0) -> str:
+def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
     """Claim, run in the sandbox, and store the result once. Returns what happened."""
     now = timezone.now()
     token = uuid.uuid4()
@@ -125,7 +138,7 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> str:
         )
     )
     if not claimed:
-        return "not-claimed"
+        return GradingRun.NOT_CLAIMED
     submission = (
         Submission.objects.select_related("item_version__item")
         .only(
@@ -137,11 +150,11 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> str:
     )  # fmt: skip
     if submission.attempt_count > settings.GRADING_MAX_ATTEMPTS:
         _mark_error(submission, token, "Grading failed repeatedly; an operator has been told.")
-        return "error"
+        return GradingRun.ERROR
     available, reason = sandbox_available()
     if not available:
-        _release(submission_id, token, reason=f"grading unavailable: {reason}")
-        return "unavailable"
+        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {reason}")
+        return GradingRun.UNAVAILABLE
     try:
         report = run_grader(
             submission.item_version,
@@ -151,17 +164,17 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> str:
         )
     except SandboxUnavailable as exc:
         forget_sandbox_health()
-        _release(submission_id, token, reason=f"grading unavailable: {exc}")
-        return "unavailable"
+        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {exc}")
+        return GradingRun.UNAVAILABLE
     except Exception as exc:
         logger.exception("grading submission %s failed", submission_id)
         _release(submission_id, token, reason=f"infrastructure: {type(exc).__name__}")
         raise GradingInfrastructureError(str(exc)) from exc
-    if report.status == "error":
+    if report.status == ReportStatus.ERROR:
         # The harness itself failed (not the learner's code): retry, bounded.
         _release(submission_id, token, reason=report.message)
         raise GradingInfrastructureError(report.message)
-    return "graded" if _store_result(submission, token, report) else "lost-lease"
+    return GradingRun.GRADED if _store_result(submission, token, report) else GradingRun.LOST_LEASE
 
 
 def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport) -> bool:

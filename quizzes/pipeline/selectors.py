@@ -7,9 +7,7 @@ from typing import Any
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from quizzes.models import (
-    Submission,
-)
+from quizzes.models import GRADING_UNAVAILABLE, Submission, SubmissionStatus
 
 
 def grading_overview() -> dict[str, Any]:
@@ -21,17 +19,19 @@ def grading_overview() -> dict[str, Any]:
     base = Submission.objects.select_related("item_version__item", "learner")
     return {
         "counts": counts,
-        "queue_depth": counts.get("queued", 0),
-        "oldest_queued": list(base.filter(status="queued").order_by("created_at")[:20]),
-        "stuck": list(
-            base.filter(status="running", lease_expires_at__lt=now).order_by("lease_expires_at")[
-                :20
-            ]
+        "queue_depth": counts.get(SubmissionStatus.QUEUED, 0),
+        "oldest_queued": list(
+            base.filter(status=SubmissionStatus.QUEUED).order_by("created_at")[:20]
         ),
-        "errors": list(base.filter(status="error").order_by("-graded_at")[:20]),
+        "stuck": list(
+            base.filter(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now).order_by(
+                "lease_expires_at"
+            )[:20]
+        ),
+        "errors": list(base.filter(status=SubmissionStatus.ERROR).order_by("-graded_at")[:20]),
         "recent": list(base.order_by("-created_at")[:20]),
         "latest": Submission.objects.aggregate(last=Max("graded_at"))["last"],
         "unavailable": base.filter(
-            Q(status="queued") & Q(error_reason__startswith="grading unavailable")
+            Q(status=SubmissionStatus.QUEUED) & Q(error_reason__startswith=GRADING_UNAVAILABLE)
         ).count(),
     }

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.http import Http404
 from django.test import Client
+from django.utils import timezone
 
-from quizzes.assessments.services import attempt_start
-from quizzes.models import QuizPool, Submission
+from quizzes.assessments.selectors import access_submission
+from quizzes.assessments.services import attempt_start, attempt_submit
+from quizzes.models import Attempt, AttemptStatus, QuizPool, Submission
+from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import OBJECTIVE, PYTHON, load_sample_items
 
@@ -107,6 +112,49 @@ def test_another_learners_attempt_is_a_404_everywhere(api: Client, quiz: Any) ->
     assert other.status == "in_progress"
 
 
+def test_another_learners_submission_is_a_404_like_a_missing_one(
+    api: Client, quiz: Any, learner: Any
+) -> None:
+    other = attempt_start(learner=UserFactory(), quiz=quiz)
+    item = other.items.get(item_version__item__type="python")
+    theirs = submission_create(
+        learner=other.learner, item_version=item.item_version, source="x", attempt_item=item
+    )
+    mine = attempt_start(learner=learner, quiz=quiz)
+    my_item = mine.items.get(item_version__item__type="python")
+    own = submission_create(
+        learner=learner, item_version=my_item.item_version, source="y", attempt_item=my_item
+    )
+    missing = api.get(f"/api/submissions/{theirs.pk + 1000}")
+    response = api.get(f"/api/submissions/{theirs.pk}")
+    assert response.status_code == missing.status_code == 404
+    assert response.json() == missing.json() == {"detail": "No such submission."}
+    assert api.get(f"/api/submissions/{own.pk}").json()["id"] == own.pk
+    instructor = Client()
+    instructor.force_login(UserFactory(role="instructor"))
+    assert instructor.get(f"/api/submissions/{theirs.pk}").status_code == 200
+
+
+def test_access_submission_is_for_its_learner_and_result_readers(quiz: Any, learner: Any) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="python")
+    submission = submission_create(
+        learner=learner, item_version=item.item_version, source="x", attempt_item=item
+    )
+    assert access_submission(user=learner, submission_id=submission.pk) == submission
+    reader = UserFactory(role="instructor")
+    assert access_submission(user=reader, submission_id=submission.pk) == submission
+    for user, submission_id in [
+        (UserFactory(), submission.pk),
+        (learner, submission.pk + 1000),
+    ]:
+        with pytest.raises(Http404):
+            access_submission(user=user, submission_id=submission_id)
+    Submission.objects.filter(pk=submission.pk).update(learner=None)  # account deleted
+    with pytest.raises(Http404):
+        access_submission(user=learner, submission_id=submission.pk)
+
+
 def test_instructors_read_but_cannot_write_a_learners_attempt(quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
     client = Client()
@@ -155,9 +203,84 @@ def test_objective_items_have_no_examples_to_run(api: Client, quiz: Any, learner
     assert not Submission.objects.exists()
 
 
-def test_submission_results_obey_the_feedback_setting(api: Client, quiz: Any, learner: Any) -> None:
-    from quizzes.pipeline.submissions import submission_create
+def test_running_examples_after_the_deadline_is_refused(
+    api: Client, quiz: Any, learner: Any, settings: Any, private_cache: Any
+) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 5
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=10))
+    code = attempt.items.get(item_version__item__type="python")
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "The time limit has passed; the examples were not run."
+    assert not Submission.objects.exists()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.IN_PROGRESS
 
+
+def test_running_examples_within_the_grace_period_is_accepted(
+    api: Client, quiz: Any, learner: Any, settings: Any, private_cache: Any
+) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 30
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=2))
+    code = attempt.items.get(item_version__item__type="python")
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    assert Submission.objects.get().kind == "run_examples"
+
+
+def test_running_examples_of_a_submitted_attempt_is_refused(
+    api: Client, quiz: Any, learner: Any, private_cache: Any
+) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    code = attempt.items.get(item_version__item__type="python")
+    attempt_submit(attempt=attempt)  # the starter code is not graded: no submission
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "This attempt was already submitted; the examples were not run."
+    )
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"code": "   "}, "Write some code before running the examples."),
+        ({"code": "x" * (64 * 1024 + 1)}, "no more than 65536 characters"),
+        ({"code": "é" * (32 * 1024 + 1)}, "Code must be text of at most 64 KiB."),
+        ({"code": "x = 1", "request_id": "r" * 61}, "no more than 60 characters"),
+    ],
+)
+def test_bad_runs_get_a_json_error_and_create_nothing(
+    api: Client, quiz: Any, learner: Any, private_cache: Any, body: Any, detail: str
+) -> None:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    code = attempt.items.get(item_version__item__type="python")
+    response = api.post(
+        f"/api/attempts/{attempt.pk}/items/{code.position}/run",
+        body,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert detail in str(response.json())
+    assert not Submission.objects.exists()
+
+
+def test_submission_results_obey_the_feedback_setting(api: Client, quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
     item = attempt.items.get(item_version__item__type="python")
     submission = submission_create(

@@ -12,6 +12,7 @@ from quizzes.assessments.services import (
     AttemptClosed,
     AttemptError,
     attempt_answer_save,
+    attempt_examples_run,
     attempt_item_check,
     attempt_start,
     attempt_submit,
@@ -186,6 +187,23 @@ def test_saves_after_the_deadline_are_refused_and_logged(
     item.refresh_from_db()
     assert item.answer == {"text": "in time"}
     assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SAVE_REJECTED).count() == 1
+
+
+def test_running_examples_follows_the_deadline_like_saves(
+    quiz: Any, learner: Any, settings: Any
+) -> None:
+    settings.ATTEMPT_GRACE_SECONDS = 5
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    item = attempt.items.get(item_version__item__type="python")
+    run = attempt_examples_run(attempt=attempt, position=item.position, code="x = 1")
+    assert run.kind == "run_examples" and run.attempt_item_id == item.pk
+    attempt.deadline = timezone.now() - timedelta(seconds=10)
+    attempt.save()
+    with pytest.raises(AttemptClosed, match="time limit has passed; the examples were not run"):
+        attempt_examples_run(attempt=attempt, position=item.position, code="x = 2")
+    assert list(Submission.objects.all()) == [run]
+    item.refresh_from_db()
+    assert item.answer is None  # running examples never saves the code
 
 
 def test_saves_within_the_grace_period_are_accepted(quiz: Any, learner: Any, settings: Any) -> None:

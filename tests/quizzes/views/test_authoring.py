@@ -14,7 +14,7 @@ from django.test import Client
 from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.bank.authoring import item_yaml
 from quizzes.models import AttemptEvent, EventKind, Item, ItemVersion, Quiz, QuizPool
-from tests.factories import QuizFactory
+from tests.factories import QuizFactory, TopicFactory
 from tests.samples import PYTHON, SINGLE, TRUE_FALSE, load_sample_items
 
 pytestmark = pytest.mark.django_db
@@ -164,12 +164,43 @@ def test_quiz_authoring_with_pools(author: Client, topic: Any) -> None:
     }  # fmt: skip
     bad = author.post("/author/quizzes/new", form)
     assert bad.status_code == 400
-    assert "1 ≤ min ≤ max ≤ 5" in bad.content.decode()
+    assert (
+        '<ul class="errorlist" id="id_pools-0-difficulty_max_error">'
+        "<li>Difficulty must satisfy 1 ≤ min ≤ max ≤ 5.</li></ul>"
+    ) in bad.content.decode()  # next to the field it is about
     assert not Quiz.objects.filter(slug="cache-drill").exists()
+    assert not QuizPool.objects.exists()
     form["pools-0-difficulty_min"] = "1"
     assert author.post("/author/quizzes/new", form).status_code == 302
     quiz = Quiz.objects.get(slug="cache-drill")
     assert quiz.pools.get().count == 3 and quiz.feedback_mode == "immediate"
+
+
+def test_editing_a_quiz_with_a_topic_of_another_stage_changes_nothing(
+    author: Client, topic: Any
+) -> None:
+    quiz = QuizFactory(title="Before", stage=topic.stage)
+    pool = QuizPool.objects.create(quiz=quiz, count=3, stage=topic.stage)
+    elsewhere = TopicFactory()
+    form = {
+        "slug": quiz.slug, "title": "After", "description": "", "stage": topic.stage.pk,
+        "status": "published", "time_limit_seconds": "", "max_attempts": "",
+        "pass_mark_percent": "60", "feedback_mode": "after_submit", "closes_at": "",
+        "pools-TOTAL_FORMS": "1", "pools-INITIAL_FORMS": "1", "pools-MIN_NUM_FORMS": "0",
+        "pools-MAX_NUM_FORMS": "1000", "pools-0-id": pool.pk, "pools-0-quiz": quiz.pk,
+        "pools-0-count": "5", "pools-0-stage": topic.stage.pk, "pools-0-topic": elsewhere.pk,
+        "pools-0-difficulty_min": "1", "pools-0-difficulty_max": "5",
+    }  # fmt: skip
+    bad = author.post(f"/author/quizzes/{quiz.slug}/edit", form)
+    assert bad.status_code == 400
+    assert (
+        '<ul class="errorlist" id="id_pools-0-topic_error">'
+        "<li>That topic belongs to another stage.</li></ul>"
+    ) in bad.content.decode()
+    quiz.refresh_from_db()
+    pool.refresh_from_db()
+    assert quiz.title == "Before"
+    assert (pool.count, pool.topic) == (3, None)
 
 
 def test_learners_cannot_author(learner: Any, single: Item) -> None:
