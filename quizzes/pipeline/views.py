@@ -64,6 +64,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def workers(request: HttpRequest) -> JsonResponse:
-    """Worker liveness from their heartbeats; 503 when no worker is alive."""
+    """Worker liveness from their heartbeats; 503 when no worker is alive.
+
+    Probes and visitors get the bare answer; host names, queues and sandbox diagnostics
+    are for operators only (they describe the machines, not the learner's work).
+    """
     status = worker_status()
+    if not request.user.has_perm("quizzes.operate_grading"):
+        status = {key: status[key] for key in ("alive", "grading_available")}
     return JsonResponse(status, status=200 if status["alive"] else 503)

@@ -21,7 +21,7 @@ from quizzes.models import (
 from quizzes.pipeline.grading import submissions_sweep
 from quizzes.pipeline.submissions import submission_create
 from tests.conftest import wait_for
-from tests.factories import QuizFactory
+from tests.factories import QuizFactory, UserFactory
 from tests.samples import PYTHON, load_sample_items
 
 pytestmark = [pytest.mark.worker, pytest.mark.sandbox, pytest.mark.slow]
@@ -125,6 +125,7 @@ def test_without_a_sandbox_submissions_wait_and_the_status_says_why(
     )
     assert status_of(submission) == "queued"
     wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=30, what="a heartbeat")
+    client.force_login(UserFactory(role="admin"))  # the per-worker detail is for operators
     body = client.get("/status/workers").json()
     assert body["grading_available"] is False
     assert "bwrap" in body["workers"][0]["sandbox"]["reason"]

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import wait_for
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,35 @@ def test_readyz_is_503_with_a_reason_when_the_broker_is_unreachable(
 def test_worker_status_is_503_without_workers(client: Client) -> None:
     response = client.get("/status/workers")
     assert response.status_code == 503
-    assert response.json() == {"alive": False, "workers": [], "grading_available": False}
+    assert response.json() == {"alive": False, "grading_available": False}
+
+
+@pytest.mark.django_db
+def test_worker_details_are_for_operators_only(client: Client) -> None:
+    from django.utils import timezone
+
+    from quizzes.models import WorkerHeartbeat
+
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(
+        hostname="grader-7.internal",
+        pid=1,
+        started_at=now,
+        last_seen=now,
+        queues="default,grading",
+        sandbox_available=False,
+        sandbox_reason="bwrap: setting up uid map: Permission denied",
+    )
+    bare = {"alive": True, "grading_available": False}
+    assert client.get("/status/workers").json() == bare
+    client.force_login(UserFactory(role="learner"))
+    learner_view = client.get("/status/workers")
+    assert learner_view.json() == bare
+    assert b"grader-7" not in learner_view.content and b"bwrap" not in learner_view.content
+    client.force_login(UserFactory(role="admin"))
+    operator_view = client.get("/status/workers").json()
+    assert operator_view["workers"][0]["hostname"] == "grader-7.internal"
+    assert "Permission denied" in operator_view["workers"][0]["sandbox"]["reason"]
 
 
 def test_home_lists_every_stage_and_topic(client: Client, roadmap: Any) -> None:
@@ -66,6 +95,7 @@ def test_health_task_round_trip_through_a_real_worker(start_worker: Any, client:
         timeout=60,
         what="health ping",
     )
+    client.force_login(UserFactory(role="admin"))  # the per-worker detail is for operators
     status = client.get("/status/workers")
     assert status.status_code == 200, worker.log_text()
     body = status.json()
