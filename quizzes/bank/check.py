@@ -5,6 +5,7 @@ visible test yet fails a hidden one)."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -82,6 +83,45 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
     return problems
 
 
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in phrase.split()]
+    return re.compile(r"(?<![\w-])" + r"\s+".join(words) + r"(?![\w-])", re.IGNORECASE)
+
+
+def answers_given_away(bank: BankFile) -> list[Problem]:
+    """Items of one stage whose accepted answer another item of the stage spells out.
+
+    A stage's items are drawn into the same quizzes, so a phrase that answers one item,
+    shown in another item's title, body or options, gives the answer away. Phrases of
+    fewer than four characters (numbers, short acronyms) are too common to judge.
+    """
+    shown: list[tuple[str, str]] = []
+    for item in bank.items:
+        handler = handler_for(item["type"])
+        data = handler.build_data(item)
+        text = " ".join([item["title"], item["body"], *handler.shown_texts(data)])
+        shown.append((item["slug"], text))
+    problems = []
+    for item in bank.items:
+        handler = handler_for(item["type"])
+        for phrase in handler.answer_phrases(handler.build_data(item)):
+            if len(phrase.strip()) < 4:
+                continue
+            pattern = _phrase_pattern(phrase)
+            for slug, text in shown:
+                if slug != item["slug"] and pattern.search(text):
+                    problems.append(
+                        Problem(
+                            str(bank.path),
+                            None,
+                            item["slug"],
+                            f"its accepted answer {phrase!r} appears in {slug}, "
+                            "which can be drawn into the same quiz",
+                        )
+                    )
+    return problems
+
+
 def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = True) -> BankCheck:
     topics = roadmap_topics(roadmap_path)
     files: list[BankFile] = []
@@ -114,6 +154,8 @@ def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = Tru
                 texts.append((item["slug"], f"{item['title']} {item['body']}"))
     for a, b, ratio in near_duplicates(texts):
         problems.append(Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)"))
+    for bank in files:
+        problems.extend(answers_given_away(bank))
     checked = 0
     if run_sandbox:
         jobs = [

@@ -168,6 +168,14 @@ class ItemTypeHandler:
         raise NotImplementedError
 
     # --- what people see ----------------------------------------------------------------
+    def answer_phrases(self, data: Data) -> list[str]:
+        """Text that, seen elsewhere in a quiz, would give this item's answer away."""
+        return []
+
+    def shown_texts(self, data: Data) -> list[str]:
+        """Text shown with the question while it is answered (besides title and body)."""
+        return []
+
     def learner_view(self, data: Data, layout: Layout, answer: Answer) -> dict[str, Any]:
         """Fields the question widget needs; never a key, a correct flag or a hidden test."""
         return {}

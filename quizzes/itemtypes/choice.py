@@ -96,6 +96,9 @@ class ChoiceHandler(ItemTypeHandler):
             ]
         }
 
+    def shown_texts(self, data: Data) -> list[str]:
+        return [str(c["text"]) for c in data["choices"]]
+
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"choices": self.correct_ids(data)}
 

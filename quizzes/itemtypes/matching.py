@@ -132,5 +132,8 @@ class Matching(ItemTypeHandler):
             ]
         }
 
+    def shown_texts(self, data: Data) -> list[str]:
+        return [str(p[side]) for p in data["pairs"] for side in ("left", "right")]
+
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"pairs": [(p["left_html"], p["right_html"]) for p in data["pairs"]]}

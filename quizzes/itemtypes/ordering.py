@@ -86,5 +86,8 @@ class Ordering(ItemTypeHandler):
         by_token = dict(layout["sequence"])
         return {"sequence": [{"token": t, "html": html[by_token[t]]} for t in tokens]}
 
+    def shown_texts(self, data: Data) -> list[str]:
+        return [str(s["text"]) for s in data["sequence"]]
+
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"order": [s["html"] for s in data["sequence"]]}

@@ -88,5 +88,8 @@ class ShortText(ItemTypeHandler):
         accepted = data.get("accepted") or []
         return {"text": accepted[0]} if accepted else {}
 
+    def answer_phrases(self, data: Data) -> list[str]:
+        return [str(a) for a in data.get("accepted") or []]
+
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"accepted": data.get("accepted") or [], "pattern": data.get("pattern")}
