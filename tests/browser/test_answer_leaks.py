@@ -188,6 +188,7 @@ def test_nothing_sent_before_grading_reveals_the_key(
     recorder.bodies.clear()
     start_worker(concurrency=2)  # grades the code, so the review appears
     page.click("[data-submit]")
+    page.click("[data-confirm-submit]")
     page.wait_for_url(re.compile(r"/result$"))
     expect(page.locator(".summary")).to_contain_text("Score", timeout=60000)
     review = recorder.text()

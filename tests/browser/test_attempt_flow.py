@@ -65,6 +65,15 @@ def test_take_a_quiz_end_to_end_with_a_graded_challenge(
     saved = {i.position: i.answer for i in items_of(attempt)}
     assert all(saved.values()), saved
     page.click("[data-submit]")
+    # Submitting asks first, listing what is flagged (everything is answered).
+    dialog = page.locator("[data-submit-confirm]")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-confirm-summary]")).to_have_text(
+        "0 questions are not answered and 1 is flagged for review:"
+    )
+    expect(dialog.locator("[data-confirm-list] li")).to_have_count(1)
+    expect(dialog.locator("[data-confirm-list] li")).to_contain_text("flagged")
+    dialog.locator("[data-confirm-submit]").click()
     page.wait_for_url(re.compile(r"/result$"))
     # The page updates itself as the worker's grade arrives.
     expect(page.locator(".summary")).to_contain_text("passed", timeout=60000)

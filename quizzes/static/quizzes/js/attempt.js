@@ -315,12 +315,32 @@
       }).catch(function () { box.textContent = "Could not reach the server; try again."; button.disabled = false; });
   }
 
+  // A failed check shows one short sentence in the card, never the server's error page.
+  function checkErrorText(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") === 0) {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var alert = doc.querySelector("[data-check-error]");
+      if (alert && alert.textContent.trim()) return alert.textContent.trim();
+    }
+    if (xhr.status === 403) return "This page is out of date: reload it, then check again. Your answer is saved.";
+    if (xhr.status === 429) return "Too many checks at once: wait a moment and try again.";
+    return "Could not check this answer right now (error " + xhr.status + "). Your answer is saved.";
+  }
   document.body.addEventListener("htmx:responseError", function (event) {
     var section = event.detail.elt.closest("section.question");
     if (!section) return;
-    var stateEl = section.querySelector("[data-save-state]");
-    var text = (event.detail.xhr.responseText || "").replace(/<[^>]*>/g, "").trim();
-    setText(stateEl, text || "Could not check this answer.", "error");
+    setText(section.querySelector("[data-save-state]"), checkErrorText(event.detail.xhr), "error");
+  });
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    // A check answered by the login page (the session ended) must not replace the card.
+    var xhr = event.detail.xhr;
+    var section = event.detail.elt.closest && event.detail.elt.closest("section.question");
+    if (section && xhr.responseURL && xhr.responseURL.indexOf(root.dataset.loginUrl) !== -1) {
+      event.detail.shouldSwap = false;
+      setText(section.querySelector("[data-save-state]"),
+        "You were logged out: log in again in another tab, then check again. Your answer is saved.", "error");
+    }
   });
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     // Save the answer before it is checked (and locked).
@@ -342,14 +362,52 @@
   var submitting = false;
   var submitForm = root.querySelector("[data-submit-form]");
   if (submitForm) {
-    submitForm.addEventListener("submit", function (event) {
-      if (submitting) { event.preventDefault(); return; }
-      event.preventDefault();
+    var submitNow = function () {
       submitting = true;
       var button = submitForm.querySelector("[data-submit]");
       button.disabled = true;
       button.textContent = "Saving and submitting…";
       flushAll(10000).then(function () { submitForm.submit(); });
+    };
+    var confirmBox = root.querySelector("[data-submit-confirm]");
+    // Before submitting, list what is unanswered or flagged and ask (the deadline does not ask).
+    var askFirst = function () {
+      var list = confirmBox.querySelector("[data-confirm-list]");
+      list.textContent = "";
+      var unanswered = 0, flagged = 0;
+      root.querySelectorAll("section.question").forEach(function (section) {
+        var form = section.querySelector("form.answer-form");
+        var open = form ? !isAnswered(form) : false;
+        var flag = section.querySelector("[data-flag-url]");
+        var isFlagged = !!(flag && flag.checked);
+        if (!open && !isFlagged) return;
+        unanswered += open ? 1 : 0;
+        flagged += isFlagged ? 1 : 0;
+        var li = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = "#" + section.id;
+        link.textContent = section.querySelector(".question-head h2").textContent.trim();
+        link.addEventListener("click", function () { confirmBox.close(); });
+        li.appendChild(link);
+        li.appendChild(document.createTextNode(" — " + [open ? "not answered" : "", isFlagged ? "flagged" : ""].filter(Boolean).join(", ")));
+        list.appendChild(li);
+      });
+      confirmBox.querySelector("[data-confirm-summary]").textContent =
+        unanswered || flagged
+          ? unanswered + " question" + (unanswered === 1 ? " is" : "s are") + " not answered and " + flagged + " " + (flagged === 1 ? "is" : "are") + " flagged for review:"
+          : "Every question is answered and none is flagged.";
+      confirmBox.showModal();
+      confirmBox.querySelector(unanswered || flagged ? "[data-confirm-cancel]" : "[data-confirm-submit]").focus();
+    };
+    if (confirmBox) {
+      confirmBox.querySelector("[data-confirm-submit]").addEventListener("click", function () { confirmBox.close(); submitNow(); });
+      confirmBox.querySelector("[data-confirm-cancel]").addEventListener("click", function () { confirmBox.close(); });
+    }
+    submitForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (submitting) return;
+      if (confirmBox && typeof confirmBox.showModal === "function") askFirst();
+      else submitNow();
     });
   }
 
