@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import RoleChange, User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -270,3 +271,66 @@ def test_only_a_superuser_may_grant_superuser(admin_user: User) -> None:
         user_set_superuser(actor=admin_user, user=other_admin, value=True)
     assert not fresh(other_admin).is_superuser
     assert not RoleChange.objects.exclude(changed_by=None).exists()
+
+
+# --- login lock-out ----------------------------------------------------------------------
+ATTACKER_IP = "203.0.113.66"
+VICTIM_IP = "198.51.100.20"
+SCHOOL_IP = "192.0.2.10"
+
+
+def login(client: Client, email: str, password: str, ip: str) -> Any:
+    return client.post(
+        reverse("account_login"), {"login": email, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def test_a_stranger_failing_your_password_does_not_lock_you_out() -> None:
+    victim = UserFactory(email="victim@example.com")
+    attacker = Client()
+    for _ in range(20):
+        assert login(attacker, victim.email, "guess", ATTACKER_IP).status_code in (200, 429)
+    client = Client()
+    response = login(client, victim.email, DEFAULT_PASSWORD, VICTIM_IP)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(victim.pk)
+
+
+def test_an_attacker_at_one_address_is_throttled() -> None:
+    victim = UserFactory(email="victim@example.com")
+    attacker = Client()
+    statuses = [login(attacker, victim.email, "guess", ATTACKER_IP).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    throttled = login(attacker, victim.email, DEFAULT_PASSWORD, ATTACKER_IP)
+    assert throttled.status_code == 429  # even the right password tells the attacker nothing
+    assert "Too many attempts" in throttled.content.decode()
+    assert "_auth_user_id" not in attacker.session
+    # Spraying one guess at many addresses from the same place is throttled too.
+    sprayed = [
+        login(attacker, f"someone{n}@example.com", "guess", ATTACKER_IP).status_code
+        for n in range(25)
+    ]
+    assert 429 in sprayed
+
+
+def test_many_people_behind_one_address_log_in_even_after_typos() -> None:
+    people = [UserFactory() for _ in range(10)]
+    for person in people:
+        client = Client()
+        assert login(client, person.email, "a typo", SCHOOL_IP).status_code == 200
+        response = login(client, person.email, DEFAULT_PASSWORD, SCHOOL_IP)
+        assert response.status_code == 302, person.email
+        assert client.session["_auth_user_id"] == str(person.pk)
+
+
+def test_an_attacker_cannot_dodge_the_limit_by_hopping_within_an_ipv6_network() -> None:
+    victim = UserFactory(email="victim@example.com")
+    attacker = Client()
+    statuses = [
+        login(attacker, victim.email, "guess", f"2001:db8:1:2::{n + 1:x}").status_code
+        for n in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+    # Another network is another client.
+    client = Client()
+    assert login(client, victim.email, DEFAULT_PASSWORD, "2001:db8:9:9::1").status_code == 302
