@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.ratelimit import respond_429
@@ -37,6 +39,20 @@ def provider_trusts_email_verified(provider: Any) -> bool:
     return bool(trusted)
 
 
+def rate_limit_ip(ip: str) -> str:
+    """The client as the rate limits count it: an IPv6 address stands for its network
+    (ALLAUTH_RATE_LIMIT_IPV6_PREFIX, /64 by default), as in allauth's per-IP limits, since
+    one client usually holds a whole /64."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
+        return str(ipaddress.IPv6Network(f"{address}/{prefix}", strict=False).network_address)
+    return ip
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return bool(getattr(settings, "ACCOUNT_ALLOW_SIGNUP", True))
@@ -46,6 +62,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user_create(user=user, role=Role.LEARNER)
         return user
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # The "key" of the login_failed rate limit (ACCOUNT_RATE_LIMITS). allauth uses the
+        # address alone, so anyone failing a password from anywhere locks its owner out;
+        # keyed by (client IP, address), a stranger only throttles themselves. The same
+        # key is cleared after a password reset.
+        key: str = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{rate_limit_ip(self.get_client_ip(request))}:{key}"
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         # allauth answers a throttled login with a form error (status 200). We answer

@@ -59,7 +59,11 @@ class User(AbstractUser):
 
 
 class RoleChange(models.Model):
-    """Audit record: who changed whose role, from what to what, and when."""
+    """Audit record: who changed whose role or superuser status, from what to what, and when.
+
+    Superuser status changes only with the role (leaving the admin role drops it) or through
+    ``user_set_superuser``; a row records both before and after.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_changes"
@@ -69,10 +73,15 @@ class RoleChange(models.Model):
     )
     old_role = models.CharField(max_length=20)
     new_role = models.CharField(max_length=20)
+    old_superuser = models.BooleanField(default=False)
+    new_superuser = models.BooleanField(default=False)
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-changed_at"]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.old_role} → {self.new_role}"
+        text = f"{self.user}: {self.old_role} → {self.new_role}"
+        if self.old_superuser != self.new_superuser:
+            text += " (superuser granted)" if self.new_superuser else " (superuser removed)"
+        return text

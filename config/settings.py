@@ -162,8 +162,12 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Failed logins: 5 per 5 minutes per (client IP, email address) (the key is made in
+# accounts.adapters), so a stranger cannot lock the owner out from elsewhere; and 20 per
+# minute per client IP, which stops guessing from one address but not a school behind one
+# NAT (successful logins do not count).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "20/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }

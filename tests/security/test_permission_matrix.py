@@ -229,7 +229,13 @@ def test_route_outcome_per_role(
     response = call(path, {}, content_type="application/json") if method != "get" else call(path)
     assert outcome(response) == expected, f"{method.upper()} {path} as {role}"
     # Whatever the route, the other learner's account is untouched (e.g. their role).
-    assert User.objects.get(pk=world["owner"].pk).role == "learner"
+    assert_still_a_plain_learner(world["owner"])
+
+
+def assert_still_a_plain_learner(user: User) -> None:
+    user = User.objects.get(pk=user.pk)
+    assert (user.role, user.is_staff, user.is_superuser) == ("learner", False, False)
+    assert not user.user_permissions.exists()
 
 
 def test_admin_routes_are_for_admins_only(world: dict[str, Any], private_cache: Any) -> None:
@@ -251,6 +257,35 @@ def test_admin_routes_are_for_admins_only(world: dict[str, Any], private_cache: 
             assert response.status_code == 302, (role, path)
             assert "login" in response["Location"], (role, path)
         assert visitor("admin").get(path).status_code in (200, 404), path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_change_form_posts_grant_no_privileges(
+    role: str, world: dict[str, Any], private_cache: Any
+) -> None:
+    """A crafted Django admin POST for the learner: only admins get through, and even an
+    admin's POST (not a superuser's) cannot make them staff, superuser, or give them groups
+    or permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    owner = world["owner"]
+    form = {
+        "email": owner.email, "display_name": owner.display_name, "first_name": "",
+        "last_name": "", "role": "learner", "is_active": "on",
+        "last_login_0": "", "last_login_1": "",
+        "date_joined_0": owner.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": owner.date_joined.strftime("%H:%M:%S"),
+        "is_superuser": "on", "is_staff": "on", "superuser": "on",
+        "groups": [Group.objects.get(name="admin").pk],
+        "user_permissions": [Permission.objects.get(codename="manage_roles").pk],
+    }  # fmt: skip
+    response = visitor(role).post(f"/admin/accounts/user/{owner.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    if role == "admin":  # saved: back to the list of users
+        assert response["Location"] == "/admin/accounts/user/"
+    else:  # sent to the login, like every admin route
+        assert "login" in response["Location"]
+    assert_still_a_plain_learner(owner)
 
 
 def test_instructors_cannot_act_as_the_learner(world: dict[str, Any]) -> None:
