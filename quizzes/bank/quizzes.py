@@ -11,12 +11,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
-from quizzes.itemtypes import handler_for, sandbox_types, submit_scored_types
+from quizzes.itemtypes import (
+    handler_for,
+    is_registered,
+    sandbox_types,
+    submit_scored_types,
+    type_names,
+)
 from quizzes.models import (
     FeedbackMode,
     Item,
     ItemStatus,
-    ItemType,
     Quiz,
     QuizKind,
     QuizPool,
@@ -156,8 +161,8 @@ def pool_problems(pool: QuizPool) -> Errors:
         _add(errors, "topic", "That topic belongs to another stage.")
     if "item_types" not in errors:
         types = pool.item_types
-        if not isinstance(types, list) or any(t not in ItemType.values for t in types):
-            _add(errors, "item_types", f"Item types are a list of: {', '.join(ItemType.values)}.")
+        if not isinstance(types, list) or not all(is_registered(t) for t in types):
+            _add(errors, "item_types", f"Item types are a list of: {', '.join(type_names())}.")
     return errors
 
 
