@@ -19,6 +19,7 @@ from quizzes.itemtypes.base import (
     StrictCharField,
 )
 
+Spec = PythonChallengeSpec | SqlChallengeSpec
 MAX_CODE_BYTES = 64 * 1024
 _TOO_LONG = f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB."
 
@@ -70,20 +71,27 @@ class ChallengeHandler(ItemTypeHandler):
     editor_language: ClassVar[str]
     code_label: ClassVar[str]
 
-    def parse_spec(self, challenge: dict[str, Any]) -> PythonChallengeSpec | SqlChallengeSpec:
-        """The grader's spec from the ``challenge:`` mapping; raises SpecError."""
+    # The grader's spec parser and runner for this kind of challenge (quizzes.grading);
+    # subclasses bind them with ``staticmethod``.
+    @staticmethod
+    def spec_parser(challenge: dict[str, Any], /) -> Spec:
         raise NotImplementedError
 
+    @staticmethod
+    def runner(
+        spec: Any, source: str, /, *, visible_only: bool = False, slot: int = 0
+    ) -> GradeReport:
+        raise NotImplementedError
+
+    def parse_spec(self, challenge: dict[str, Any]) -> Spec:
+        """The grader's spec from the ``challenge:`` mapping; raises SpecError."""
+        return self.spec_parser(challenge)
+
     def grade(
-        self,
-        spec: PythonChallengeSpec | SqlChallengeSpec,
-        source: str,
-        *,
-        visible_only: bool = False,
-        slot: int = 0,
+        self, spec: Spec, source: str, *, visible_only: bool = False, slot: int = 0
     ) -> GradeReport:
         """Run ``source`` in the sandbox against the spec's tests."""
-        raise NotImplementedError
+        return self.runner(spec, source, visible_only=visible_only, slot=slot)
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         challenge = item.get("challenge")
