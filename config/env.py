@@ -8,6 +8,7 @@ single line and exit, instead of a traceback wall.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,3 +59,29 @@ def read_redis_url(name: str) -> str | None:
 def read_path(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     return Path(raw).resolve() if raw else default
+
+
+RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def read_rate(name: str, default: str) -> str:
+    """A rate limit as DRF reads it: ``<count>/<s|min|hour|day>``, e.g. ``10/min``."""
+    rate = os.environ.get(name, default).strip()
+    if not RATE.match(rate) or int(rate.split("/")[0]) < 1:
+        raise ConfigError(
+            f"{name} must look like 10/min (a count per s, min, hour or day), got {rate!r}"
+        )
+    return rate
+
+
+def read_positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return value

@@ -14,7 +14,15 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from kombu import Exchange, Queue
 
-from config.env import ConfigError, env, read_database_url, read_path, read_redis_url
+from config.env import (
+    ConfigError,
+    env,
+    read_database_url,
+    read_path,
+    read_positive_int,
+    read_rate,
+    read_redis_url,
+)
 
 # Lets typed generics such as ModelForm[User] work at run time.
 django_stubs_ext.monkeypatch()
@@ -300,7 +308,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"run_examples": env.str("RUN_EXAMPLES_RATE", default="10/min")},
+    # Per-learner limits (quizzes/throttles.py), counted in the shared cache.
+    "DEFAULT_THROTTLE_RATES": {
+        "run_examples": read_rate("RUN_EXAMPLES_RATE", "10/min"),
+        "challenge_starts": read_rate("CHALLENGE_START_RATE", "20/hour"),
+    },
     "EXCEPTION_HANDLER": "quizzes.problems.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -356,6 +368,8 @@ GRADING_LEASE_SECONDS = env.float("GRADING_LEASE_SECONDS", default=120.0)
 GRADING_REQUEUE_AFTER_SECONDS = env.float("GRADING_REQUEUE_AFTER_SECONDS", default=300.0)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=3)
 GRADING_SWEEP_SECONDS = env.float("GRADING_SWEEP_SECONDS", default=30.0)
+# A learner's submissions beyond this many queued or running wait, stored, for earlier ones.
+GRADING_MAX_IN_FLIGHT_PER_LEARNER = read_positive_int("GRADING_MAX_IN_FLIGHT_PER_LEARNER", 3)
 SANDBOX_HEALTH_CACHE_SECONDS = env.float("SANDBOX_HEALTH_CACHE_SECONDS", default=30.0)
 # Saves up to this long after the deadline are accepted (network latency, clock skew).
 ATTEMPT_GRACE_SECONDS = env.float("ATTEMPT_GRACE_SECONDS", default=30.0)

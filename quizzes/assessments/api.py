@@ -11,7 +11,6 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from quizzes.access import LearnerAPIView, account_of, jsonable
@@ -39,6 +38,7 @@ from quizzes.assessments.services import (
 )
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import AttemptStatus, Quiz, QuizStatus
+from quizzes.throttles import ChallengeStartThrottle, RunExamplesThrottle
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
 
@@ -97,7 +97,13 @@ class StageListAPI(APIView):
 
 
 class QuizStartAPI(LearnerAPIView):
-    @extend_schema(request=None, responses={201: dict, 400: DetailSerializer})
+    """Start or resume an attempt; new attempts at quizzes with code are rate-limited."""
+
+    throttle_classes = [ChallengeStartThrottle]
+
+    @extend_schema(
+        request=None, responses={201: dict, 400: DetailSerializer, 429: DetailSerializer}
+    )
     def post(self, request: Request, slug: str) -> Response:
         quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
         try:
@@ -172,11 +178,16 @@ class RunInput(serializers.Serializer[Any]):
 class AttemptRunExamplesAPI(LearnerAPIView):
     """Run the visible examples of a challenge in the sandbox (rate-limited); 202 + status URL."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "run_examples"
+    throttle_classes = [RunExamplesThrottle]
 
     @extend_schema(
-        request=RunInput, responses={202: dict, 400: DetailSerializer, 409: DetailSerializer}
+        request=RunInput,
+        responses={
+            202: dict,
+            400: DetailSerializer,
+            409: DetailSerializer,
+            429: DetailSerializer,
+        },
     )
     def post(self, request: Request, attempt_id: int, position: int) -> Response:
         attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
@@ -201,6 +212,7 @@ class AttemptRunExamplesAPI(LearnerAPIView):
 
 
 class AttemptSubmitAPI(LearnerAPIView):
+    # Never throttled: a submit is always accepted and waits behind the in-flight cap.
     @extend_schema(request=None, responses={200: dict, 202: dict})
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)

@@ -98,6 +98,8 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
     show = feedback or submission.kind == SubmissionKind.RUN_EXAMPLES
     if submission.is_failed:
         data["error"] = submission.error_reason
+    if submission.is_held:
+        data["note"] = "Waiting for your earlier code runs to finish."
     if submission.waits_for_sandbox:
         data["grading_unavailable"] = True
         data["note"] = "Grading is unavailable right now; this submission waits in the queue."

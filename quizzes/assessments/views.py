@@ -34,6 +34,7 @@ from quizzes.assessments.services import (
 from quizzes.bank.quizzes import describe_quiz
 from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus
 from quizzes.pipeline.ops import worker_status
+from quizzes.throttles import ChallengeStartThrottle, page_refusal
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -68,6 +69,10 @@ def quiz_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     quiz = get_object_or_404(Quiz.objects.select_related("stage"), slug=slug)
     if quiz.status != QuizStatus.PUBLISHED and not request.user.has_perm("quizzes.author_item"):
         return render(request, "404.html", status=404)
+    return _quiz_page(request, quiz)
+
+
+def _quiz_page(request: AuthenticatedRequest, quiz: Quiz, *, status: int = 200) -> HttpResponse:
     return render(
         request,
         "quizzes/quiz_detail.html",
@@ -77,6 +82,7 @@ def quiz_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             "open_attempt": open_attempt(learner=request.user, quiz=quiz),
             "attempts": learner_attempts(request.user).filter(quiz=quiz)[:10],
         },
+        status=status,
     )
 
 
@@ -84,6 +90,14 @@ def quiz_detail(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 @require_POST
 def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
+    refused = page_refusal(request, ChallengeStartThrottle, slug=quiz.slug)
+    if refused is not None:
+        # The quiz's page with the message, as a 429: the browser shows it like any page.
+        messages.error(request, str(refused.detail))
+        response = _quiz_page(request, quiz, status=429)
+        if refused.wait is not None:
+            response["Retry-After"] = str(refused.wait)
+        return response
     try:
         attempt = attempt_start(learner=request.user, quiz=quiz)
     except AttemptError as exc:

@@ -246,6 +246,17 @@ def quiz_item_count(quiz: Quiz) -> int:
     return sum(min(p.count, pool_candidates(p).count()) for p in quiz.pools.all())
 
 
+def quiz_runs_code(quiz: Quiz) -> bool:
+    """Whether an attempt at ``quiz`` may draw items graded in the sandbox."""
+    if quiz.is_challenge:
+        return True
+    graded_in_sandbox = sandbox_types()
+    return any(
+        pool_candidates(pool).filter(type__in=graded_in_sandbox).exists()
+        for pool in quiz.pools.all()
+    )
+
+
 def describe_quiz(quiz: Quiz) -> dict[str, Any]:
     return {
         "items": quiz_item_count(quiz),

@@ -14,6 +14,8 @@ from quizzes.models.bank import (
 )
 from quizzes.models.grading import (
     GRADING_UNAVAILABLE,
+    HELD,
+    IN_FLIGHT,
     OutcomeCategory,
     ReportStatus,
     Submission,
@@ -26,6 +28,8 @@ from quizzes.models.roadmap import Stage, Topic
 
 __all__ = [
     "GRADING_UNAVAILABLE",
+    "HELD",
+    "IN_FLIGHT",
     "Attempt",
     "AttemptEvent",
     "AttemptItem",

@@ -8,6 +8,8 @@ from quizzes.models.bank import ItemVersion
 
 __all__ = [
     "GRADING_UNAVAILABLE",
+    "HELD",
+    "IN_FLIGHT",
     "IN_PROGRESS_STATUSES",
     "OutcomeCategory",
     "ReportStatus",
@@ -25,6 +27,12 @@ class SubmissionStatus(models.TextChoices):
 
 
 IN_PROGRESS_STATUSES = frozenset({SubmissionStatus.QUEUED, SubmissionStatus.RUNNING})
+# QUEUED rows are either held (stored, not sent: the learner has the cap in flight) or sent.
+# See quizzes/pipeline/grading.py.
+HELD = Q(status=SubmissionStatus.QUEUED, enqueued_at__isnull=True)
+IN_FLIGHT = Q(status=SubmissionStatus.RUNNING) | Q(
+    status=SubmissionStatus.QUEUED, enqueued_at__isnull=False
+)
 # How the reason of a QUEUED submission starts while no sandbox can run it.
 GRADING_UNAVAILABLE = "grading unavailable"
 
@@ -91,6 +99,11 @@ class Submission(models.Model):
     def is_pending(self) -> bool:
         """Queued or running: a result is still to come."""
         return self.status in IN_PROGRESS_STATUSES
+
+    @property
+    def is_held(self) -> bool:
+        """Stored but not sent yet: it waits for the learner's earlier submissions."""
+        return self.status == SubmissionStatus.QUEUED and self.enqueued_at is None
 
     @property
     def is_graded(self) -> bool:

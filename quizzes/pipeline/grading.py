@@ -2,6 +2,11 @@
 
 State machine of a submission (the only place it is written down):
 
+    submission_create ─┬─ the learner has fewer than the cap in flight ─────────────▶ QUEUED
+                       └─ otherwise ─▶ HELD ── a slot frees: one of the learner's ──▶ QUEUED
+                                               submissions ends GRADED or ERROR
+                                               (same transaction), or the sweeper
+
     QUEUED ──claim──▶ RUNNING ──result (token matches)──▶ GRADED
       ▲                  │
       │                  ├─ lease expired (worker died/hung) ─ sweeper ─▶ QUEUED (new token later)
@@ -9,9 +14,24 @@ State machine of a submission (the only place it is written down):
       └──── sweeper re-enqueues QUEUED rows not enqueued recently (lost message)
                          └─ attempt_count ≥ GRADING_MAX_ATTEMPTS ─▶ ERROR (reason for the learner)
 
-- ``submission_create`` stores QUEUED and enqueues on commit, never inside the transaction.
-- ``submission_grade`` claims with a guarded UPDATE (QUEUED, or RUNNING with an expired
-  lease) that sets a fresh claim token; 0 rows means someone else holds a live lease.
+    ERROR / QUEUED / RUNNING ──operator requeue──▶ HELD (then released like any other)
+
+- In flight means QUEUED (sent to the broker) or RUNNING; the cap is
+  ``GRADING_MAX_IN_FLIGHT_PER_LEARNER``. HELD is stored as QUEUED with ``enqueued_at`` NULL
+  (``quizzes.models.HELD``): learners see it as queued. A held row is never sent, never
+  re-sent by the sweeper, and the claim refuses it.
+- ``held_submissions_release`` (pipeline/submissions.py) sends a learner's oldest held rows
+  while fewer than the cap are in flight, under a lock on the learner's account row, so
+  concurrent releases cannot overshoot. Held rows go out in order, one per finished
+  submission, behind whatever other learners sent meanwhile: one learner's flood never
+  holds more than the cap of the workers.
+- The cap never refuses anything: an attempt's submit and the deadline's auto-submit are
+  stored at once and wait their turn.
+- ``submission_create`` stores QUEUED (or HELD) and sends on commit, never inside the
+  transaction.
+- ``submission_grade`` claims with a guarded UPDATE (QUEUED and sent, or RUNNING with an
+  expired lease) that sets a fresh claim token; 0 rows means someone else holds a live
+  lease, or the row is held.
 - The result is written with ``WHERE claim_token = <ours>``: a slow worker whose lease was
   taken over writes nothing, so each submission gets exactly one GRADED transition.
 - Learner code never runs outside the sandbox: if bubblewrap cannot run, the row waits."""
@@ -38,12 +58,13 @@ from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
 from quizzes.itemtypes import challenge_handler_for
 from quizzes.models import (
     GRADING_UNAVAILABLE,
+    HELD,
     ItemVersion,
     Submission,
     SubmissionKind,
     SubmissionStatus,
 )
-from quizzes.pipeline.submissions import enqueue
+from quizzes.pipeline.submissions import enqueue, held_submissions_release, lock_learner
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +147,7 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
     claimed = (
         Submission.objects.filter(pk=submission_id)
         .filter(
-            Q(status=SubmissionStatus.QUEUED)
+            Q(status=SubmissionStatus.QUEUED, enqueued_at__isnull=False)  # sent, not held
             | Q(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now)
         )
         .update(
@@ -197,6 +218,7 @@ def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport)
             submission.status = SubmissionStatus.GRADED
             submission.score = report.score
             attempt_item_apply_grade(submission=submission)
+        held_submissions_release(learner_id=submission.learner_id)
     return True
 
 
@@ -218,6 +240,7 @@ def _mark_error(submission: Submission, token: uuid.UUID | None, reason: str) ->
         if written:
             submission.refresh_from_db()
             attempt_item_apply_grade(submission=submission)
+            held_submissions_release(learner_id=submission.learner_id)
     return bool(written)
 
 
@@ -226,6 +249,7 @@ class SweepReport:
     requeued_expired: list[int] = field(default_factory=list)
     requeued_stale: list[int] = field(default_factory=list)
     errored: list[int] = field(default_factory=list)
+    released_held: list[int] = field(default_factory=list)
 
 
 def submissions_sweep() -> SweepReport:
@@ -265,12 +289,20 @@ def submissions_sweep() -> SweepReport:
             if moved:
                 enqueue(pk)
                 report.requeued_stale.append(pk)
+    # Held rows whose release was missed (or whose learner's cap was raised) go out now.
+    waiting = Submission.objects.filter(HELD).values_list("learner_id", flat=True).distinct()
+    for learner_id in list(waiting.order_by("learner_id")[:500]):
+        report.released_held += held_submissions_release(learner_id=learner_id)
     return report
 
 
 def submission_requeue(*, submission: Submission) -> bool:
-    """Operator action: put an ERROR (or stuck) submission back in the queue, fresh."""
+    """Operator action: put an ERROR (or stuck) submission back in the queue, fresh.
+
+    It goes back in line behind the learner's cap like a new submission."""
     with transaction.atomic():
+        if submission.learner_id is not None:
+            lock_learner(submission.learner_id)
         moved = Submission.objects.filter(
             pk=submission.pk,
             status__in=[SubmissionStatus.ERROR, SubmissionStatus.QUEUED, SubmissionStatus.RUNNING],
@@ -279,9 +311,9 @@ def submission_requeue(*, submission: Submission) -> bool:
             claim_token=None,
             lease_expires_at=None,
             attempt_count=0,
-            enqueued_at=timezone.now(),
+            enqueued_at=None,  # held until released
             error_reason="",
         )
         if moved:
-            enqueue(submission.pk)
+            held_submissions_release(learner_id=submission.learner_id)
     return bool(moved)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from quizzes.models import GRADING_UNAVAILABLE, Submission, SubmissionStatus
+from quizzes.models import GRADING_UNAVAILABLE, HELD, Submission, SubmissionStatus
 
 
 def grading_overview() -> dict[str, Any]:
@@ -31,6 +31,8 @@ def grading_overview() -> dict[str, Any]:
         "errors": list(base.filter(status=SubmissionStatus.ERROR).order_by("-graded_at")[:20]),
         "recent": list(base.order_by("-created_at")[:20]),
         "latest": Submission.objects.aggregate(last=Max("graded_at"))["last"],
+        # Queued but not sent: behind their learner's in-flight cap.
+        "held": Submission.objects.filter(HELD).count(),
         "unavailable": base.filter(
             Q(status=SubmissionStatus.QUEUED) & Q(error_reason__startswith=GRADING_UNAVAILABLE)
         ).count(),

@@ -1,6 +1,8 @@
-"""Creating submissions: stored QUEUED, enqueued once the transaction commits.
+"""Creating submissions: stored QUEUED, sent to the broker within the learner's cap.
 
-The state machine is written once, in quizzes/pipeline/grading.py."""
+A learner has at most ``GRADING_MAX_IN_FLIGHT_PER_LEARNER`` submissions in flight (sent and
+not finished); the others are stored held and sent in order as those finish. The state
+machine is written once, in quizzes/pipeline/grading.py."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import logging
 from functools import partial
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from quizzes.models import (
+    HELD,
+    IN_FLIGHT,
     AttemptItem,
     ItemVersion,
     Submission,
@@ -50,6 +55,41 @@ def enqueue(submission_id: int) -> None:
     transaction.on_commit(partial(_send, submission_id))
 
 
+def lock_learner(learner_id: int) -> None:
+    """Serialise the decisions about one learner's queue until the transaction ends.
+
+    Taken after any attempt lock and before touching another submission's row. NO KEY
+    UPDATE, so rows that reference the account can still be inserted meanwhile.
+    """
+    list(User.objects.select_for_update(no_key=True).filter(pk=learner_id).values_list("pk"))
+
+
+def held_submissions_release(*, learner_id: int | None) -> list[int]:
+    """Send the learner's oldest held submissions while fewer than the cap are in flight.
+
+    Called whenever a submission is stored and whenever one reaches GRADED or ERROR, in
+    the same transaction; the sends happen on commit. Rows without a learner (their
+    account was deleted) are not capped. Returns the ids released.
+    """
+    with transaction.atomic():
+        held = Submission.objects.filter(HELD, learner_id=learner_id)
+        if learner_id is None:
+            free = 500
+        else:
+            lock_learner(learner_id)
+            in_flight = Submission.objects.filter(IN_FLIGHT, learner_id=learner_id).count()
+            free = settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER - in_flight
+        if free <= 0:
+            return []
+        now = timezone.now()
+        released = []
+        for pk in held.order_by("pk").values_list("pk", flat=True)[:free]:
+            if Submission.objects.filter(HELD, pk=pk).update(enqueued_at=now):
+                enqueue(pk)
+                released.append(pk)
+    return released
+
+
 def submission_create(
     *,
     learner: User | None,
@@ -59,9 +99,11 @@ def submission_create(
     attempt_item: AttemptItem | None = None,
     idempotency_key: str = "",
 ) -> Submission:
-    """Store a QUEUED submission and enqueue its grading once the transaction commits.
+    """Store a QUEUED submission; send it on commit unless the learner has the cap in flight.
 
-    With an ``idempotency_key``, a retried request returns the first submission.
+    Never refused for the learner's load: over the cap, it is stored held and sent when
+    an earlier one finishes. With an ``idempotency_key``, a retried request returns the
+    first submission.
     """
     with transaction.atomic():
         if idempotency_key and learner is not None:
@@ -78,7 +120,8 @@ def submission_create(
             source=source,
             idempotency_key=idempotency_key,
             status=SubmissionStatus.QUEUED,
-            enqueued_at=timezone.now(),
+            enqueued_at=None,  # held, until released below (first in, first out)
         )
-        enqueue(submission.pk)
+        held_submissions_release(learner_id=submission.learner_id)
+        submission.refresh_from_db(fields=["enqueued_at"])
     return submission

@@ -45,6 +45,7 @@ def sweep_submissions() -> dict[str, int]:
         "requeued_expired": len(report.requeued_expired),
         "requeued_stale": len(report.requeued_stale),
         "errored": len(report.errored),
+        "released_held": len(report.released_held),
     }
 
 

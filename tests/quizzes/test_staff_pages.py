@@ -110,3 +110,14 @@ def test_stage_and_dashboard_pages_make_a_bounded_number_of_queries(
     attempt = attempt_start(learner=learner, quiz=quiz)
     with django_assert_max_num_queries(15):
         assert client.get(f"/attempts/{attempt.pk}/").status_code == 200
+
+
+def test_operator_page_counts_submissions_held_behind_a_learners_cap(
+    admin_user: Any, learner: Any, quiz: Any, settings: Any
+) -> None:
+    settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER = 1
+    challenge = quiz.pools.get().stage.items.get(type="python").current_version
+    for source in "abc":
+        submission_create(learner=learner, item_version=challenge, source=source)
+    html = unescape(logged_in(admin_user).get("/ops/grading/").content.decode())
+    assert "Queue depth: <strong>3</strong>, of which 2 held behind" in html

@@ -10,9 +10,11 @@ import pytest
 from django.db import connection
 
 from quizzes.assessments.services import attempt_start, attempt_submit
-from quizzes.models import Attempt, AttemptEvent, EventKind, QuizPool
+from quizzes.models import HELD, IN_FLIGHT, Attempt, AttemptEvent, EventKind, QuizPool, Submission
+from quizzes.pipeline import submissions
+from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory
-from tests.samples import OBJECTIVE, load_sample_items
+from tests.samples import OBJECTIVE, PYTHON, load_sample_items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,3 +63,22 @@ def test_concurrent_submits_submit_once(quiz: Any, learner: Any) -> None:
     assert len(set(results)) == 1
     assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.SUBMITTED).count() == 1
     assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.GRADED).count() == 1
+
+
+def test_concurrent_submissions_of_one_learner_never_exceed_the_cap(
+    topic: Any, learner: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER = 2
+    [item] = load_sample_items(topic.stage, topic.slug, [PYTHON])
+    sent: list[int] = []
+    monkeypatch.setattr(submissions, "_send", sent.append)
+    results = race(
+        lambda: (
+            submission_create(learner=learner, item_version=item.current_version, source="x = 1").pk
+        ),
+        times=6,
+    )
+    assert all(isinstance(r, int) for r in results), results
+    assert Submission.objects.filter(IN_FLIGHT, learner=learner).count() == 2
+    assert Submission.objects.filter(HELD, learner=learner).count() == 4
+    assert len(sent) == 2

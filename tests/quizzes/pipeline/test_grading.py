@@ -209,3 +209,38 @@ def test_a_broker_outage_at_submit_time_loses_nothing(
     assert submission.status == SubmissionStatus.QUEUED
     # The row is still gradable: the sweeper sends it again once the broker is back.
     assert submission_grade(submission_id=submission.pk) == "graded"
+
+
+def test_beyond_the_learners_cap_a_submission_is_held_until_one_finishes(
+    challenge: Any, learner: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER = 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = make(challenge, learner, "def add(a, b): return a + b")
+        second = make(challenge, learner, "def add(a, b): return a + b")
+    assert len(callbacks) == 1  # only the first is sent
+    assert not first.is_held and second.is_held
+    assert second.status == SubmissionStatus.QUEUED and second.enqueued_at is None
+    # The claim refuses a held row, whatever message arrives for it.
+    assert submission_grade(submission_id=second.pk) == "not-claimed"
+    assert Submission.objects.get(pk=second.pk).is_held
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert submission_grade(submission_id=first.pk) == "graded"
+    assert len(callbacks) == 1  # the result's transaction released the second
+    assert not Submission.objects.get(pk=second.pk).is_held
+    assert submission_grade(submission_id=second.pk) == "graded"
+
+
+def test_an_operator_requeue_waits_behind_the_learners_cap(
+    challenge: Any, learner: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER = 1
+    failed = make(challenge, learner, "def add(a, b): return a + b")
+    Submission.objects.filter(pk=failed.pk).update(status=SubmissionStatus.ERROR)
+    busy = make(challenge, learner, "def add(a, b): return a + b")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert submission_requeue(submission=failed)
+    assert callbacks == []
+    assert Submission.objects.get(pk=failed.pk).is_held
+    submission_grade(submission_id=busy.pk)
+    assert submission_grade(submission_id=failed.pk) == "graded"

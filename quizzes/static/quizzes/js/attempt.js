@@ -294,11 +294,20 @@
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
       body: JSON.stringify({ code: code, request_id: requestId })
-    }).then(function (r) { return r.json().then(function (d) { return { status: r.status, data: d }; }); })
+    }).then(function (r) {
+      return r.json().then(function (d) {
+        return { status: r.status, data: d, retryAfter: parseInt(r.headers.get("Retry-After") || "", 10) };
+      });
+    })
       .then(function (res) {
         if (res.status !== 202) {
+          // The server's message, e.g. "Too many code runs: try again in 12 s."
           box.textContent = res.data.detail || "Could not run the examples (HTTP " + res.status + ").";
-          button.disabled = false;
+          if (res.status === 429 && res.retryAfter > 0) {
+            setTimeout(function () { button.disabled = false; }, res.retryAfter * 1000);
+          } else {
+            button.disabled = false;
+          }
           return;
         }
         var until = Date.now() + 120000;
