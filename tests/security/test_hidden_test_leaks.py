@@ -403,7 +403,9 @@ def assert_nothing_but_pass_fail(first: GradeReport, second: GradeReport) -> Non
             assert stored["exception_type"] is None, stored
             assert stored["input_repr"] is stored["actual_repr"] is stored["expected_repr"] is None
         assert api["message"] == "1 of 3 tests passed."
-        for row in hidden_rows(html):
+        rows = hidden_rows(html)
+        assert len(rows) == 2, html
+        for row in rows:
             assert "✘ failed</span></td>\n      <td></td></tr>" in row, row
         assert "SECRET" not in json.dumps(results) + html
 
