@@ -7,7 +7,14 @@ from typing import Any
 
 from quizzes.assessments.feedback import item_feedback_due
 from quizzes.itemtypes import handler_for
-from quizzes.models import Attempt, AttemptItem, OutcomeCategory, Submission, SubmissionKind
+from quizzes.models import (
+    Attempt,
+    AttemptItem,
+    OutcomeCategory,
+    ReportStatus,
+    Submission,
+    SubmissionKind,
+)
 
 
 def item_for_learner(item: AttemptItem) -> dict[str, Any]:
@@ -84,7 +91,8 @@ def attempt_item_views(attempt: Attempt, items: list[AttemptItem]) -> list[dict[
 def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[str, Any]:
     """Status always; per-test outcomes only when feedback is due (or visible-only runs).
 
-    Hidden outcomes carry pass/fail and a category, never inputs, outputs or messages.
+    A hidden outcome says passed or failed and nothing else: no input, output, message,
+    exception type, or how it failed (older results stored more; it is not shown).
     """
     data: dict[str, Any] = {
         "id": submission.pk,
@@ -107,14 +115,34 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
         results = submission.results or {}
         data["score"] = submission.score
         data["message"] = results.get("message", "")
+        ran = results.get("status", ReportStatus.GRADED) == ReportStatus.GRADED
         data["outcomes"] = [
-            {
-                key: outcome.get(key)
-                for key in ("name", "visible", "passed", "category", "exception_type")
-                + (("input_repr", "expected_repr", "actual_repr") if outcome.get("visible") else ())
-            }
+            _visible_outcome(outcome) if outcome.get("visible") else _hidden_outcome(outcome, ran)
             for outcome in results.get("outcomes", [])
         ]
         for outcome in data["outcomes"]:
             outcome["category_label"] = OutcomeCategory.label_of(outcome["category"])
     return data
+
+
+_VISIBLE_KEYS = (
+    "name", "visible", "passed", "category", "exception_type",
+    "input_repr", "expected_repr", "actual_repr",
+)  # fmt: skip
+
+
+def _visible_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
+    return {key: outcome.get(key) for key in _VISIBLE_KEYS}
+
+
+def _hidden_outcome(outcome: dict[str, Any], ran: bool) -> dict[str, Any]:
+    """Pass or fail only. "Not run" only when nothing ran (the code did not load, which is
+    known before any hidden input is sent)."""
+    passed = outcome.get("passed") is True
+    if passed:
+        category = OutcomeCategory.PASSED
+    elif ran:
+        category = OutcomeCategory.FAILED
+    else:
+        category = OutcomeCategory.NOT_RUN
+    return {"name": outcome.get("name"), "visible": False, "passed": passed, "category": category}

@@ -25,9 +25,18 @@ visible test: the learner's code can read anything in this process, so the input
 hidden tests must not be here while the results that are shown to the learner
 (visible tests' actual values) are being produced.
 
+A hidden test reports only what tells pass from fail: a JSON value ("ok"), the
+exception's type names (matched against an expected ``raises``; "exception"), or
+"failed" for everything else (a value that is not JSON, time, memory, a crash of the
+test). Which limit was hit is not said.
+The worker keeps none of it beyond pass/fail: learner code shares this process and can
+rewrite anything written here, so the worker, not this file, is the boundary.
+
 Values are reported as {"v": <json>} or, when not JSON-representable, {"r": <repr>}.
 Exceptions as a list of [type name, is_trusted] pairs along the MRO, where trusted means
-a builtin (or sqlite3) class whose name the learner did not choose.
+one of the builtin (or, for SQL, sqlite3) exception classes recorded by IDENTITY when this
+program starts, before any learner code runs: a name looked up later could be one the
+learner registered.
 """
 
 from __future__ import annotations
@@ -64,6 +73,25 @@ _monotonic = time.monotonic
 _setitimer = _signal.setitimer
 _ITIMER_REAL = _signal.ITIMER_REAL
 _quote = _json.encode_basestring_ascii
+_type = type
+_id = id
+# The slots themselves, not attribute lookups a metaclass could answer with a property.
+_mro_of = type.__dict__["__mro__"].__get__
+_name_of = type.__dict__["__name__"].__get__
+
+
+def _exception_classes(namespace: dict[str, Any]) -> dict[int, tuple[type, str]]:
+    """{id(class): (class, name)} of the exception classes in a namespace (the class is
+    kept, so its id is never reused)."""
+    return {
+        id(value): (value, value.__name__)
+        for value in namespace.values()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    }
+
+
+# Taken as this module loads, before the learner's code exists in this process.
+_TRUSTED = _exception_classes(vars(builtins))
 
 
 class _Timeout(BaseException):
@@ -172,25 +200,17 @@ def _guarded(seconds: float, thunk: Callable[[], Any]) -> tuple[str, Any]:
 def _exception_names(exc: BaseException) -> list[list[Any]]:
     names = []
     try:
-        for cls in type(exc).__mro__[:12]:
+        for cls in _mro_of(_type(exc))[:12]:
             if cls is object:
                 break
-            name = cls.__name__
-            if not isinstance(name, str):
-                name = "?"
-            name = str.__str__(name)[:100]
-            trusted = getattr(builtins, name, None) is cls or (
-                cls.__module__ == "sqlite3" and _sqlite_class(name) is cls
-            )
-            names.append([name, bool(trusted)])
+            known = _TRUSTED.get(_id(cls))
+            if known is not None and known[0] is cls:
+                names.append([known[1], True])
+            else:
+                names.append([str.__str__(_name_of(cls))[:100], False])
     except BaseException:
         names.append(["Exception", True])
     return names
-
-
-def _sqlite_class(name: str) -> object:
-    module = sys.modules.get("sqlite3")
-    return getattr(module, name, None) if module is not None else None
 
 
 def _to_json(value: Any, depth: int = 0) -> Any:
@@ -315,22 +335,23 @@ def _run_python(config: Record, result_fd: int) -> None:
         return
     _emit({"t": "loaded"}, result_fd)
 
-    def run_tests(tests: list[Record], first_index: int) -> None:
+    def run_tests(tests: list[Record], first_index: int, hidden: bool) -> None:
         for offset, test in enumerate(tests):
             index = first_index + offset
             if kind == "function":
                 record = _run_function_test(target, test, per_test)
             else:
                 record = _run_class_test(target, test, per_test)
+            if hidden:
+                record = _hidden_python_record(record)
             record["t"] = "test"
             record["i"] = index
             _emit(record, result_fd)
 
     visible = config["tests"]
-    run_tests(visible, 0)
+    run_tests(visible, 0, hidden=False)
     if config.get("hidden_count", 0):
-        hidden = _read_hidden(result_fd)
-        run_tests(hidden, len(visible))
+        run_tests(_read_hidden(result_fd), len(visible), hidden=True)
 
 
 def _run_function_test(target: Any, test: Record, per_test: float) -> Record:
@@ -377,6 +398,30 @@ def _run_class_test(cls: Any, test: Record, per_test: float) -> Record:
     return {"status": "ok", "calls": calls_out}
 
 
+def _outcome_only(result: Record) -> Record:
+    value = result.get("value")
+    if result.get("status") == "ok" and isinstance(value, dict) and "v" in value:
+        return {"status": "ok", "value": value}  # a repr ({"r": ...}) can never pass
+    if result.get("status") == "exception":
+        return {"status": "exception", "exc": result.get("exc")}
+    return {"status": "failed"}
+
+
+def _hidden_python_record(record: Record) -> Record:
+    """A hidden test's record cut down to what grading needs (see the module docstring)."""
+    if "calls" not in record:
+        return _outcome_only(record)
+    if record.get("status") != "ok":
+        return {"status": "failed"}
+    return {"status": "ok", "calls": [_outcome_only(call) for call in record["calls"]]}
+
+
+def _hidden_sql_record(record: Record) -> Record:
+    if record.get("status") != "ok":
+        return {"status": "failed"}
+    return {"status": "ok", "rows": record.get("rows"), "truncated": record.get("truncated")}
+
+
 def _read_hidden(result_fd: int) -> list[Record]:
     _emit({"t": "await_hidden"}, result_fd)
     chunks = []
@@ -416,6 +461,8 @@ def _sql_value(value: Any) -> Any:
 
 def _run_sql(config: Record, result_fd: int) -> None:
     import sqlite3
+
+    _TRUSTED.update(_exception_classes(vars(sqlite3)))  # no learner Python runs in SQL mode
 
     with open(QUERY_PATH, "rb") as handle:
         query = handle.read().decode("utf-8", "replace").strip()
@@ -461,17 +508,19 @@ def _run_sql(config: Record, result_fd: int) -> None:
     connection.close()
     _emit({"t": "loaded"}, result_fd)
 
-    def run_tests(tests: list[Record], first_index: int) -> None:
+    def run_tests(tests: list[Record], first_index: int, hidden: bool) -> None:
         for offset, test in enumerate(tests):
             record = _run_sql_test(sqlite3, schema, query, test.get("data", ""), per_test)
+            if hidden:
+                record = _hidden_sql_record(record)
             record["t"] = "test"
             record["i"] = first_index + offset
             _emit(record, result_fd)
 
     visible = config["tests"]
-    run_tests(visible, 0)
+    run_tests(visible, 0, hidden=False)
     if config.get("hidden_count", 0):
-        run_tests(_read_hidden(result_fd), len(visible))
+        run_tests(_read_hidden(result_fd), len(visible), hidden=True)
 
 
 def _run_sql_test(

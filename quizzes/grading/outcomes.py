@@ -19,6 +19,9 @@ class OutcomeCategory(StrEnum):
     MEMORY_LIMIT = "memory_limit"
     OUTPUT_LIMIT = "output_limit"
     NOT_RUN = "not_run"
+    # A hidden test that did not pass. Hidden tests say pass or fail and nothing more:
+    # which way one failed could be chosen by code that has seen its input.
+    FAILED = "failed"
 
     @property
     def label(self) -> str:
@@ -40,6 +43,7 @@ _CATEGORY_LABELS = {
     OutcomeCategory.MEMORY_LIMIT: "memory limit",
     OutcomeCategory.OUTPUT_LIMIT: "output limit",
     OutcomeCategory.NOT_RUN: "not run",
+    OutcomeCategory.FAILED: "failed",
 }
 
 

@@ -4,8 +4,18 @@ The sandbox receives the learner's code, the harness and the test INPUTS; expect
 values stay here. Visible tests run first; the inputs of hidden tests are handed over
 (on the harness's stdin) only once a result for every visible test has been received,
 so the values shown to the learner (visible tests' actual results) cannot carry hidden
-inputs. For hidden tests a learner sees pass/fail, a category and at most a builtin
-exception type name: never a message, an input or an actual value.
+inputs.
+
+A hidden test reports pass or fail and nothing else: no input, value, message or
+exception type, and not even how it failed (a wrong value, an exception, the time or
+memory limit, or the whole run dying are all "failed"), since code that has seen the
+input could choose any of those. The harness sends little for hidden tests, but the
+learner's code shares its process and can write anything to the result channel, so the
+rule is enforced here: a hidden test's record is reduced to a boolean by
+``_hidden_outcome`` and nothing else of it is kept. The report's status and message are
+settled before hidden inputs are sent (a load failure is reported then), or depend only
+on the pass count; durations stay out of ``to_dict()``. What remains is when grading
+finishes (see the security section of README.md).
 
 ``SandboxUnavailable`` propagates: the caller keeps the submission queued.
 """
@@ -99,6 +109,8 @@ class GradeReport:
     score: float
     outcomes: tuple[TestOutcome, ...]
     message: str
+    # For operators only, and left out of to_dict() (the results stored for learners):
+    # the run's duration includes the hidden tests', which their inputs may steer.
     wall_seconds: float
     # For operators only (harness stderr when the grader itself failed); never shown to
     # learners and left out of to_dict().
@@ -109,7 +121,6 @@ class GradeReport:
             "status": self.status,
             "score": self.score,
             "message": self.message,
-            "wall_seconds": round(self.wall_seconds, 4),
             "outcomes": [asdict(outcome) for outcome in self.outcomes],
         }
 
@@ -192,7 +203,7 @@ class _Records:
                 continue
             try:
                 record = json.loads(line)
-            except ValueError:
+            except Exception:  # noqa: S112 - forged lines (e.g. nested too deep to parse)
                 continue
             if not isinstance(record, dict):
                 continue
@@ -246,28 +257,30 @@ def _reported_repr(encoded: Any) -> str:
     return "<no value>"
 
 
-def _exception_display(exc: Any, *, visible: bool, expected: str | None) -> str:
-    """The type name a learner may see. For hidden tests only trusted (builtin) names,
-    or the expected one: a class the learner named could spell out a hidden input."""
-    names = (
-        [(str(n), bool(t)) for n, t in exc if isinstance(n, str)] if isinstance(exc, list) else []
-    )
-    if not names:
-        return "Exception"
-    if visible:
-        return names[0][0]
-    if expected is not None and any(name == expected for name, _ in names):
-        return expected
-    for name, trusted in names:
-        if trusted:
-            return name
-    return "Exception"
+def _exception_names(exc: Any) -> list[tuple[str, bool]]:
+    if not isinstance(exc, list):
+        return []
+    return [
+        (item[0], bool(item[1]))
+        for item in exc
+        if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+    ]
+
+
+def _exception_display(exc: Any) -> str:
+    """The type a visible test shows: the class as the learner's code named it."""
+    names = _exception_names(exc)
+    return names[0][0][:100] if names else "Exception"
+
+
+def _trusted_exception_name(exc: Any) -> str:
+    """The nearest builtin class (recognised by identity in the harness), for messages
+    about code whose class names nobody has vetted."""
+    return next((name for name, trusted in _exception_names(exc) if trusted), "Exception")
 
 
 def _exception_matches(exc: Any, expected: str) -> bool:
-    if not isinstance(exc, list):
-        return False
-    return any(isinstance(item, list) and item and item[0] == expected for item in exc)
+    return any(name == expected for name, _ in _exception_names(exc))
 
 
 def _crash_category(run: SandboxRun) -> tuple[OutcomeCategory, str | None]:
@@ -328,22 +341,50 @@ def _collect(
     tests: list[TestCase],
     records: _Records,
     run: SandboxRun,
-    judge: Any,
+    judge: Callable[[TestCase, dict[str, Any]], TestOutcome],
+    passes: Callable[[TestCase, dict[str, Any]], bool],
 ) -> tuple[TestOutcome, ...]:
+    """One outcome per test: visible tests judged in full, hidden ones by ``passes``."""
     outcomes: list[TestOutcome] = []
-    crashed_at: int | None = None
+    crashed = False
     for index, test in enumerate(tests):
         record = records.tests.get(index)
-        if record is not None:
-            outcomes.append(judge(test, record))
-            continue
-        if crashed_at is None:
-            crashed_at = index
+        if not test.visible:
+            outcomes.append(
+                _hidden_outcome(test, record is not None and _safely(passes, test, record))
+            )
+        elif record is not None:
+            try:
+                outcomes.append(judge(test, record))
+            except Exception:  # a forged record the judge cannot read
+                outcomes.append(_outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE))
+        elif not crashed:  # hidden inputs were never sent: this is visible-only behaviour
+            crashed = True
             category, exception_type = _crash_category(run)
             outcomes.append(_outcome(test, category, exception_type=exception_type, actual=None))
         else:
             outcomes.append(_outcome(test, OutcomeCategory.NOT_RUN))
     return tuple(outcomes)
+
+
+def _safely(
+    passes: Callable[[TestCase, dict[str, Any]], bool], test: TestCase, record: dict[str, Any]
+) -> bool:
+    try:
+        return bool(passes(test, record))
+    except Exception:  # a forged record cannot pass, nor stop the grading
+        return False
+
+
+def _hidden_outcome(test: TestCase, passed: bool) -> TestOutcome:
+    """All a hidden test tells: passed, or failed (however it failed, or if never run)."""
+    return TestOutcome(
+        name=test.name,
+        visible=False,
+        weight=test.weight,
+        passed=passed,
+        category=OutcomeCategory.PASSED if passed else OutcomeCategory.FAILED,
+    )
 
 
 def _outcome(
@@ -355,19 +396,23 @@ def _outcome(
     expected_repr: str | None = None,
     actual: str | None = None,
 ) -> TestOutcome:
-    visible = test.visible
+    """A visible test's outcome, in full."""
+    if not test.visible:
+        return _hidden_outcome(test, category == OutcomeCategory.PASSED)
     return TestOutcome(
         name=test.name,
-        visible=visible,
+        visible=True,
         weight=test.weight,
         passed=category == OutcomeCategory.PASSED,
         category=category,
         exception_type=exception_type,
-        input_repr=input_repr if visible else None,
-        expected_repr=expected_repr if visible else None,
-        actual_repr=actual if visible else None,
+        input_repr=input_repr,
+        expected_repr=expected_repr,
+        actual_repr=actual,
     )
 
+
+_UNREADABLE = "<the grader could not read the result>"
 
 # What a visible test shows as its actual result when it never produced one.
 _CATEGORY_TEXT = {
@@ -435,8 +480,11 @@ def grade_python(
         return _report(
             ReportStatus.COMPILE_ERROR, _not_run(tests), f"Loading your code {reason}.", run
         )
-    judge = _judge_function if spec.kind == "function" else _judge_class
-    outcomes = _collect(tests, records, run, lambda t, r: judge(spec, t, r))
+    if spec.kind == "function":
+        judge, passes = _judge_function, _function_passes
+    else:
+        judge, passes = _judge_class, _class_passes
+    outcomes = _collect(tests, records, run, lambda t, r: judge(spec, t, r), passes)
     return _report(ReportStatus.GRADED, outcomes, _summary(outcomes), run)
 
 
@@ -473,7 +521,7 @@ def _python_load_message(spec: PythonChallengeSpec, record: dict[str, Any]) -> s
         return "Loading your code took too long."
     if category == _Reported.MEMORY_LIMIT:
         return "Your code ran out of memory while loading."
-    exception_type = _exception_display(record.get("exc"), visible=False, expected=None)
+    exception_type = _trusted_exception_name(record.get("exc"))
     line = record.get("line")
     where = f" on line {line}" if isinstance(line, int) else ""
     return f"{exception_type} raised{where} while loading your code."
@@ -488,44 +536,64 @@ def _expectation_text(expect: Any, raises: str | None) -> str:
     return f"raises {raises}" if raises is not None else _value_repr(expect)
 
 
-def _judge_value(
-    reported: dict[str, Any],
-    expect: Any,
-    raises: str | None,
-    tolerance: float | None,
-    visible: bool,
-) -> tuple[OutcomeCategory, str | None, str]:
-    """(category, exception type shown, actual text) of one reported call result."""
+def _value_passes(
+    reported: dict[str, Any], expect: Any, raises: str | None, tolerance: float | None
+) -> bool:
+    """Whether one reported call result meets its expectation: pass/fail, nothing more."""
     status = reported.get("status")
+    if raises is not None:
+        return status == _Reported.EXCEPTION and _exception_matches(reported.get("exc"), raises)
+    value = reported.get("value")
+    return (
+        status == _Reported.OK
+        and isinstance(value, dict)
+        and "v" in value
+        and scoring.values_equal(value["v"], expect, tolerance)
+    )
+
+
+def _function_passes(test: TestCase, record: dict[str, Any]) -> bool:
+    return _value_passes(record, test.expect, test.raises, test.tolerance)
+
+
+def _class_passes(test: TestCase, record: dict[str, Any]) -> bool:
+    calls_out = record.get("calls")
+    if record.get("status") != _Reported.OK or not isinstance(calls_out, list):
+        return False
+    if len(calls_out) < len(test.calls):
+        return False
+    return all(
+        isinstance(reported, dict)
+        and _value_passes(reported, call.expect, call.raises, call.tolerance)
+        for call, reported in zip(test.calls, calls_out, strict=False)
+    )
+
+
+def _judge_value(
+    reported: dict[str, Any], expect: Any, raises: str | None, tolerance: float | None
+) -> tuple[OutcomeCategory, str | None, str]:
+    """(category, exception type shown, actual text) of one call result of a visible test."""
+    status = reported.get("status")
+    passed = _value_passes(reported, expect, raises, tolerance)
     if status == _Reported.OK:
-        value = reported.get("value")
-        actual = _reported_repr(value)
-        if raises is not None:
-            return OutcomeCategory.WRONG_ANSWER, None, actual
-        if (
-            isinstance(value, dict)
-            and "v" in value
-            and scoring.values_equal(value["v"], expect, tolerance)
-        ):
-            return OutcomeCategory.PASSED, None, actual
-        return OutcomeCategory.WRONG_ANSWER, None, actual
+        actual = _reported_repr(reported.get("value"))
+        return (OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER), None, actual
     if status == _Reported.EXCEPTION:
-        exc = reported.get("exc")
-        if raises is not None and _exception_matches(exc, raises):
+        if passed:
             return OutcomeCategory.PASSED, None, f"raised {raises}"
-        shown = _exception_display(exc, visible=visible, expected=raises)
+        shown = _exception_display(reported.get("exc"))
         return OutcomeCategory.EXCEPTION, shown, f"raised {shown}"
     if status in _LIMITS:
         category = _LIMIT_CATEGORY[status]
         return category, None, _CATEGORY_TEXT[category]
-    return OutcomeCategory.EXCEPTION, None, "<the grader could not read the result>"
+    return OutcomeCategory.EXCEPTION, None, _UNREADABLE
 
 
 def _judge_function(
     spec: PythonChallengeSpec, test: TestCase, record: dict[str, Any]
 ) -> TestOutcome:
     category, exception_type, actual = _judge_value(
-        record, test.expect, test.raises, test.tolerance, test.visible
+        record, test.expect, test.raises, test.tolerance
     )
     return _outcome(
         test,
@@ -543,7 +611,7 @@ def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, An
     status = record.get("status")
     in_constructor = status == _Reported.INIT_EXCEPTION
     if status in (_Reported.INIT_EXCEPTION, _Reported.EXCEPTION):
-        shown = _exception_display(record.get("exc"), visible=test.visible, expected=None)
+        shown = _exception_display(record.get("exc"))
         return _outcome(
             test, OutcomeCategory.EXCEPTION, exception_type=shown,
             input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
@@ -560,16 +628,14 @@ def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, An
         )  # fmt: skip
     calls_out = record.get("calls")
     if status != _Reported.OK or not isinstance(calls_out, list):
-        return _outcome(
-            test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
-        )
+        return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
     actuals: list[str] = []
     for call, reported in zip(test.calls, calls_out, strict=False):
         lines.append(_method_text(call))
         if not isinstance(reported, dict):
             reported = {}
         category, exception_type, actual = _judge_value(
-            reported, call.expect, call.raises, call.tolerance, test.visible
+            reported, call.expect, call.raises, call.tolerance
         )
         actuals.append(actual)
         if category != OutcomeCategory.PASSED:
@@ -580,9 +646,7 @@ def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, An
                 actual=actual,
             )  # fmt: skip
     if len(calls_out) < len(test.calls):
-        return _outcome(
-            test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
-        )
+        return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
     return _outcome(
         test,
         OutcomeCategory.PASSED,
@@ -729,7 +793,10 @@ def grade_sql(
     def judge(test: TestCase, record: dict[str, Any]) -> TestOutcome:
         return _judge_sql(spec, test, record, expected_by_name[test.name])
 
-    outcomes = _collect(tests, records, run, judge)
+    def passes(test: TestCase, record: dict[str, Any]) -> bool:
+        return _sql_passes(spec, record, expected_by_name[test.name])
+
+    outcomes = _collect(tests, records, run, judge, passes)
     return _report(ReportStatus.GRADED, outcomes, _summary(outcomes), run)
 
 
@@ -739,6 +806,23 @@ def _rows_text(rows: list[list[Any]]) -> str:
     return _short(f"[{shown}{more}]")
 
 
+def _reported_rows(record: dict[str, Any]) -> list[list[Any]] | None:
+    rows = record.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        return None
+    return rows
+
+
+def _sql_passes(spec: SqlChallengeSpec, record: dict[str, Any], expected: list[list[Any]]) -> bool:
+    rows = _reported_rows(record)
+    return (
+        record.get("status") == _Reported.OK
+        and rows is not None
+        and not record.get("truncated")
+        and scoring.rows_equal(rows, expected, ordered=spec.ordered, tolerance=SQL_TOLERANCE)
+    )
+
+
 def _judge_sql(
     spec: SqlChallengeSpec, test: TestCase, record: dict[str, Any], expected: list[list[Any]]
 ) -> TestOutcome:
@@ -746,20 +830,16 @@ def _judge_sql(
     expected_repr = _rows_text(expected)
     status = record.get("status")
     if status == _Reported.OK:
-        rows = record.get("rows")
-        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            return _outcome(
-                test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
-            )
-        passed = not record.get("truncated") and scoring.rows_equal(
-            rows, expected, ordered=spec.ordered, tolerance=SQL_TOLERANCE
-        )
+        rows = _reported_rows(record)
+        if rows is None:
+            return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
+        passed = _sql_passes(spec, record, expected)
         return _outcome(
             test, OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER,
             input_repr=input_repr, expected_repr=expected_repr, actual=_rows_text(rows),
         )  # fmt: skip
     if status == _Reported.EXCEPTION:
-        shown = _exception_display(record.get("exc"), visible=test.visible, expected=None)
+        shown = _exception_display(record.get("exc"))
         return _outcome(
             test, OutcomeCategory.EXCEPTION, exception_type=shown,
             input_repr=input_repr, expected_repr=expected_repr, actual=f"raised {shown}",
@@ -771,6 +851,4 @@ def _judge_sql(
             input_repr=input_repr, expected_repr=expected_repr,
             actual=_CATEGORY_TEXT[category],
         )  # fmt: skip
-    return _outcome(
-        test, OutcomeCategory.EXCEPTION, actual="<the grader could not read the result>"
-    )
+    return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)

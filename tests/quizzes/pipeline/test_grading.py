@@ -50,7 +50,7 @@ def test_idempotency_key_returns_the_first_submission(challenge: Any, learner: A
     assert Submission.objects.count() == 1
 
 
-def test_queued_to_graded_with_hidden_feedback_categories(challenge: Any, learner: Any) -> None:
+def test_queued_to_graded_with_hidden_outcomes_pass_or_fail(challenge: Any, learner: Any) -> None:
     submission = make(challenge, learner, "def add(a, b):\n    return a + b if a >= 0 else 0\n")
     assert submission_grade(submission_id=submission.pk) == "graded"
     submission.refresh_from_db()
@@ -59,8 +59,11 @@ def test_queued_to_graded_with_hidden_feedback_categories(challenge: Any, learne
     outcomes = {o["name"]: o for o in submission.results["outcomes"]}
     assert outcomes["small"]["passed"] and outcomes["zeros"]["passed"]
     hidden = outcomes["negative"]
-    assert not hidden["passed"] and hidden["category"] == "wrong_answer"
+    assert not hidden["passed"] and hidden["category"] == "failed"
     assert hidden["input_repr"] is None and hidden["actual_repr"] is None
+    assert hidden["exception_type"] is None
+    assert "wall_seconds" not in submission.results  # operators have run_seconds
+    assert submission.run_seconds is not None
     assert submission.score == pytest.approx(2 / 3)
 
 

@@ -258,7 +258,7 @@
     return node;
   }
 
-  var CATEGORY = { passed: "passed", wrong_answer: "wrong answer", exception: "exception", timeout: "time limit", memory_limit: "memory limit", output_limit: "output limit", not_run: "not run" };
+  var CATEGORY = { passed: "passed", wrong_answer: "wrong answer", exception: "exception", timeout: "time limit", memory_limit: "memory limit", output_limit: "output limit", not_run: "not run", failed: "failed" };
 
   function renderRun(box, data) {
     box.textContent = "";
