@@ -55,7 +55,7 @@ lint: setup-test
 	$(VENV)/bin/ruff check --config tests/ruff.toml .
 	$(VENV)/bin/ruff format --config tests/ruff.toml --check .
 	$(VENV)/bin/hadolint --ignore DL3008 Dockerfile
-	DEBUG=true $(VENV)/bin/lint-imports --config tests/importlinter.ini
+	DEBUG=true $(VENV)/bin/lint-imports tests/importlinter.ini
 
 typecheck: setup-test
 	DEBUG=true $(VENV)/bin/mypy --config-file tests/mypy.ini config accounts quizzes
