@@ -364,7 +364,12 @@ CELERY_TIMEZONE = TIME_ZONE
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
 WORKER_STALE_AFTER_SECONDS = env.float("WORKER_STALE_AFTER_SECONDS", default=60.0)
 # Grading pipeline (see quizzes/pipeline/grading.py). Seconds, so tests can shrink them.
-GRADING_LEASE_SECONDS = env.float("GRADING_LEASE_SECONDS", default=120.0)
+# The lease must outlive the slowest grading (a system check compares them): the task's
+# soft limit stops the run first, the hard limit kills it, and only then may another worker
+# take the row over.
+GRADING_LEASE_SECONDS = env.float("GRADING_LEASE_SECONDS", default=180.0)
+GRADING_TASK_SOFT_TIME_LIMIT = env.float("GRADING_TASK_SOFT_TIME_LIMIT", default=150.0)
+GRADING_TASK_TIME_LIMIT = env.float("GRADING_TASK_TIME_LIMIT", default=165.0)
 GRADING_REQUEUE_AFTER_SECONDS = env.float("GRADING_REQUEUE_AFTER_SECONDS", default=300.0)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=3)
 GRADING_SWEEP_SECONDS = env.float("GRADING_SWEEP_SECONDS", default=30.0)

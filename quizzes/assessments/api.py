@@ -38,6 +38,7 @@ from quizzes.assessments.services import (
 )
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import AttemptStatus, Quiz, QuizStatus
+from quizzes.pipeline.ops import graders_alive
 from quizzes.throttles import ChallengeStartThrottle, RunExamplesThrottle
 
 DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
@@ -204,7 +205,7 @@ class AttemptRunExamplesAPI(LearnerAPIView):
             return error(exc)
         return Response(
             {
-                **submission_for_learner(submission, feedback=False),
+                **submission_for_learner(submission, feedback=False, graders_alive=graders_alive()),
                 "status_url": reverse("api-submission-detail", args=[submission.pk]),
             },
             status=status.HTTP_202_ACCEPTED,
@@ -230,4 +231,9 @@ class SubmissionDetailAPI(LearnerAPIView):
     def get(self, request: Request, submission_id: int) -> Response:
         submission = access_submission(user=account_of(request), submission_id=submission_id)
         feedback = submission_feedback_due(submission)
-        return Response(jsonable(submission_for_learner(submission, feedback=feedback)))
+        view = submission_for_learner(
+            submission,
+            feedback=feedback,
+            graders_alive=not submission.is_pending or graders_alive(),
+        )
+        return Response(jsonable(view))

@@ -88,8 +88,13 @@ def attempt_item_views(attempt: Attempt, items: list[AttemptItem]) -> list[dict[
     return views
 
 
-def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[str, Any]:
+def submission_for_learner(
+    submission: Submission, *, feedback: bool, graders_alive: bool = True
+) -> dict[str, Any]:
     """Status always; per-test outcomes only when feedback is due (or visible-only runs).
+
+    ``graders_alive`` is False while no grading worker is alive: a pending submission then
+    says so at once instead of "waiting" with no end in sight.
 
     A hidden outcome says passed or failed and nothing else: no input, output, message,
     exception type, or how it failed (older results stored more; it is not shown).
@@ -108,9 +113,12 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
         data["error"] = submission.error_reason
     if submission.is_held:
         data["note"] = "Waiting for your earlier code runs to finish."
-    if submission.waits_for_sandbox:
+    if submission.waits_for_sandbox or (submission.is_pending and not graders_alive):
         data["grading_unavailable"] = True
-        data["note"] = "Grading is unavailable right now; this submission waits in the queue."
+        data["note"] = (
+            "Grading is unavailable right now; your work is saved and this submission "
+            "is graded as soon as grading is back."
+        )
     if show and submission.is_graded:
         results = submission.results or {}
         data["score"] = submission.score

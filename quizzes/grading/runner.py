@@ -37,7 +37,7 @@ from typing import Any
 from . import scoring
 from .outcomes import OutcomeCategory, ReportStatus
 from .sandbox import SANDBOX_PYTHON, Limits, SandboxRun, run_sandboxed
-from .spec import Call, PythonChallengeSpec, SqlChallengeSpec, TestCase
+from .spec import MAX_TIME_LIMIT, Call, PythonChallengeSpec, SqlChallengeSpec, TestCase
 
 __all__ = [
     "CATEGORIES",
@@ -81,6 +81,8 @@ _LIMIT_CATEGORY = {
 HARNESS_ARGV = [SANDBOX_PYTHON, "-I", "-S", "-B", "/sandbox/harness.py"]
 PER_TEST_FRACTION = 0.5  # one runaway test may use this share of the time limit
 STARTUP_CPU_SECONDS = 1.0
+# Compiling the harness once per worker process is a sandbox run of its own.
+HARNESS_COMPILE_WALL_SECONDS = 20.0
 MAX_REPR = 500
 SQL_TOLERANCE = 1e-9
 
@@ -154,7 +156,7 @@ def _harness(slot: int = 0) -> tuple[dict[str, bytes], list[str]]:
                 run = run_sandboxed(
                     files={"harness.py": source},
                     argv=[SANDBOX_PYTHON, "-I", "-S", "-B", "-c", _COMPILE_HARNESS],
-                    limits=Limits(cpu_seconds=10, wall_seconds=20),
+                    limits=Limits(cpu_seconds=10, wall_seconds=HARNESS_COMPILE_WALL_SECONDS),
                     slot=slot,
                 )
                 if run.exit_code == 0 and len(run.result) > 16:
@@ -167,10 +169,27 @@ def _harness(slot: int = 0) -> tuple[dict[str, bytes], list[str]]:
     return _harness_cache
 
 
+def run_wall_seconds(time_limit: float) -> float:
+    """The wall-clock limit of one sandbox run of a challenge with ``time_limit``."""
+    return 2 * time_limit + 1.0
+
+
+def worst_case_seconds(spec: PythonChallengeSpec | SqlChallengeSpec) -> float:
+    """The longest grading one submission of ``spec`` can take: a cold harness compile,
+    then its sandbox runs (an SQL challenge also runs its reference query)."""
+    runs = 2 if isinstance(spec, SqlChallengeSpec) else 1
+    return HARNESS_COMPILE_WALL_SECONDS + runs * run_wall_seconds(spec.time_limit)
+
+
+def max_worst_case_seconds() -> float:
+    """``worst_case_seconds`` of the slowest challenge the spec allows."""
+    return HARNESS_COMPILE_WALL_SECONDS + 2 * run_wall_seconds(MAX_TIME_LIMIT)
+
+
 def _limits(time_limit: float, memory_limit_mb: int) -> Limits:
     return Limits(
         cpu_seconds=time_limit + STARTUP_CPU_SECONDS,
-        wall_seconds=2 * time_limit + 1.0,
+        wall_seconds=run_wall_seconds(time_limit),
         memory_mb=memory_limit_mb,
     )
 

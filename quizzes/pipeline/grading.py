@@ -10,7 +10,8 @@ State machine of a submission (the only place it is written down):
     QUEUED ──claim──▶ RUNNING ──result (token matches)──▶ GRADED
       ▲                  │
       │                  ├─ lease expired (worker died/hung) ─ sweeper ─▶ QUEUED (new token later)
-      │                  ├─ sandbox unavailable / infrastructure fault ─▶ QUEUED
+      │                  ├─ sandbox unavailable ─▶ QUEUED (the try is not counted)
+      │                  ├─ any other fault (grader error, time limit) ─▶ QUEUED (counted)
       └──── sweeper re-enqueues QUEUED rows not enqueued recently (lost message)
                          └─ attempt_count ≥ GRADING_MAX_ATTEMPTS ─▶ ERROR (reason for the learner)
 
@@ -128,13 +129,15 @@ def run_grader(version: ItemVersion, source: str, *, visible_only: bool, slot: i
     return handler.grade(challenge_spec(version), source, visible_only=visible_only, slot=slot)
 
 
-def _release(submission_id: int, token: uuid.UUID, *, reason: str) -> None:
-    """Give a claimed row back to the queue without counting the try (not the learner's fault)."""
+def _release(submission_id: int, token: uuid.UUID, *, reason: str, count_try: bool) -> None:
+    """Give a claimed row back to the queue. Waiting for a sandbox costs no try; any other
+    fault does, so a submission that always fails (a broken reference solution, a run that
+    outlives its time limit) ends as ERROR after GRADING_MAX_ATTEMPTS instead of looping."""
     Submission.objects.filter(pk=submission_id, claim_token=token).update(
         status=SubmissionStatus.QUEUED,
         claim_token=None,
         lease_expires_at=None,
-        attempt_count=F("attempt_count") - 1,
+        attempt_count=F("attempt_count") - (0 if count_try else 1),
         enqueued_at=timezone.now(),
         error_reason=reason,
     )
@@ -174,7 +177,7 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
         return GradingRun.ERROR
     available, reason = sandbox_available()
     if not available:
-        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {reason}")
+        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {reason}", count_try=False)
         return GradingRun.UNAVAILABLE
     try:
         report = run_grader(
@@ -185,15 +188,17 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
         )
     except SandboxUnavailable as exc:
         forget_sandbox_health()
-        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {exc}")
+        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {exc}", count_try=False)
         return GradingRun.UNAVAILABLE
     except Exception as exc:
         logger.exception("grading submission %s failed", submission_id)
-        _release(submission_id, token, reason=f"infrastructure: {type(exc).__name__}")
+        _release(
+            submission_id, token, reason=f"infrastructure: {type(exc).__name__}", count_try=True
+        )
         raise GradingInfrastructureError(str(exc)) from exc
     if report.status == ReportStatus.ERROR:
         # The harness itself failed (not the learner's code): retry, bounded.
-        _release(submission_id, token, reason=report.message)
+        _release(submission_id, token, reason=report.message, count_try=True)
         raise GradingInfrastructureError(report.message)
     return GradingRun.GRADED if _store_result(submission, token, report) else GradingRun.LOST_LEASE
 

@@ -76,6 +76,12 @@ def health_ping_record(*, hostname: str) -> None:
         )
 
 
+def graders_alive() -> bool:
+    """Has any worker written a heartbeat recently (one cheap query)?"""
+    fresh_since = timezone.now() - timedelta(seconds=settings.WORKER_STALE_AFTER_SECONDS)
+    return WorkerHeartbeat.objects.filter(last_seen__gte=fresh_since).exists()
+
+
 def worker_status() -> dict[str, object]:
     """Workers seen recently, with their sandbox health; ``alive`` if any is fresh."""
     now = timezone.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from billiard.process import current_process
 from celery import shared_task
+from django.conf import settings
 
 from quizzes.assessments.services import attempts_autosubmit_expired
 from quizzes.pipeline.grading import GradingInfrastructureError, submission_grade, submissions_sweep
@@ -30,6 +31,8 @@ def worker_slot() -> int:
     max_retries=3,
     retry_backoff=2,
     retry_backoff_max=60,
+    soft_time_limit=settings.GRADING_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.GRADING_TASK_TIME_LIMIT,
     ignore_result=True,
 )
 def grade_submission(submission_id: int) -> str:

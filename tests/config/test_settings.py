@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -174,3 +175,22 @@ def test_production_mode_turns_on_https_protections() -> None:
         "True True True True ('HTTP_X_FORWARDED_PROTO', 'https') "
         "['https://a.example', 'https://b.example']"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GRADING_LEASE_SECONDS", 120.0),  # shorter than the slowest SQL challenge (142 s)
+        ("GRADING_TASK_SOFT_TIME_LIMIT", 100.0),
+        ("GRADING_TASK_TIME_LIMIT", 140.0),  # not above the soft limit
+    ],
+)
+def test_a_lease_shorter_than_the_slowest_grading_is_a_system_error(
+    settings: Any, name: str, value: float
+) -> None:
+    from django.core.checks import run_checks
+
+    assert not [e for e in run_checks(tags=["skillmap"]) if e.id == "skillmap.E002"]
+    setattr(settings, name, value)
+    [error] = [e for e in run_checks(tags=["skillmap"]) if e.id == "skillmap.E002"]
+    assert "142 s" in error.msg and name in error.msg

@@ -247,3 +247,55 @@ def test_an_operator_requeue_waits_behind_the_learners_cap(
     assert Submission.objects.get(pk=failed.pk).is_held
     submission_grade(submission_id=busy.pk)
     assert submission_grade(submission_id=failed.pk) == "graded"
+
+
+def test_a_grader_fault_from_the_content_is_retried_a_bounded_number_of_times(
+    topic: Any, learner: Any, settings: Any
+) -> None:
+    """A broken reference solution fails every try: each try counts, so the submission
+    ends as ERROR (and its attempt item is graded) instead of coming back forever."""
+    broken = {**SQL, "challenge": {**SQL["challenge"]}}
+    [item] = load_sample_items(topic.stage, topic.slug, [broken])
+    version = item.current_version
+    version.data["challenge"]["reference_solution"] = "SELECT owner, SUM(nope) FROM accounts"
+    version.save(update_fields=["data"])
+    submission = submission_create(
+        learner=learner, item_version=version, source=SQL["challenge"]["reference_solution"]
+    )
+    runs = []
+    for _ in range(settings.GRADING_MAX_ATTEMPTS + 3):  # what Celery's retries would do
+        try:
+            runs.append(submission_grade(submission_id=submission.pk))
+        except grading.GradingInfrastructureError:
+            runs.append("retry")
+        submission.refresh_from_db()
+        if submission.status == SubmissionStatus.ERROR:
+            break
+    assert runs == ["retry"] * settings.GRADING_MAX_ATTEMPTS + ["error"]
+    assert submission.status == SubmissionStatus.ERROR
+    assert submission.attempt_count == settings.GRADING_MAX_ATTEMPTS + 1
+    assert submission_grade(submission_id=submission.pk) == "not-claimed"
+
+
+def test_waiting_for_a_sandbox_costs_no_try(
+    challenge: Any, learner: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKILLMAP_BWRAP_PATH", "/nonexistent/bwrap")
+    submission = make(challenge, learner, "def add(a, b): return a + b")
+    for _ in range(settings.GRADING_MAX_ATTEMPTS + 2):
+        grading.forget_sandbox_health()
+        assert submission_grade(submission_id=submission.pk) == "unavailable"
+    submission.refresh_from_db()
+    assert submission.attempt_count == 0 and submission.waits_for_sandbox
+    monkeypatch.delenv("SKILLMAP_BWRAP_PATH")
+    grading.forget_sandbox_health()
+    assert submission_grade(submission_id=submission.pk) == "graded"
+
+
+def test_the_grading_task_stops_before_its_lease_ends(settings: Any) -> None:
+    from quizzes.grading.runner import max_worst_case_seconds
+    from quizzes.pipeline.tasks import grade_submission
+
+    assert max_worst_case_seconds() <= grade_submission.soft_time_limit
+    assert grade_submission.soft_time_limit < grade_submission.time_limit
+    assert grade_submission.time_limit < settings.GRADING_LEASE_SECONDS

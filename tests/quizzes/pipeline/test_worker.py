@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import (
+    Attempt,
     AttemptEvent,
     AttemptStatus,
     EventKind,
@@ -129,3 +130,61 @@ def test_without_a_sandbox_submissions_wait_and_the_status_says_why(
     body = client.get("/status/workers").json()
     assert body["grading_available"] is False
     assert "bwrap" in body["workers"][0]["sandbox"]["reason"]
+
+
+def test_with_no_grader_alive_the_pages_say_so_and_the_work_is_graded_later(
+    start_worker: Any, challenge: Any, learner: Any, topic: Any, client: Any
+) -> None:
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=1, item=challenge)
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    client.force_login(learner)
+    page = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert "data-grading-unavailable" in page and "your code is saved" in page
+    run = client.post(
+        f"/api/attempts/{attempt.pk}/items/1/run",
+        {"code": "def add(a, b): return a + b"},
+        content_type="application/json",
+    ).json()
+    assert run["grading_unavailable"] is True and "your work is saved" in run["note"]
+    attempt_answer_save(
+        attempt=attempt, position=1, answer={"code": "def add(a, b): return a + b"}, revision=1
+    )
+    attempt_submit(attempt=attempt)
+    result = client.get(f"/attempts/{attempt.pk}/result").content.decode()
+    assert "Code grading is unavailable right now" in result
+    final = Submission.objects.get(attempt_item__attempt=attempt, kind="submit")
+    status = client.get(f"/api/submissions/{final.pk}").json()
+    assert status["pending"] and status["grading_unavailable"] is True
+    # A worker comes back: nothing was lost, everything is graded.
+    worker = start_worker()
+    wait_for(
+        lambda: Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.GRADED,
+        timeout=90,
+        what=f"the attempt to be graded\n{worker.log_text()}",
+    )
+    status = client.get(f"/api/submissions/{final.pk}").json()
+    assert status["status"] == "graded" and "grading_unavailable" not in status
+
+
+def test_a_real_worker_gives_up_on_a_broken_challenge_after_bounded_tries(
+    start_worker: Any, topic: Any, learner: Any, settings: Any
+) -> None:
+    from tests.samples import SQL
+
+    [item] = load_sample_items(topic.stage, topic.slug, [SQL])
+    version = item.current_version
+    version.data["challenge"]["reference_solution"] = "SELECT owner, SUM(nope) FROM accounts"
+    version.save(update_fields=["data"])
+    submission = submission_create(
+        learner=learner, item_version=version, source=SQL["challenge"]["reference_solution"]
+    )
+    worker = start_worker()
+    wait_for(
+        lambda: status_of(submission) == "error",
+        timeout=120,
+        what=f"the submission to be given up\n{worker.log_text()}",
+    )
+    submission.refresh_from_db()
+    assert submission.attempt_count == settings.GRADING_MAX_ATTEMPTS + 1
+    assert "repeatedly" in submission.error_reason
