@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,12 +21,54 @@ from tests.factories import StageFactory, TopicFactory, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# pytester runs pytest on generated files (tests/config/test_suite_rules.py uses it).
+pytest_plugins = ["pytester"]
+
 # Playwright's sync API keeps an event loop running in the main thread from the first
 # browser test to the end of the session, so every later test's ORM calls would be
 # refused as "async-unsafe"; they are plain synchronous calls. Subprocesses the tests
 # start get a clean environment (see child_env).
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 os.environ[ASYNC_UNSAFE] = "true"
+
+
+# --- Suite rules: a time limit for ordinary tests; soak tests only on request ---------
+TIME_LIMIT_MARKERS = ("slow", "soak")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "test_time_limit",
+        "seconds a test without the slow or soak marker may take before it fails",
+        default="60",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if call.when != "call" or not report.passed or hasattr(report, "wasxfail"):
+        return report
+    limit = float(item.config.getini("test_time_limit"))
+    if call.duration > limit and not any(item.get_closest_marker(m) for m in TIME_LIMIT_MARKERS):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"took {call.duration:.1f} s; mark it slow or make it faster "
+            f"(the limit without a slow or soak marker is {limit:g} s)"
+        )
+    return report
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak tests are collected (so counted) but skipped unless `-m` names them."""
+    if re.search(r"\bsoak\b", config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="soak test: run it with -m soak")
+    for item in items:
+        if item.get_closest_marker("soak"):
+            item.add_marker(skip)
 
 
 # Production hashes with Argon2 (~0.3 s per password, on purpose); the suite creates

@@ -6,6 +6,7 @@ and asserts the specific layer that contained the attack.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import textwrap
@@ -34,6 +35,9 @@ HOSTILE_LIMITS = Limits(
     tmpfs_mb=32,
     open_files=64,
 )
+# For programs that must end on their own or by another limit: a wall clock so far away
+# that a loaded machine cannot make it fire first (it only ends runs where that failed).
+FAR_WALL = dataclasses.replace(HOSTILE_LIMITS, wall_seconds=30.0)
 PYTHON = ["/usr/bin/python3", "-I", "-S", "/sandbox/prog.py"]
 
 

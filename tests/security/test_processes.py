@@ -13,6 +13,7 @@ import pytest
 
 from quizzes.grading.sandbox import check_sandbox
 from tests.security.conftest import (
+    FAR_WALL,
     SECURITY_SLOT,
     output,
     processes_of,
@@ -65,7 +66,8 @@ def test_double_forked_setsid_survivors_are_gone_after_the_run() -> None:
             os._exit(0)
         time.sleep(0.2)
         print("parent exits")
-        """
+        """,
+        limits=FAR_WALL,
     )
     assert output(run).strip() == "parent exits"
     assert not run.timed_out
