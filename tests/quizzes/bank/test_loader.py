@@ -10,8 +10,8 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from quizzes.bank.check import answers_given_away, near_duplicates, roadmap_topics
-from quizzes.bank.loader import BankFile, bank_files, check_item, read_bank_file
+from quizzes.bank.check import near_duplicates, roadmap_topics
+from quizzes.bank.loader import bank_files, check_item, read_bank_file
 from quizzes.models import Item, ItemVersion
 
 BASE = Path(__file__).resolve().parents[3]
@@ -208,34 +208,3 @@ def test_check_bank_fails_when_a_wrong_solution_passes_everything(
     with pytest.raises(CommandError, match="1 problem"):
         call_command("check_bank", str(path))
     assert "passes every hidden test: the tests miss its mistake" in capsys.readouterr().err
-
-
-def test_no_item_of_a_stage_gives_away_another_items_answer(bank: list[Any]) -> None:
-    leaks = [str(p) for stage in bank for p in answers_given_away(stage)]
-    assert leaks == []
-
-
-def test_an_answer_spelled_out_by_another_item_of_the_stage_is_flagged() -> None:
-    asking = {
-        "slug": "name-the-profiler",
-        "type": "short_text",
-        "title": "The standard profiler",
-        "body": "Which standard-library module is the C profiler?",
-        "accepted": ["cProfile"],
-    }
-    telling = {
-        "slug": "read-the-report",
-        "type": "single_choice",
-        "title": "Reading a report",
-        "body": "A report shows hot spots.",
-        "choices": [{"text": "Rerun it under CPROFILE", "correct": True}, {"text": "Guess"}],
-    }
-    unrelated = {
-        **telling,
-        "slug": "unrelated",
-        "choices": [{"text": "cProfiles", "correct": True}],
-    }
-    stage = BankFile(path=Path("stage-11.yaml"), stage=11, items=[asking, telling, unrelated])
-    [problem] = answers_given_away(stage)
-    assert problem.slug == "name-the-profiler"
-    assert "'cProfile' appears in read-the-report" in problem.message
