@@ -28,6 +28,7 @@ from quizzes.bank.authoring import (
 )
 from quizzes.bank.forms import PoolFormSet, QuizForm
 from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
+from quizzes.itemtypes import handler_for
 from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
 
 
@@ -60,8 +61,12 @@ def item_preview(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
+    version = item.current_version
+    key_lines = handler_for(item.type).key_lines(version.data) if version else []
     return render(
-        request, "quizzes/staff/item_preview.html", {"item": item, "statuses": ItemStatus}
+        request,
+        "quizzes/staff/item_preview.html",
+        {"item": item, "statuses": ItemStatus, "key_lines": key_lines},
     )
 
 

@@ -16,7 +16,7 @@ from quizzes.assessments.services import attempt_answer_save, attempt_start, att
 from quizzes.bank.authoring import item_yaml
 from quizzes.models import AttemptEvent, EventKind, Item, ItemVersion, Quiz, QuizPool
 from tests.factories import QuizFactory, TopicFactory, UserFactory
-from tests.samples import NUMERIC, PYTHON, SINGLE, TRUE_FALSE, load_sample_items
+from tests.samples import NUMERIC, PYTHON, SHORT, SINGLE, TRUE_FALSE, load_sample_items
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,11 @@ def author(instructor: Any) -> Client:
 @pytest.fixture
 def single(topic: Any) -> Item:
     return load_sample_items(topic.stage, topic.slug, [SINGLE])[0]
+
+
+def page_text(response: Any) -> str:
+    """The page as a reader sees it: no tags, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def test_editing_creates_a_version_and_keeps_the_slug(author: Client, single: Item) -> None:
@@ -155,9 +160,24 @@ def test_regrade_applies_a_corrected_key_to_past_answers(
     assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.REGRADED).count() == 2
 
 
-def page_text(response: Any) -> str:
-    """The page as a reader sees it: no tags, entities decoded, spaces collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+@pytest.mark.parametrize(
+    ("sample", "shown"),
+    [
+        (NUMERIC, ["Correct answer: 200 requests", "Tolerance: ± 0.5"]),
+        (SHORT, ["Accepted: Retry-After", "Pattern: (the )?retry-after( header)?"]),
+        (TRUE_FALSE, ["Correct answer: False"]),
+    ],
+)
+def test_the_preview_shows_the_key_as_people_read_it(
+    author: Client, topic: Any, sample: dict[str, Any], shown: list[str]
+) -> None:
+    [item] = load_sample_items(topic.stage, topic.slug, [sample])
+    response = author.get(f"/author/items/{item.slug}/")
+    assert response.status_code == 200
+    key = page_text(response).split("Key", 1)[1].split("Explanation", 1)[0]
+    for text in shown:
+        assert text in key
+    assert "{" not in key and "'answer'" not in key and "None" not in key  # no dict repr
 
 
 def _answered(quiz: Quiz, learner: Any, answer: dict[str, Any]) -> Any:
