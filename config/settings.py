@@ -14,12 +14,21 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from kombu import Exchange, Queue
 
-from config.env import ConfigError, env, read_database_url, read_path, read_redis_url
+from config.env import (
+    ConfigError,
+    env,
+    read_database_url,
+    read_env_file,
+    read_path,
+    read_redis_url,
+)
 
 # Lets typed generics such as ModelForm[User] work at run time.
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Before any setting is read: a local .env fills in what the environment does not set.
+read_env_file(BASE_DIR)
 VAR_DIR = read_path("VAR_DIR", BASE_DIR / "var")
 
 DEBUG = env.bool("DEBUG", default=False)
