@@ -155,7 +155,7 @@ def item_regrade_view(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("current_version"), slug=slug)
     if request.method == "POST":
         version = request.POST.get("version", "")
-        if request.POST.get("confirm") != "yes" or not version.isdigit():
+        if request.POST.get("confirm") != "yes" or not (version.isdecimal() and len(version) < 10):
             messages.error(request, "Nothing was regraded: review the changes, then confirm.")
             return redirect("item-regrade", slug=item.slug)
         try:

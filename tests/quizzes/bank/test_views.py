@@ -219,6 +219,11 @@ def test_regrade_is_a_dry_run_until_confirmed_and_the_review_shows_the_key_used(
     refused = author.post(url, {"version": "2"}, follow=True)  # not confirmed
     assert "Nothing was regraded" in refused.content.decode()
     unchanged()
+    for version in ("", "two", "²", "-2", "9" * 5000):
+        garbled = author.post(url, {"confirm": "yes", "version": version}, follow=True)
+        assert garbled.status_code == 200
+        assert "Nothing was regraded" in garbled.content.decode()
+    unchanged()
     stale = author.post(url, {"confirm": "yes", "version": "1"}, follow=True)
     assert "Nothing was regraded: the item changed" in unescape(stale.content.decode())
     unchanged()
