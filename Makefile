@@ -16,6 +16,7 @@ help:
 	@echo "make run    set everything up and serve Skillmap at http://$(HOST):$(PORT)/ (Ctrl-C stops)"
 	@echo "make test   set up what the suite needs and run lint, types and tests (bank check included)"
 	@echo "make bank   check the question bank on its own"
+	@echo "make run PORT=8001 HOST=0.0.0.0   serve on another port, on every interface"
 
 $(VENV)/.run-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +35,14 @@ system-deps-run:
 system-deps-test:
 	@./deploy/system-deps.sh bubblewrap chromium
 
-setup-run: $(VENV)/.run-installed system-deps-run
+# A local, git-ignored .env so that every command in the README works in this checkout
+# (config/env.py reads it; variables set in the environment still win). Never overwritten.
+.env:
+	@umask 077 && printf 'DEBUG=true\nSECRET_KEY=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@.tmp && mv $@.tmp $@
+	@echo "Created .env (DEBUG=true and a generated SECRET_KEY) for local development."
+
+setup-run: $(VENV)/.run-installed system-deps-run .env
 	@DEBUG=true $(PY) manage.py migrate --no-input -v 0
 	@DEBUG=true $(PY) manage.py load_roadmap
 	@DEBUG=true $(PY) manage.py load_bank

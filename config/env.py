@@ -1,6 +1,8 @@
 """Reading and validating the environment, so bad configuration fails with one clear line.
 
-Everything Skillmap reads from the environment goes through here. Errors raise
+Everything Skillmap reads from the environment goes through here. A local ``.env`` file
+(``make run`` writes one with ``DEBUG=true`` and a generated ``SECRET_KEY``) fills in what
+the real environment does not set; the real environment always wins. Errors raise
 ``ConfigError``; ``manage.py``, ``wsgi.py`` and the Celery app print its message as a
 single line and exit, instead of a traceback wall.
 """
@@ -25,6 +27,24 @@ env = environ.Env()
 
 SQLITE_SCHEMES = {"sqlite"}
 POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
+
+
+def read_env_file(base_dir: Path) -> Path | None:
+    """Load ``KEY=value`` lines from ``$ENV_FILE`` (default ``<base_dir>/.env``), if present.
+
+    Variables already in the environment are kept: a file never overrides them. An empty
+    ``ENV_FILE`` reads no file. Returns the file read, if any.
+    """
+    raw = os.environ.get("ENV_FILE")
+    if raw == "":
+        return None
+    path = Path(raw) if raw else base_dir / ".env"
+    if not path.is_file():
+        if raw:
+            raise ConfigError(f"ENV_FILE names no file: {raw!r}")
+        return None
+    environ.Env.read_env(path, overwrite=False)
+    return path
 
 
 def read_database_url(name: str, default: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from config.env import (
     ConfigError,
     env,
     read_database_url,
+    read_env_file,
     read_path,
     read_positive_int,
     read_rate,
@@ -28,6 +29,8 @@ from config.env import (
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Before any setting is read: a local .env fills in what the environment does not set.
+read_env_file(BASE_DIR)
 VAR_DIR = read_path("VAR_DIR", BASE_DIR / "var")
 
 DEBUG = env.bool("DEBUG", default=False)

@@ -52,10 +52,16 @@ PAGE_ONLY_KEYS = ("saved_at", "checkable", "question_template", "review_template
 
 
 def item_review(item: AttemptItem) -> dict[str, Any]:
-    """The learner-safe view plus the key, correctness and explanation (feedback due)."""
+    """The learner-safe view plus the key, correctness and explanation (feedback due).
+
+    The key shown is the one that scored the answer (``AttemptItem.scored_with``), so the
+    verdict and the key never contradict each other.
+    """
     view = item_for_learner(item)
-    version = item.item_version
-    handler = handler_for(version.item.type)
+    handler = handler_for(item.item_version.item.type)
+    # The key (and the explanation of it) that produced the score: after a regrade that is
+    # the corrected version, not the one the question was shown with.
+    keyed = item.scored_with or item.item_version
     answer = item.answer or {}
     view.update(
         {
@@ -63,12 +69,12 @@ def item_review(item: AttemptItem) -> dict[str, Any]:
             "max_score": item.max_score,
             "is_correct": item.is_correct,
             "graded": item.graded_at is not None,
-            "explanation_html": version.explanation_html,
-            "key": handler.key_display(version.data),
+            "explanation_html": keyed.explanation_html,
+            "key": handler.key_display(keyed.data),
         }
     )
     given = handler.to_item_ids(answer, item.layout)
-    view.update(handler.review_view(version.data, item.layout, answer, given))
+    view.update(handler.review_view(keyed.data, item.layout, answer, given))
     if handler.needs_sandbox:
         submissions = getattr(item, "submission_list", None) or list(item.submissions.all())
         final = next((s for s in submissions if s.kind == SubmissionKind.SUBMIT), None)

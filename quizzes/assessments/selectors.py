@@ -92,7 +92,7 @@ def access_submission(*, user: User, submission_id: int) -> Submission:
 
 def attempt_items(attempt: Attempt) -> list[AttemptItem]:
     return list(
-        attempt.items.select_related("item_version__item__topic").prefetch_related(
+        attempt.items.select_related("item_version__item__topic", "scored_with").prefetch_related(
             Prefetch(
                 "submissions",
                 queryset=Submission.objects.order_by("-created_at"),

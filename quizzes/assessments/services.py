@@ -335,8 +335,15 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
     return attempt
 
 
-def _finalize(attempt: Attempt) -> None:
-    """All items graded → total, pass/fail, GRADED. Caller holds the attempt's row lock."""
+def _percent(attempt: Attempt, total: Decimal) -> float:
+    return float(total) * 100 / float(attempt.max_score) if attempt.max_score else 0.0
+
+
+def _finalize(attempt: Attempt, *, by: dict[str, Any] | None = None) -> None:
+    """All items graded → total, pass/fail, GRADED. Caller holds the attempt's row lock.
+
+    ``by`` names who caused a regrade, for the event log.
+    """
     if attempt.items.filter(graded_at__isnull=True).exists():
         return
     total = attempt.items.aggregate(total=Sum("score"))["total"] or Decimal(0)
@@ -344,13 +351,13 @@ def _finalize(attempt: Attempt) -> None:
     attempt.score = total
     attempt.status = AttemptStatus.GRADED
     attempt.graded_at = timezone.now()
-    percent = float(total) * 100 / float(attempt.max_score) if attempt.max_score else 0.0
+    percent = _percent(attempt, total)
     attempt.passed = percent >= attempt.quiz.pass_mark_percent
     attempt.save(update_fields=["score", "status", "graded_at", "passed"])
     AttemptEvent.objects.create(
         attempt=attempt,
         kind=EventKind.REGRADED if regrade else EventKind.GRADED,
-        data={"score": str(total), "percent": round(percent, 2)},
+        data={"score": str(total), "percent": round(percent, 2)} | (by or {}),
     )
 
 
@@ -367,7 +374,13 @@ def attempt_item_apply_grade(*, submission: Submission) -> None:
     attempt_item.score = (Decimal(str(fraction)) * attempt_item.max_score).quantize(Decimal("0.01"))
     attempt_item.is_correct = fraction >= 1.0
     attempt_item.graded_at = timezone.now()
-    attempt_item.save(update_fields=["score", "is_correct", "graded_at"])
+    # A regrade grades the code against the item's current version: its review shows that.
+    attempt_item.scored_with_id = (
+        submission.item_version_id
+        if submission.item_version_id != attempt_item.item_version_id
+        else None
+    )
+    attempt_item.save(update_fields=["score", "is_correct", "graded_at", "scored_with"])
     if attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.GRADED):
         _finalize(attempt)
 
@@ -402,6 +415,39 @@ def seconds_left(attempt: Attempt) -> int | None:
 
 
 # --- regrade -----------------------------------------------------------------------------
+class RegradeError(Exception):
+    """A regrade that cannot be applied as asked; nothing was changed. For the author."""
+
+
+@dataclass(frozen=True)
+class RegradeChange:
+    """One past answer whose score a regrade changes (or, for code, sends to grading)."""
+
+    attempt_id: int
+    learner: str
+    quiz: str
+    attempt_number: int
+    position: int
+    old_score: Decimal | None
+    new_score: Decimal | None  # None: code, graded again by the workers
+    max_score: Decimal
+    old_total: Decimal | None
+    new_total: Decimal | None
+    was_passed: bool | None
+    now_passed: bool | None
+
+
+@dataclass
+class RegradePlan:
+    """What ``item_regrade`` would do now, computed without changing anything."""
+
+    version: int | None
+    changes: list[RegradeChange] = field(default_factory=list)
+    resubmits: list[RegradeChange] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: int = 0
+
+
 @dataclass
 class RegradeReport:
     rescored: int = 0
@@ -410,34 +456,120 @@ class RegradeReport:
     attempts: set[int] = field(default_factory=set)
 
 
-def item_regrade(*, item: Item) -> RegradeReport:
+def _regrade_answers(item: Item) -> QuerySet[AttemptItem]:
+    return (
+        AttemptItem.objects.filter(
+            item_version__item=item,
+            graded_at__isnull=False,
+            attempt__status__in=[AttemptStatus.SUBMITTED, AttemptStatus.GRADED],
+        )
+        .select_related("attempt__quiz", "attempt__learner", "item_version")
+        .order_by("attempt_id", "position")
+    )
+
+
+def _rescore(answer: AttemptItem, data: dict[str, Any], item_type: str) -> tuple[Decimal, bool]:
+    fraction = _fraction(answer, data, item_type)
+    return (Decimal(str(fraction)) * answer.max_score).quantize(Decimal("0.01")), fraction >= 1.0
+
+
+def _passes(attempt: Attempt, total: Decimal) -> bool:
+    return _percent(attempt, total) >= attempt.quiz.pass_mark_percent
+
+
+def _change(answer: AttemptItem, new_score: Decimal | None) -> RegradeChange:
+    attempt = answer.attempt
+    graded = attempt.status == AttemptStatus.GRADED and attempt.score is not None
+    new_total = (
+        (attempt.score or Decimal(0)) - (answer.score or Decimal(0)) + new_score
+        if graded and new_score is not None
+        else None
+    )
+    return RegradeChange(
+        attempt_id=attempt.pk,
+        learner=attempt.learner.email if attempt.learner else "deleted account",
+        quiz=attempt.quiz.title,
+        attempt_number=attempt.number,
+        position=answer.position,
+        old_score=answer.score,
+        new_score=new_score,
+        max_score=answer.max_score,
+        old_total=attempt.score if graded else None,
+        new_total=new_total,
+        was_passed=attempt.passed if graded else None,
+        now_passed=_passes(attempt, new_total) if new_total is not None else None,
+    )
+
+
+def item_regrade_preview(*, item: Item) -> RegradePlan:
+    """The dry run of ``item_regrade``: which past answers would change, and how.
+
+    Reads only. Objective answers are re-scored in memory with the current version's key;
+    code answers are listed as "graded again" (only the sandbox can tell their new score).
+    """
+    current = item.current_version
+    plan = RegradePlan(version=current.number if current else None)
+    if current is None:
+        return plan
+    handler = handler_for(item.type)
+    for answer in _regrade_answers(item):
+        if handler.needs_sandbox:
+            if answer.submissions.filter(kind=SubmissionKind.SUBMIT).exists():
+                plan.resubmits.append(_change(answer, None))
+            else:
+                plan.skipped += 1
+        elif not _ids_compatible(answer.item_version.data, current.data):
+            plan.skipped += 1
+        else:
+            new_score, _ = _rescore(answer, current.data, item.type)
+            if new_score == answer.score:
+                plan.unchanged += 1
+            else:
+                plan.changes.append(_change(answer, new_score))
+    return plan
+
+
+def item_regrade(*, item: Item, actor: User, version: int) -> RegradeReport:
     """Re-score past answers to ``item`` with its current version (explicit, audited).
 
-    Attempts keep the version they were given; only their score follows the corrected key.
-    Objective answers are re-scored at once; code is graded again by the workers.
+    ``version`` is the version the author reviewed in the dry run
+    (``item_regrade_preview``); if the item changed since, nothing is done. Attempts keep
+    the version they were given; a changed answer records the version that scored it
+    (``AttemptItem.scored_with``), so its review shows that key. Objective answers are
+    re-scored at once; code is graded again by the workers. Every change is logged as a
+    ``REGRADED`` event naming who regraded.
     """
-    report = RegradeReport()
-    handler = handler_for(item.type)
     current = item.current_version
     if current is None:
-        return report
-    answers = AttemptItem.objects.filter(
-        item_version__item=item,
-        graded_at__isnull=False,
-        attempt__status__in=[AttemptStatus.SUBMITTED, AttemptStatus.GRADED],
-    ).select_related("attempt", "item_version")
-    for answer in answers:
+        raise RegradeError("the item has no version to regrade with.")
+    if current.number != version:
+        raise RegradeError(
+            f"the item changed since you reviewed the regrade (now v{current.number}); "
+            "review it again."
+        )
+    report = RegradeReport()
+    handler = handler_for(item.type)
+    by = {"by": actor.email, "by_id": actor.pk}
+    for answer in _regrade_answers(item):
         if handler.needs_sandbox:
             final = answer.submissions.filter(kind=SubmissionKind.SUBMIT).order_by("-pk").first()
             if final is None:
                 report.skipped += 1
                 continue
-            submission_create(
-                learner=answer.attempt.learner,
-                item_version=current,
-                source=final.source,
-                attempt_item=answer,
-            )
+            with transaction.atomic():
+                attempt = _locked_attempt(answer.attempt_id)
+                submission_create(
+                    learner=attempt.learner,
+                    item_version=current,
+                    source=final.source,
+                    attempt_item=answer,
+                )
+                AttemptEvent.objects.create(
+                    attempt=attempt,
+                    kind=EventKind.REGRADED,
+                    position=answer.position,
+                    data={"item": item.slug, "version": current.number, "graded_again": True} | by,
+                )
             report.resubmitted += 1
             continue
         if not _ids_compatible(answer.item_version.data, current.data):
@@ -445,22 +577,31 @@ def item_regrade(*, item: Item) -> RegradeReport:
             continue
         with transaction.atomic():
             attempt = _locked_attempt(answer.attempt_id)
-            fraction = _fraction(answer, current.data, item.type)
-            new_score = (Decimal(str(fraction)) * answer.max_score).quantize(Decimal("0.01"))
-            if new_score != answer.score:
-                answer.score, answer.is_correct = new_score, fraction >= 1.0
-                answer.graded_at = timezone.now()
-                answer.save(update_fields=["score", "is_correct", "graded_at"])
-                AttemptEvent.objects.create(
-                    attempt=attempt,
-                    kind=EventKind.REGRADED,
-                    position=answer.position,
-                    data={"item": item.slug, "version": current.number, "score": str(new_score)},
-                )
-                if attempt.status == AttemptStatus.GRADED:
-                    _finalize(attempt)
-                report.rescored += 1
-                report.attempts.add(attempt.pk)
+            answer.refresh_from_db(fields=["score", "is_correct", "graded_at", "scored_with"])
+            new_score, is_correct = _rescore(answer, current.data, item.type)
+            if new_score == answer.score:
+                continue
+            previous = answer.score
+            answer.score, answer.is_correct = new_score, is_correct
+            answer.graded_at = timezone.now()
+            answer.scored_with = current if current.pk != answer.item_version_id else None
+            answer.save(update_fields=["score", "is_correct", "graded_at", "scored_with"])
+            AttemptEvent.objects.create(
+                attempt=attempt,
+                kind=EventKind.REGRADED,
+                position=answer.position,
+                data={
+                    "item": item.slug,
+                    "version": current.number,
+                    "previous_score": str(previous),
+                    "score": str(new_score),
+                }
+                | by,
+            )
+            if attempt.status == AttemptStatus.GRADED:
+                _finalize(attempt, by=by)
+            report.rescored += 1
+            report.attempts.add(attempt.pk)
     return report
 
 

@@ -10,11 +10,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quizzes.access import AuthenticatedRequest
 from quizzes.analytics.selectors import item_statistics
-from quizzes.assessments.services import item_regrade
+from quizzes.assessments.services import RegradeError, item_regrade, item_regrade_preview
 from quizzes.bank.authoring import (
     NEW_ITEM_TEMPLATE,
     AuthoringError,
@@ -28,6 +28,7 @@ from quizzes.bank.authoring import (
 )
 from quizzes.bank.forms import PoolFormSet, QuizForm
 from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
+from quizzes.itemtypes import handler_for
 from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
 
 
@@ -60,8 +61,12 @@ def item_preview(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         ),
         slug=slug,
     )
+    version = item.current_version
+    key_lines = handler_for(item.type).key_lines(version.data) if version else []
     return render(
-        request, "quizzes/staff/item_preview.html", {"item": item, "statuses": ItemStatus}
+        request,
+        "quizzes/staff/item_preview.html",
+        {"item": item, "statuses": ItemStatus, "key_lines": key_lines},
     )
 
 
@@ -144,19 +149,30 @@ def item_status(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 
 @login_required
 @permission_required("quizzes.regrade", raise_exception=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def item_regrade_view(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-
+    """GET: the dry run, listing what would change. POST (confirmed): apply it."""
     item = get_object_or_404(Item.objects.select_related("current_version"), slug=slug)
-    report = item_regrade(item=item)
-    messages.success(
-        request,
-        f"Regraded with version {item.current_version.number if item.current_version else '-'}: "
-        f"{report.rescored} answers re-scored in {len(report.attempts)} attempts, "
-        f"{report.resubmitted} code submissions sent to grading, "
-        f"{report.skipped} left as they were.",
-    )
-    return redirect("item-preview", slug=item.slug)
+    if request.method == "POST":
+        version = request.POST.get("version", "")
+        if request.POST.get("confirm") != "yes" or not (version.isdecimal() and len(version) < 10):
+            messages.error(request, "Nothing was regraded: review the changes, then confirm.")
+            return redirect("item-regrade", slug=item.slug)
+        try:
+            report = item_regrade(item=item, actor=request.user, version=int(version))
+        except RegradeError as exc:
+            messages.error(request, f"Nothing was regraded: {exc}")
+            return redirect("item-regrade", slug=item.slug)
+        messages.success(
+            request,
+            f"Regraded with version {version}: "
+            f"{report.rescored} answers re-scored in {len(report.attempts)} attempts, "
+            f"{report.resubmitted} code submissions sent to grading, "
+            f"{report.skipped} left as they were.",
+        )
+        return redirect("item-preview", slug=item.slug)
+    plan = item_regrade_preview(item=item)
+    return render(request, "quizzes/staff/item_regrade.html", {"item": item, "plan": plan})
 
 
 @_author

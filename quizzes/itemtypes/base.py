@@ -189,3 +189,27 @@ class ItemTypeHandler:
     def key_display(self, data: Data) -> dict[str, Any]:
         """The key as the review shows it."""
         return {}
+
+    def key_lines(self, data: Data) -> list[tuple[str, str]]:
+        """The key as labelled lines of plain text (``key_display``), for authors' pages."""
+        lines = []
+        for name, value in self.key_display(data).items():
+            if value is None or value == "" or value == []:
+                continue
+            lines.append((KEY_LABELS.get(name, name.replace("_", " ").capitalize()), _text(value)))
+        return lines
+
+
+# Labels for key_display's fields where the field name alone would not read well.
+KEY_LABELS = {"value": "Correct answer"}
+
+
+def _text(value: Any) -> str:
+    """A key value as text: never a Python repr of a list, tuple or bool."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, list | tuple):
+        return ", ".join(
+            " → ".join(map(_text, v)) if isinstance(v, list | tuple) else _text(v) for v in value
+        )
+    return str(value)

@@ -64,6 +64,12 @@ class Attempt(models.Model):
 class AttemptItem(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
     item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="+")
+    # The version whose key produced ``score`` when it is not ``item_version`` (a regrade
+    # re-scores with a corrected key while the attempt keeps the version it showed). The
+    # review shows this version's key, so the verdict and the key shown always agree.
+    scored_with = models.ForeignKey(
+        ItemVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     position = models.PositiveSmallIntegerField()
     # Display order of choices/sequence entries as opaque per-attempt tokens:
     # {"choices": [[token, choice_id], ...], "rights": [[token, right_id], ...]}

@@ -176,6 +176,35 @@ def test_change_password_with_a_wrong_current_password_changes_nothing(client: C
     assert user.check_password(DEFAULT_PASSWORD)
 
 
+CONSOLE_HINT = (
+    "In development, the email with the link is printed in the console where the server runs."
+)
+
+
+@pytest.mark.parametrize(
+    ("backend", "hinted"),
+    [
+        ("django.core.mail.backends.console.EmailBackend", True),
+        ("django.core.mail.backends.smtp.EmailBackend", False),
+        ("django.core.mail.backends.locmem.EmailBackend", False),
+    ],
+)
+def test_the_verification_page_says_where_the_email_went_in_development(
+    client: Client, settings: Any, backend: str, hinted: bool
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    client.post(
+        reverse("account_signup"),
+        {"email": "grace@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    settings.EMAIL_BACKEND = backend  # what the page reports on; nothing is sent from here
+    page = client.get(reverse("account_email_verification_sent"))
+    assert page.status_code == 200
+    text = " ".join(page.content.decode().split())
+    assert "We have sent you an email" in text
+    assert (CONSOLE_HINT in text) is hinted
+
+
 def test_change_email_sends_a_verification_to_the_new_address(client: Client) -> None:
     user = UserFactory()
     client.force_login(user)

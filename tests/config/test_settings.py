@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -104,12 +105,13 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in child_env().items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ENV_FILE"}
     }
+    # A checkout's own .env (written by `make run`) must not mask what is tested here.
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env={**clean, **env},
+        env={**clean, "ENV_FILE": "", **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -123,6 +125,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "true", "DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must be"),
         ({"DEBUG": "true", "DATABASE_URL": "postgres://"}, "DATABASE_URL must name a host"),
         ({"DEBUG": "true", "REDIS_URL": "localhost:6379"}, "REDIS_URL must look like"),
+        ({"DEBUG": "true", "ENV_FILE": "/nonexistent/.env"}, "ENV_FILE names no file"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:
@@ -194,3 +197,98 @@ def test_a_lease_shorter_than_the_slowest_grading_is_a_system_error(
     setattr(settings, name, value)
     [error] = [e for e in run_checks(tags=["skillmap"]) if e.id == "skillmap.E002"]
     assert "142 s" in error.msg and name in error.msg
+
+
+SHOW_SETTINGS = "from django.conf import settings as s; print(s.SECRET_KEY, s.DEBUG)"
+
+
+def run_copy(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` of a copy of the project whose ``config/`` (so BASE_DIR) is ``project``.
+
+    The apps still come from the checkout; only the settings, and the .env beside them,
+    are the copy's. No Skillmap setting comes from the test's own environment.
+    """
+    from tests.conftest import child_env
+
+    clean = {
+        k: v
+        for k, v in child_env().items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ENV_FILE", "VAR_DIR"}
+    }
+    return subprocess.run(
+        [sys.executable, str(project / "manage.py"), *args],
+        cwd=project,
+        env={**clean, "PYTHONPATH": str(BASE_DIR), "VAR_DIR": str(project / "var"), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(BASE_DIR / "manage.py", tmp_path)
+    shutil.copytree(
+        BASE_DIR / "config", tmp_path / "config", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return tmp_path
+
+
+def test_a_dotenv_file_beside_the_project_provides_the_secret_key(project: Path) -> None:
+    (project / ".env").write_text("# written by make run\nSECRET_KEY=key-from-the-dotenv-file\n")
+    check = run_copy(project, "check")
+    assert check.returncode == 0, check.stderr
+    assert "System check identified no issues" in check.stdout
+    shown = run_copy(project, "shell", "--no-imports", "-c", SHOW_SETTINGS)
+    assert shown.stdout.strip() == "key-from-the-dotenv-file False"
+
+
+def test_the_environment_wins_over_the_dotenv_file(project: Path) -> None:
+    (project / ".env").write_text("DEBUG=true\nSECRET_KEY=key-from-the-dotenv-file\n")
+    shown = run_copy(
+        project,
+        "shell",
+        "--no-imports",
+        "-c",
+        SHOW_SETTINGS,
+        SECRET_KEY="key-from-the-environment",
+        DEBUG="false",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "key-from-the-environment False"
+
+
+def test_without_a_dotenv_file_production_still_requires_a_secret_key(project: Path) -> None:
+    result = run_copy(project, "check")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "skillmap: configuration error: SECRET_KEY is not set (required when DEBUG is off)"
+    )
+    (project / ".env").write_text("SECRET_KEY=key-from-the-dotenv-file\n")
+    ignored = run_copy(project, "check", ENV_FILE="")  # an empty ENV_FILE reads no file
+    assert ignored.returncode == 2
+    assert "SECRET_KEY is not set" in ignored.stderr
+
+
+def test_make_run_writes_a_private_dotenv_that_git_ignores(tmp_path: Path) -> None:
+    for name in ("Makefile", ".gitignore", ".dockerignore"):
+        shutil.copy(BASE_DIR / name, tmp_path)
+    made = subprocess.run(
+        ["make", "--no-print-directory", ".env"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    dotenv = tmp_path / ".env"
+    lines = dotenv.read_text().splitlines()
+    assert lines[0] == "DEBUG=true"
+    assert lines[1].startswith("SECRET_KEY=") and len(lines[1]) > len("SECRET_KEY=") + 40
+    assert dotenv.stat().st_mode & 0o077 == 0  # a secret: readable by its owner only
+    first = dotenv.read_text()
+    again = subprocess.run(["make", ".env"], cwd=tmp_path, capture_output=True, timeout=60)
+    assert again.returncode == 0
+    assert dotenv.read_text() == first  # an existing .env is never overwritten
+    assert ".env" in (BASE_DIR / ".gitignore").read_text().splitlines()
+    assert ".env" in (BASE_DIR / ".dockerignore").read_text().splitlines()  # never in images

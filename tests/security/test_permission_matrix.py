@@ -60,7 +60,10 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "author/items/<slug:slug>/": {"get": AUTHOR_PAGE},
     "author/items/<slug:slug>/edit": {"get": AUTHOR_PAGE},
     "author/items/<slug:slug>/status": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
-    "author/items/<slug:slug>/regrade": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
+    "author/items/<slug:slug>/regrade": {  # GET: the dry run; POST applies once confirmed
+        "get": AUTHOR_PAGE,
+        "post": (LOGIN, 403, REDIRECT, REDIRECT),
+    },
     "author/import": {"get": AUTHOR_PAGE},
     "author/export/stage-<int:number>.yaml": {"get": AUTHOR_PAGE},
     "author/analytics/": {"get": AUTHOR_PAGE},

@@ -316,3 +316,55 @@ def test_opening_an_expired_attempt_submits_it_even_without_the_periodic_task(
     assert response.status_code == 302 and response["Location"].endswith("/result")
     attempt.refresh_from_db()
     assert attempt.auto_submitted and attempt.status != AttemptStatus.IN_PROGRESS
+
+
+@pytest.mark.sandbox
+def test_a_code_regrade_is_graded_again_with_the_new_tests_and_reviewed_with_them(
+    topic: Any, learner: Any, instructor: Any
+) -> None:
+    from quizzes.assessments.presenters import item_review
+    from quizzes.assessments.services import item_regrade, item_regrade_preview
+    from quizzes.pipeline.grading import submission_grade
+
+    [challenge] = load_sample_items(topic.stage, topic.slug, [PYTHON])
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=1, item=challenge)
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    code = "def add(a, b):\n    return a + b if a >= 0 else 0\n"
+    attempt_answer_save(attempt=attempt, position=1, answer={"code": code}, revision=1)
+    attempt_submit(attempt=attempt)
+    submission_grade(submission_id=Submission.objects.get().pk)
+    attempt.refresh_from_db()
+    assert attempt.score == Decimal("6.67")  # the hidden negative test fails
+    # The author decides negative numbers are out of scope: new tests, new version.
+    spec = PYTHON["challenge"]
+    tests = [t for t in spec["tests"] if t["name"] != "negative"]
+    tests.append({"name": "bigger", "visible": False, "args": [20, 22], "expect": 42})
+    load_sample_items(
+        topic.stage,
+        topic.slug,
+        [{**PYTHON, "challenge": {**spec, "tests": tests,
+                                  "wrong_solutions": ["def add(a, b):\n    return a * b\n"]}}],
+    )  # fmt: skip
+    challenge.refresh_from_db()
+
+    plan = item_regrade_preview(item=challenge)
+    assert [(c.learner, c.old_score, c.new_score) for c in plan.resubmits] == [
+        (learner.email, Decimal("6.67"), None)
+    ]
+    assert Submission.objects.count() == 1  # the dry run sent nothing
+
+    report = item_regrade(item=challenge, actor=instructor, version=2)
+    assert report.resubmitted == 1
+    event = AttemptEvent.objects.get(attempt=attempt, kind=EventKind.REGRADED)
+    assert event.data["by"] == instructor.email and event.data["graded_again"] is True
+    again = Submission.objects.order_by("-pk").first()
+    assert again is not None and again.item_version.number == 2
+    submission_grade(submission_id=again.pk)
+    attempt.refresh_from_db()
+    assert attempt.score == 10
+    item = attempt.items.get()
+    assert item.item_version.number == 1  # still the version the learner was shown
+    review = item_review(item)
+    assert review["is_correct"] is True and review["score"] == 10
+    assert item.scored_with is not None and item.scored_with.number == 2

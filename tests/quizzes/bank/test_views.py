@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from html import unescape
 from typing import Any
@@ -14,8 +15,8 @@ from django.test import Client
 from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.bank.authoring import item_yaml
 from quizzes.models import AttemptEvent, EventKind, Item, ItemVersion, Quiz, QuizPool
-from tests.factories import QuizFactory, TopicFactory
-from tests.samples import PYTHON, SINGLE, TRUE_FALSE, load_sample_items
+from tests.factories import QuizFactory, TopicFactory, UserFactory
+from tests.samples import NUMERIC, PYTHON, SHORT, SINGLE, TRUE_FALSE, load_sample_items
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,11 @@ def author(instructor: Any) -> Client:
 @pytest.fixture
 def single(topic: Any) -> Item:
     return load_sample_items(topic.stage, topic.slug, [SINGLE])[0]
+
+
+def page_text(response: Any) -> str:
+    """The page as a reader sees it: no tags, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def test_editing_creates_a_version_and_keeps_the_slug(author: Client, single: Item) -> None:
@@ -144,12 +150,105 @@ def test_regrade_applies_a_corrected_key_to_past_answers(
     )  # the key was wrong
     attempt.refresh_from_db()
     assert attempt.score == 0  # editing never changes past grades by itself
-    response = author.post(f"/author/items/{tf.slug}/regrade", follow=True)
+    response = author.post(
+        f"/author/items/{tf.slug}/regrade", {"confirm": "yes", "version": "2"}, follow=True
+    )
     assert "1 answers re-scored in 1 attempts" in response.content.decode()
     attempt.refresh_from_db()
     assert attempt.score == Decimal(1)
     assert attempt.items.get().item_version.number == 1  # still pinned to what was shown
     assert AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.REGRADED).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("sample", "shown"),
+    [
+        (NUMERIC, ["Correct answer: 200 requests", "Tolerance: ± 0.5"]),
+        (SHORT, ["Accepted: Retry-After", "Pattern: (the )?retry-after( header)?"]),
+        (TRUE_FALSE, ["Correct answer: False"]),
+    ],
+)
+def test_the_preview_shows_the_key_as_people_read_it(
+    author: Client, topic: Any, sample: dict[str, Any], shown: list[str]
+) -> None:
+    [item] = load_sample_items(topic.stage, topic.slug, [sample])
+    response = author.get(f"/author/items/{item.slug}/")
+    assert response.status_code == 200
+    key = page_text(response).split("Key", 1)[1].split("Explanation", 1)[0]
+    for text in shown:
+        assert text in key
+    assert "{" not in key and "'answer'" not in key and "None" not in key  # no dict repr
+
+
+def _answered(quiz: Quiz, learner: Any, answer: dict[str, Any]) -> Any:
+    attempt = attempt_start(learner=learner, quiz=quiz)
+    attempt_answer_save(attempt=attempt, position=1, answer=answer, revision=1)
+    return attempt_submit(attempt=attempt)
+
+
+def test_regrade_is_a_dry_run_until_confirmed_and_the_review_shows_the_key_used(
+    author: Client, topic: Any, learner: Any, instructor: Any
+) -> None:
+    [numeric] = load_sample_items(topic.stage, topic.slug, [NUMERIC])  # key: 200 requests
+    quiz = QuizFactory(stage=topic.stage, pass_mark_percent=50)
+    QuizPool.objects.create(quiz=quiz, count=1, item=numeric)
+    other = UserFactory(role="learner")
+    wrong_before = _answered(quiz, learner, {"value": "201"})
+    right_before = _answered(quiz, other, {"value": "200"})
+    assert (wrong_before.score, right_before.score) == (0, 1)
+    load_sample_items(topic.stage, topic.slug, [{**NUMERIC, "answer": 201}])  # the key was wrong
+    url = f"/author/items/{numeric.slug}/regrade"
+
+    dry_run = author.get(url)
+    assert dry_run.status_code == 200
+    text = page_text(dry_run)
+    assert "2 answers change score" in text
+    assert learner.email in text and other.email in text
+    assert "0 → 1" in text and "1 → 0" in text  # old and new score of each answer
+    assert "not passed → passed" in text and "passed → not passed" in text
+    assert "Apply the regrade with v2" in text
+    assert 'name="version" value="2"' in dry_run.content.decode()  # the version reviewed
+
+    def unchanged() -> None:
+        for attempt, score in ((wrong_before, 0), (right_before, 1)):
+            attempt.refresh_from_db()
+            assert attempt.score == score
+        assert not AttemptEvent.objects.filter(kind=EventKind.REGRADED).exists()
+
+    unchanged()  # looking changes nothing
+    refused = author.post(url, {"version": "2"}, follow=True)  # not confirmed
+    assert "Nothing was regraded" in refused.content.decode()
+    unchanged()
+    for version in ("", "two", "²", "-2", "9" * 5000):
+        garbled = author.post(url, {"confirm": "yes", "version": version}, follow=True)
+        assert garbled.status_code == 200
+        assert "Nothing was regraded" in garbled.content.decode()
+    unchanged()
+    stale = author.post(url, {"confirm": "yes", "version": "1"}, follow=True)
+    assert "Nothing was regraded: the item changed" in unescape(stale.content.decode())
+    unchanged()
+
+    applied = author.post(url, {"confirm": "yes", "version": "2"}, follow=True)
+    assert "2 answers re-scored in 2 attempts" in applied.content.decode()
+    wrong_before.refresh_from_db()
+    right_before.refresh_from_db()
+    assert (wrong_before.score, right_before.score) == (1, 0)
+    assert (wrong_before.passed, right_before.passed) == (True, False)
+    event = AttemptEvent.objects.filter(
+        attempt=wrong_before, kind=EventKind.REGRADED, position=1
+    ).get()
+    assert event.data["by"] == instructor.email and event.data["by_id"] == instructor.pk
+    assert event.data["previous_score"] == "0.00" and event.data["score"] == "1.00"
+
+    # Each learner's review now shows the key that scored them, agreeing with the verdict.
+    for who, verdict in ((learner, "✔ Correct"), (other, "✘ Not correct")):
+        client = Client()
+        client.force_login(who)
+        attempt = wrong_before if who == learner else right_before
+        review = page_text(client.get(f"/attempts/{attempt.pk}/result"))
+        assert verdict in review
+        assert "Correct answer: 201 requests (± 0.5)" in review
+        assert "200 requests" not in review
 
 
 def test_quiz_authoring_with_pools(author: Client, topic: Any) -> None:
