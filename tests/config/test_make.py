@@ -31,7 +31,7 @@ def test_make_test_checks_the_bank_once_inside_pytest() -> None:
     assert "check_bank" not in commands
     assert "pytest -c tests/pytest.ini" in commands
     # The pytest test that runs check_bank on the whole bank is still there.
-    bank_tests = (BASE_DIR / "tests/quizzes/services/test_bank.py").read_text()
+    bank_tests = (BASE_DIR / "tests/quizzes/bank/test_loader.py").read_text()
     assert "def test_check_bank_passes_on_the_whole_bank(" in bank_tests
     assert 'call_command("check_bank")' in bank_tests
 
