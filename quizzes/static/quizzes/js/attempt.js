@@ -84,7 +84,11 @@
       var words = [];
       if (done) words.push("answered");
       if (flag && flag.checked) words.push("flagged");
-      if (nav) nav.textContent = words.length ? " (" + words.join(", ") + ")" : "";
+      if (nav) {
+        nav.textContent = words.length ? " (" + words.join(", ") + ")" : "";
+        nav.parentElement.classList.toggle("is-answered", done);
+        nav.parentElement.classList.toggle("is-flagged", !!(flag && flag.checked));
+      }
     });
     root.querySelectorAll(".question.is-locked").forEach(function () { answered += 1; });
     var counter = root.querySelector("[data-answered]");
