@@ -84,7 +84,11 @@
       var words = [];
       if (done) words.push("answered");
       if (flag && flag.checked) words.push("flagged");
-      if (nav) nav.textContent = words.length ? " (" + words.join(", ") + ")" : "";
+      if (nav) {
+        nav.textContent = words.length ? " (" + words.join(", ") + ")" : "";
+        nav.parentElement.classList.toggle("is-answered", done);
+        nav.parentElement.classList.toggle("is-flagged", !!(flag && flag.checked));
+      }
     });
     root.querySelectorAll(".question.is-locked").forEach(function () { answered += 1; });
     var counter = root.querySelector("[data-answered]");
@@ -263,16 +267,24 @@
   function renderRun(box, data) {
     box.textContent = "";
     if (data.status === "error") { box.appendChild(el("p", "Could not run: " + (data.error || "grading failed"), "status-bad")); return; }
-    if (data.message) box.appendChild(el("p", data.message, "status-bad"));
+    var outcomes = data.outcomes || [];
+    if (data.message) {
+      // As on the result page: green when every example passed, never red (the tags say).
+      var all = outcomes.length > 0 && outcomes.every(function (o) { return o.passed; });
+      box.appendChild(el("p", data.message, "outcome-summary" + (all ? " status-ok" : "")));
+    }
+    var wrap = el("div", undefined, "table-scroll");
     var table = el("table", undefined, "outcomes");
     var head = el("tr");
     ["Example", "Result", "Details"].forEach(function (h) { var th = el("th", h); th.scope = "col"; head.appendChild(th); });
     var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
     var tbody = el("tbody");
-    (data.outcomes || []).forEach(function (o) {
+    outcomes.forEach(function (o) {
       var tr = el("tr");
       tr.appendChild(el("td", o.name));
-      tr.appendChild(el("td", (o.passed ? "✔ " : "✘ ") + (CATEGORY[o.category] || o.category), o.passed ? "status-ok" : "status-bad"));
+      var result = el("td");
+      result.appendChild(el("span", (o.passed ? "✔ " : "✘ ") + (CATEGORY[o.category] || o.category), o.passed ? "tag tag-ok" : "tag tag-bad"));
+      tr.appendChild(result);
       var details = el("td");
       [["Input", o.input_repr], ["Expected", o.expected_repr], ["Got", o.actual_repr]].forEach(function (p) {
         if (p[1]) { var d = el("div"); d.appendChild(el("strong", p[0] + " ")); d.appendChild(el("code", p[1])); details.appendChild(d); }
@@ -281,7 +293,8 @@
       tbody.appendChild(tr);
     });
     table.appendChild(tbody);
-    box.appendChild(table);
+    wrap.appendChild(table);
+    box.appendChild(wrap);
   }
 
   function runExamples(form, button) {
