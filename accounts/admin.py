@@ -141,28 +141,24 @@ class UserAdmin(BaseUserAdmin[User]):
             user_set_superuser(actor=request.user, user=obj, value=form.cleaned_data["superuser"])
 
 
+# An audit row is shown whole and never edited.
+_AUDIT_FIELDS = (
+    "user",
+    "old_role",
+    "new_role",
+    "old_superuser",
+    "new_superuser",
+    "changed_by",
+    "changed_at",
+)
+
+
 @admin.register(RoleChange)
 class RoleChangeAdmin(admin.ModelAdmin[RoleChange]):
-    list_display = [
-        "user",
-        "old_role",
-        "new_role",
-        "old_superuser",
-        "new_superuser",
-        "changed_by",
-        "changed_at",
-    ]
+    list_display = _AUDIT_FIELDS
     list_filter = ["new_role", "new_superuser"]
     search_fields = ["user__email", "changed_by__email"]
-    readonly_fields = [
-        "user",
-        "old_role",
-        "new_role",
-        "old_superuser",
-        "new_superuser",
-        "changed_by",
-        "changed_at",
-    ]
+    readonly_fields = _AUDIT_FIELDS
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -25,10 +25,10 @@ from quizzes.bank.loader import (
     item_create,
     item_version_create,
     read_bank_file,
-    strip_lines,
     topics_by_stage,
 )
 from quizzes.itemtypes import handler_for
+from quizzes.itemtypes.base import strip_lines
 from quizzes.models import (
     Item,
     ItemStatus,

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from quizzes.bank.quizzes import default_quizzes_sync
 from quizzes.itemtypes import AnswerError, ItemTypeHandler, handler_for, is_registered, type_names
-from quizzes.itemtypes.base import LINE_KEY
+from quizzes.itemtypes.base import LINE_KEY, strip_lines
 from quizzes.markdown import render_markdown
 from quizzes.models import (
     Cognitive,
@@ -50,14 +50,6 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: strip_lines(v) for k, v in value.items() if k != LINE_KEY}
-    if isinstance(value, list):
-        return [strip_lines(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

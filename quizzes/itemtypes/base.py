@@ -22,6 +22,16 @@ from quizzes.models import ItemType
 # The loader records the line of every YAML mapping under this key, for precise errors.
 LINE_KEY = "__line__"
 
+
+def strip_lines(value: Any) -> Any:
+    """``value`` without the loader's line numbers, at any depth."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != LINE_KEY}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
 Data = dict[str, Any]
 Layout = dict[str, Any]
 Answer = dict[str, Any]

@@ -10,26 +10,18 @@ from rest_framework.exceptions import ValidationError
 from quizzes.grading.runner import GradeReport
 from quizzes.grading.spec import PythonChallengeSpec, SpecError, SqlChallengeSpec
 from quizzes.itemtypes.base import (
-    LINE_KEY,
     Answer,
     AnswerSerializer,
     Data,
     ItemTypeHandler,
     Layout,
     StrictCharField,
+    strip_lines,
 )
 
 Spec = PythonChallengeSpec | SqlChallengeSpec
 MAX_CODE_BYTES = 64 * 1024
 _TOO_LONG = f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB."
-
-
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != LINE_KEY}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
 
 
 class CodeAnswer(AnswerSerializer):
@@ -99,7 +91,7 @@ class ChallengeHandler(ItemTypeHandler):
             return ["'challenge' is required for a coding item"]
         errors = []
         try:
-            self.parse_spec(_strip_lines(challenge))
+            self.parse_spec(strip_lines(challenge))
         except SpecError as exc:
             errors.append(f"challenge: {exc}")
         if not str(challenge.get("reference_solution", "")).strip():
