@@ -8,6 +8,14 @@ from typing import Any
 from quizzes.assessments.feedback import item_feedback_due
 from quizzes.itemtypes import handler_for
 from quizzes.models import Attempt, AttemptItem, OutcomeCategory, Submission, SubmissionKind
+from quizzes.text import printable
+
+
+def stored_answer(item: AttemptItem) -> dict[str, Any]:
+    """The saved answer, printable: one stored before input was checked may hold a lone
+    surrogate, which would fail the page or the JSON that shows it."""
+    answer: dict[str, Any] = printable(item.answer or {})
+    return answer
 
 
 def item_for_learner(item: AttemptItem) -> dict[str, Any]:
@@ -18,7 +26,7 @@ def item_for_learner(item: AttemptItem) -> dict[str, Any]:
     """
     version = item.item_version
     handler = handler_for(version.item.type)
-    answer = item.answer or {}
+    answer = stored_answer(item)
     view: dict[str, Any] = {
         "position": item.position,
         "type": version.item.type,
@@ -49,7 +57,7 @@ def item_review(item: AttemptItem) -> dict[str, Any]:
     view = item_for_learner(item)
     version = item.item_version
     handler = handler_for(version.item.type)
-    answer = item.answer or {}
+    answer = stored_answer(item)
     view.update(
         {
             "score": item.score,
@@ -115,4 +123,6 @@ def submission_for_learner(submission: Submission, *, feedback: bool) -> dict[st
         ]
         for outcome in data["outcomes"]:
             outcome["category_label"] = OutcomeCategory.label_of(outcome["category"])
-    return data
+    # The learner's program wrote the messages; they may hold anything.
+    printable_data: dict[str, Any] = printable(data)
+    return printable_data

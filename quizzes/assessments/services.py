@@ -41,6 +41,7 @@ from quizzes.models import (
     SubmissionKind,
 )
 from quizzes.pipeline.submissions import submission_create
+from quizzes.text import printable
 
 RUN_KEY_PREFIX = "run:"
 # Submission.idempotency_key holds 64 characters, the prefix included.
@@ -310,7 +311,9 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
                     submission_create(
                         learner=attempt.learner,
                         item_version=item.item_version,
-                        source=(item.answer or {})["code"],
+                        # Printable: an answer stored before input was checked may hold
+                        # a lone surrogate, which no database text column takes.
+                        source=printable(str((item.answer or {})["code"])),
                         kind=SubmissionKind.SUBMIT,
                         attempt_item=item,
                     )
