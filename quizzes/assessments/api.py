@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -114,8 +115,18 @@ class AttemptDetailAPI(LearnerAPIView):
         return Response(attempt_payload(request, attempt))
 
 
+class JSONValueField(serializers.JSONField):
+    """A JSON value from a JSON body. DRF's JSONField would also ``json.loads`` a form
+    field's text, past the bounds the JSON parser keeps (quizzes/parsers.py); here a form
+    field stays the text it is (and an answer must be an object)."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        return dictionary.get(self.field_name, empty)
+
+
 class AnswerInput(serializers.Serializer[Any]):
-    answer = serializers.JSONField()
+    # The item type's schema checks the answer itself (services.check_answer).
+    answer = JSONValueField()
     revision = serializers.IntegerField(min_value=1)
 
 
