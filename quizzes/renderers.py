@@ -9,6 +9,8 @@ from rest_framework.renderers import JSONRenderer
 
 from quizzes.text import printable
 
+PROBLEM_JSON = "application/problem+json"
+
 
 class PrintableJSONRenderer(JSONRenderer):
     """DRF's JSON renderer, except that a lone surrogate stored in the data (UTF-8 cannot
@@ -24,3 +26,9 @@ class PrintableJSONRenderer(JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
             return super().render(printable(data), accepted_media_type, renderer_context)
+
+
+class ProblemJSONRenderer(PrintableJSONRenderer):
+    """RFC 9457 problem details (see ``quizzes.problems``)."""
+
+    media_type = PROBLEM_JSON

@@ -30,6 +30,7 @@ from quizzes.assessments.selectors import (
 )
 from quizzes.assessments.services import (
     MAX_RUN_REQUEST_ID,
+    AttemptClosed,
     AttemptError,
     attempt_answer_save,
     attempt_examples_run,
@@ -40,12 +41,30 @@ from quizzes.assessments.services import (
 )
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import AttemptStatus, Quiz, QuizStatus
+from quizzes.problems import ATTEMPT_CLOSED, ATTEMPT_REFUSED, INVALID_INPUT, problem_response
 
-DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
+# Errors are RFC 9457 problem details (application/problem+json): see quizzes/problems.py.
+DetailSerializer = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField()), required=False
+        ),
+    },
+)
 
 
 def error(exc: AttemptError) -> Response:
-    return Response({"detail": str(exc)}, status=exc.status_code)
+    """A service's refusal as problem details; a refusal about a field names it."""
+    if exc.field is not None:
+        errors = [{"field": exc.field, "message": str(exc)}]
+        return problem_response(INVALID_INPUT, exc.status_code, str(exc), errors=errors)
+    kind = ATTEMPT_CLOSED if isinstance(exc, AttemptClosed) else ATTEMPT_REFUSED
+    return problem_response(kind, exc.status_code, str(exc))
 
 
 def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:

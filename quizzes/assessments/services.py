@@ -49,9 +49,16 @@ MAX_RUN_REQUEST_ID = 64 - len(RUN_KEY_PREFIX)
 
 
 class AttemptError(Exception):
-    """A request about an attempt that cannot be honoured; the message is for the learner."""
+    """A request about an attempt that cannot be honoured; the message is for the learner.
+
+    ``field`` names the part of the request at fault (``answer.choice``), when one is.
+    """
 
     status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AttemptClosed(AttemptError):
@@ -202,7 +209,8 @@ def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int)
         try:
             clean = check_answer(item, answer)
         except AnswerError as exc:
-            raise AttemptError(str(exc)) from exc
+            field = "answer" if exc.field == "answer" else f"answer.{exc.field}"
+            raise AttemptError(str(exc), field=field) from exc
         if revision <= item.answer_revision:
             return SaveResult(False, item.answer_revision, _iso(item.saved_at))
         item.answer = clean
