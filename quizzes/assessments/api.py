@@ -29,6 +29,7 @@ from quizzes.assessments.selectors import (
     stage_list_with_topics,
 )
 from quizzes.assessments.services import (
+    MAX_REVISION,
     MAX_RUN_REQUEST_ID,
     AttemptClosed,
     AttemptError,
@@ -146,7 +147,7 @@ class JSONValueField(serializers.JSONField):
 class AnswerInput(serializers.Serializer[Any]):
     # The item type's schema checks the answer itself (services.check_answer).
     answer = JSONValueField()
-    revision = serializers.IntegerField(min_value=1)
+    revision = serializers.IntegerField(min_value=1, max_value=MAX_REVISION)
 
 
 class AttemptAnswerAPI(LearnerAPIView):

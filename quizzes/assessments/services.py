@@ -46,6 +46,8 @@ from quizzes.text import printable
 RUN_KEY_PREFIX = "run:"
 # Submission.idempotency_key holds 64 characters, the prefix included.
 MAX_RUN_REQUEST_ID = 64 - len(RUN_KEY_PREFIX)
+# AttemptItem.answer_revision is a PositiveIntegerField: 2**31 - 1 on every database.
+MAX_REVISION = 2**31 - 1
 
 
 class AttemptError(Exception):
@@ -182,8 +184,12 @@ def attempt_answer_save(
     *, attempt: Attempt, position: int, answer: Any, revision: int
 ) -> SaveResult:
     """Autosave one answer. Older revisions than the stored one are acknowledged, not applied."""
-    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-        raise AttemptError("The save needs a positive integer revision.")
+    if (
+        not isinstance(revision, int)
+        or isinstance(revision, bool)
+        or not 1 <= revision <= MAX_REVISION
+    ):
+        raise AttemptError(f"The save needs a revision from 1 to {MAX_REVISION}.", field="revision")
     try:
         return _answer_save(attempt=attempt, position=position, answer=answer, revision=revision)
     except AttemptClosed as exc:
