@@ -51,7 +51,7 @@ def _problem(name: str, title: str) -> ProblemType:
 
 
 INVALID_INPUT = _problem("invalid-input", "Invalid input")
-MALFORMED_JSON = _problem("malformed-json", "Malformed JSON")
+MALFORMED_BODY = _problem("malformed-body", "Malformed request body")
 JSON_TOO_DEEP = _problem("json-too-deep", "JSON nested too deeply")
 PAYLOAD_TOO_LARGE = _problem("payload-too-large", "Request body too large")
 ATTEMPT_REFUSED = _problem("attempt-refused", "Request refused")
@@ -155,7 +155,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail, errors = _validation_detail(exc)
     else:
         if isinstance(exc, exceptions.ParseError):
-            problem = problem or MALFORMED_JSON
+            problem = problem or MALFORMED_BODY
         detail = " ".join(m["message"] for m in field_errors(exc.detail))
     wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
     if wait is not None:

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 PROBLEM_JSON = "application/problem+json"
 INVALID_INPUT = "tag:skillmap,2026:problem:invalid-input"
-MALFORMED_JSON = "tag:skillmap,2026:problem:malformed-json"
+MALFORMED_BODY = "tag:skillmap,2026:problem:malformed-body"
 TOO_DEEP = "tag:skillmap,2026:problem:json-too-deep"
 TOO_LARGE = "tag:skillmap,2026:problem:payload-too-large"
 ATTEMPT_REFUSED = "tag:skillmap,2026:problem:attempt-refused"
@@ -198,6 +198,10 @@ def _someone_elses(api: Client, attempt: Attempt) -> Any:
     return send(api, "put", f"/api/attempts/{other.pk}/answers/1", {"answer": {}, "revision": 1})
 
 
+def _no_such_route(api: Client, attempt: Attempt) -> Any:
+    return api.get(f"/api/attempts/{attempt.pk}/nothing-here")
+
+
 def _wrong_method(api: Client, attempt: Attempt) -> Any:
     return api.get(f"/api/attempts/{attempt.pk}/submit")
 
@@ -241,12 +245,13 @@ def _not_an_object(api: Client, attempt: Attempt) -> Any:
         (_anonymous, 403, "about:blank", None),
         (_not_a_learner, 403, "about:blank", None),
         (_someone_elses, 404, "about:blank", None),
+        (_no_such_route, 404, "about:blank", None),
         (_wrong_method, 405, "about:blank", None),
         (_closed, 409, ATTEMPT_CLOSED, None),
         (_refused, 400, ATTEMPT_REFUSED, None),
         (_unsupported, 415, "about:blank", None),
-        (_not_json, 400, MALFORMED_JSON, None),
-        (_nan, 400, MALFORMED_JSON, None),
+        (_not_json, 400, MALFORMED_BODY, None),
+        (_nan, 400, MALFORMED_BODY, None),
         (_missing_revision, 400, INVALID_INPUT, {"revision": "This field is required."}),
         (_not_an_object, 400, INVALID_INPUT, {"body": "Invalid data. Expected a dictionary"}),
     ],
