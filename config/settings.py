@@ -303,9 +303,23 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- REST API -------------------------------------------------------------------------
+# The largest API request body (JSON): the largest answer is 64 KiB of code, which JSON
+# escaping can grow several times. Larger bodies are refused with a 413 before parsing.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    # JSON bounded in size and depth (quizzes/parsers.py). Forms stay readable (a CSRF
+    # token may come in one), but no API input reads JSON out of a form field.
+    "DEFAULT_PARSER_CLASSES": [
+        "quizzes.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "quizzes.renderers.PrintableJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -7,6 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
+# Errors raised before DRF runs: problem details under /api/, and a 400 that never fails.
+handler400 = "quizzes.problems.bad_request"
+handler404 = "quizzes.problems.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +28,9 @@ from quizzes.assessments.selectors import (
     stage_list_with_topics,
 )
 from quizzes.assessments.services import (
+    MAX_REVISION,
     MAX_RUN_REQUEST_ID,
+    AttemptClosed,
     AttemptError,
     attempt_answer_save,
     attempt_examples_run,
@@ -39,13 +42,31 @@ from quizzes.assessments.services import (
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import AttemptStatus, Quiz, QuizStatus
 from quizzes.pipeline.ops import graders_alive
+from quizzes.problems import ATTEMPT_CLOSED, ATTEMPT_REFUSED, INVALID_INPUT, problem_response
 from quizzes.throttles import ChallengeStartThrottle, RunExamplesThrottle
 
-DetailSerializer = inline_serializer("Detail", {"detail": serializers.CharField()})
+# Errors are RFC 9457 problem details (application/problem+json): see quizzes/problems.py.
+DetailSerializer = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField()), required=False
+        ),
+    },
+)
 
 
 def error(exc: AttemptError) -> Response:
-    return Response({"detail": str(exc)}, status=exc.status_code)
+    """A service's refusal as problem details; a refusal about a field names it."""
+    if exc.field is not None:
+        errors = [{"field": exc.field, "message": str(exc)}]
+        return problem_response(INVALID_INPUT, exc.status_code, str(exc), errors=errors)
+    kind = ATTEMPT_CLOSED if isinstance(exc, AttemptClosed) else ATTEMPT_REFUSED
+    return problem_response(kind, exc.status_code, str(exc))
 
 
 def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
@@ -121,9 +142,19 @@ class AttemptDetailAPI(LearnerAPIView):
         return Response(attempt_payload(request, attempt))
 
 
+class JSONValueField(serializers.JSONField):
+    """A JSON value from a JSON body. DRF's JSONField would also ``json.loads`` a form
+    field's text, past the bounds the JSON parser keeps (quizzes/parsers.py); here a form
+    field stays the text it is (and an answer must be an object)."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        return dictionary.get(self.field_name, empty)
+
+
 class AnswerInput(serializers.Serializer[Any]):
-    answer = serializers.JSONField()
-    revision = serializers.IntegerField(min_value=1)
+    # The item type's schema checks the answer itself (services.check_answer).
+    answer = JSONValueField()
+    revision = serializers.IntegerField(min_value=1, max_value=MAX_REVISION)
 
 
 class AttemptAnswerAPI(LearnerAPIView):

@@ -15,6 +15,14 @@ from quizzes.models import (
     Submission,
     SubmissionKind,
 )
+from quizzes.text import printable
+
+
+def stored_answer(item: AttemptItem) -> dict[str, Any]:
+    """The saved answer, printable: one stored before input was checked may hold a lone
+    surrogate, which would fail the page or the JSON that shows it."""
+    answer: dict[str, Any] = printable(item.answer or {})
+    return answer
 
 
 def item_for_learner(item: AttemptItem) -> dict[str, Any]:
@@ -25,7 +33,7 @@ def item_for_learner(item: AttemptItem) -> dict[str, Any]:
     """
     version = item.item_version
     handler = handler_for(version.item.type)
-    answer = item.answer or {}
+    answer = stored_answer(item)
     view: dict[str, Any] = {
         "position": item.position,
         "type": version.item.type,
@@ -62,7 +70,7 @@ def item_review(item: AttemptItem) -> dict[str, Any]:
     # The key (and the explanation of it) that produced the score: after a regrade that is
     # the corrected version, not the one the question was shown with.
     keyed = item.scored_with or item.item_version
-    answer = item.answer or {}
+    answer = stored_answer(item)
     view.update(
         {
             "score": item.score,
@@ -136,7 +144,9 @@ def submission_for_learner(
         ]
         for outcome in data["outcomes"]:
             outcome["category_label"] = OutcomeCategory.label_of(outcome["category"])
-    return data
+    # The learner's program wrote the messages; they may hold anything.
+    printable_data: dict[str, Any] = printable(data)
+    return printable_data
 
 
 _VISIBLE_KEYS = (

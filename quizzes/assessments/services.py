@@ -41,16 +41,26 @@ from quizzes.models import (
     SubmissionKind,
 )
 from quizzes.pipeline.submissions import submission_create
+from quizzes.text import printable
 
 RUN_KEY_PREFIX = "run:"
 # Submission.idempotency_key holds 64 characters, the prefix included.
 MAX_RUN_REQUEST_ID = 64 - len(RUN_KEY_PREFIX)
+# AttemptItem.answer_revision is a PositiveIntegerField: 2**31 - 1 on every database.
+MAX_REVISION = 2**31 - 1
 
 
 class AttemptError(Exception):
-    """A request about an attempt that cannot be honoured; the message is for the learner."""
+    """A request about an attempt that cannot be honoured; the message is for the learner.
+
+    ``field`` names the part of the request at fault (``answer.choice``), when one is.
+    """
 
     status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class AttemptClosed(AttemptError):
@@ -174,8 +184,12 @@ def attempt_answer_save(
     *, attempt: Attempt, position: int, answer: Any, revision: int
 ) -> SaveResult:
     """Autosave one answer. Older revisions than the stored one are acknowledged, not applied."""
-    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-        raise AttemptError("The save needs a positive integer revision.")
+    if (
+        not isinstance(revision, int)
+        or isinstance(revision, bool)
+        or not 1 <= revision <= MAX_REVISION
+    ):
+        raise AttemptError(f"The save needs a revision from 1 to {MAX_REVISION}.", field="revision")
     try:
         return _answer_save(attempt=attempt, position=position, answer=answer, revision=revision)
     except AttemptClosed as exc:
@@ -201,7 +215,8 @@ def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int)
         try:
             clean = check_answer(item, answer)
         except AnswerError as exc:
-            raise AttemptError(str(exc)) from exc
+            field = "answer" if exc.field == "answer" else f"answer.{exc.field}"
+            raise AttemptError(str(exc), field=field) from exc
         if revision <= item.answer_revision:
             return SaveResult(False, item.answer_revision, _iso(item.saved_at))
         item.answer = clean
@@ -310,7 +325,9 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
                     submission_create(
                         learner=attempt.learner,
                         item_version=item.item_version,
-                        source=(item.answer or {})["code"],
+                        # Printable: an answer stored before input was checked may hold
+                        # a lone surrogate, which no database text column takes.
+                        source=printable(str((item.answer or {})["code"])),
                         kind=SubmissionKind.SUBMIT,
                         attempt_item=item,
                     )

@@ -87,7 +87,7 @@ def first_error(errors: Any) -> tuple[str, str]:
     if isinstance(errors, dict):
         for field, value in errors.items():
             inner_field, message = first_error(value)
-            name = field if field != "non_field_errors" else "answer"
+            name = str(field) if field != "non_field_errors" else "answer"
             return (name if inner_field == "answer" else f"{name}.{inner_field}"), message
     if isinstance(errors, list) and errors:
         return first_error(errors[0])

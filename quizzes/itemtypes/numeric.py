@@ -19,6 +19,24 @@ from quizzes.itemtypes.base import (
 from quizzes.models import ItemType
 
 _NUMBER_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# What a person types as a number fits easily; longer text is refused, never truncated.
+MAX_NUMBER_CHARS = 100
+_ENTER_A_NUMBER = "Enter a number, such as 42 or 0.25."
+_TOO_LONG = f"Enter a number of at most {MAX_NUMBER_CHARS} characters."
+_TOO_LARGE = "Enter a number between -1e308 and 1e308."
+
+
+def number_text(value: Any) -> str:
+    """A number as typed (text, or a JSON number), bounded in length; raises AnswerError."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise AnswerError(_ENTER_A_NUMBER)
+    # Bounded before ``str``: an integer of over 4300 digits cannot even be printed.
+    if isinstance(value, int) and value.bit_length() > MAX_NUMBER_CHARS * 4:
+        raise AnswerError(_TOO_LONG)
+    text = str(value).strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise AnswerError(_TOO_LONG)
+    return text
 
 
 def parse_number(text: Any) -> float:
@@ -26,14 +44,19 @@ def parse_number(text: Any) -> float:
     if isinstance(text, bool):
         raise AnswerError("Enter a number.")
     if isinstance(text, int | float):
-        value = float(text)
+        try:
+            value = float(text)
+        except OverflowError as exc:  # an integer beyond the largest float
+            raise AnswerError(_TOO_LARGE) from exc
     else:
         cleaned = str(text).strip().replace(",", "").replace("_", "")
+        if len(cleaned) > MAX_NUMBER_CHARS:
+            raise AnswerError(_TOO_LONG)
         if not _NUMBER_RE.fullmatch(cleaned):
-            raise AnswerError("Enter a number, such as 42 or 0.25.")
+            raise AnswerError(_ENTER_A_NUMBER)
         value = float(cleaned)
     if not math.isfinite(value):
-        raise AnswerError("Enter a finite number.")
+        raise AnswerError(_TOO_LARGE)
     return value
 
 
@@ -43,13 +66,12 @@ class NumberTextField(serializers.Field[str, str, Any, Any]):
     def to_internal_value(self, data: Any) -> str:
         if data is None or data == "":
             return ""
-        if not isinstance(data, str | int | float) or isinstance(data, bool):
-            raise serializers.ValidationError("Enter a number, such as 42 or 0.25.")
         try:
-            parse_number(data)
+            text = number_text(data)
+            parse_number(data if isinstance(data, int | float) else text)
         except AnswerError as exc:
             raise serializers.ValidationError(str(exc)) from exc
-        return str(data).strip()[:100]
+        return text
 
     def to_representation(self, value: str) -> str:
         return value

@@ -156,7 +156,7 @@ def test_api_bad_role_is_400_with_detail(
         f"/api/users/{learner.pk}/role", payload, content_type="application/json"
     )
     assert response.status_code == 400
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json()["detail"] == detail
     assert fresh(learner).role == "learner"
     assert not RoleChange.objects.filter(user=learner).exists()
@@ -167,7 +167,12 @@ def test_api_unknown_user_is_404(admin_client: Client) -> None:
         "/api/users/999999/role", {"role": "admin"}, content_type="application/json"
     )
     assert response.status_code == 404
-    assert response.json() == {"detail": "No user with id 999999."}
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "No user with id 999999.",
+    }
 
 
 def test_api_admin_cannot_demote_themselves(admin_client: Client, admin_user: User) -> None:

@@ -1,7 +1,8 @@
 """Helpers for the hostile battery: run a program in the sandbox and inspect the host.
 
-Every test here starts real bubblewrap sandboxes (marker ``sandbox``) with short limits,
-and asserts the specific layer that contained the attack.
+Every test marked ``sandbox`` here starts real bubblewrap sandboxes with short limits, and
+asserts the specific layer that contained the attack. The other tests send hostile requests
+and content to the web layer and need no sandbox.
 """
 
 from __future__ import annotations
@@ -93,15 +94,22 @@ requires_root = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_leftovers() -> Iterator[None]:
-    """After every hostile run, nothing of the security slot may remain on the host."""
-    yield
-    if os.geteuid() == 0:
-        assert wait_no_processes(slot_uid()) == []
-
-
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def _sandbox_works() -> None:
     health = check_sandbox(slot=SECURITY_SLOT)
     assert health.available, f"the sandbox is unavailable: {health.reason}"
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every hostile run, nothing of the security slot may remain on the host.
+
+    Only tests marked ``sandbox`` start sandboxes; the others here (hostile requests and
+    content) neither need a working sandbox nor answer for what it leaves behind.
+    """
+    sandboxed = request.node.get_closest_marker("sandbox") is not None
+    if sandboxed:
+        request.getfixturevalue("_sandbox_works")
+    yield
+    if sandboxed and os.geteuid() == 0:
+        assert wait_no_processes(slot_uid()) == []

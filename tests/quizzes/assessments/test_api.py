@@ -128,7 +128,16 @@ def test_another_learners_submission_is_a_404_like_a_missing_one(
     missing = api.get(f"/api/submissions/{theirs.pk + 1000}")
     response = api.get(f"/api/submissions/{theirs.pk}")
     assert response.status_code == missing.status_code == 404
-    assert response.json() == missing.json() == {"detail": "No such submission."}
+    assert (
+        response.json()
+        == missing.json()
+        == {
+            "type": "about:blank",
+            "title": "Not Found",
+            "status": 404,
+            "detail": "No such submission.",
+        }
+    )
     assert api.get(f"/api/submissions/{own.pk}").json()["id"] == own.pk
     instructor = Client()
     instructor.force_login(UserFactory(role="instructor"))

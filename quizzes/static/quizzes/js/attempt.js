@@ -166,7 +166,8 @@
         s.closed = true;
         setText(stateEl, "Not saved: " + (result.data.detail || "this attempt is closed."), "error");
         form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
-      } else if (result.status === 400) {
+      } else if (result.status === 400 || result.status === 413) {
+        // Refused as it is (problem details say why): retrying would not help.
         setText(stateEl, "Not saved: " + (result.data.detail || "check this answer."), "error");
       } else {
         throw new Error("HTTP " + result.status);
