@@ -127,7 +127,7 @@ def submission_for_learner(
         data["error"] = submission.error_reason
     if submission.is_held:
         data["note"] = "Waiting for your earlier code runs to finish."
-    if submission.waits_for_sandbox or (submission.is_pending and not graders_alive):
+    elif submission.waits_for_sandbox or (submission.is_pending and not graders_alive):
         data["grading_unavailable"] = True
         data["note"] = (
             "Grading is unavailable right now; your work is saved and this submission "

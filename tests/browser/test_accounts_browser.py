@@ -30,7 +30,7 @@ def test_sign_up_verify_email_and_arrive_home(
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify your email address")
 
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[-1].body)
     assert link, mailoutbox[-1].body

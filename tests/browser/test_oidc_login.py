@@ -105,7 +105,7 @@ def test_untrusted_provider_does_not_take_over_an_existing_account(
     # Not signed in: to the visitor it looks as if a verification mail went out (no
     # hint whether the address has an account); the owner is told by email instead.
     page.wait_for_url(lambda url: "/accounts/confirm-email/" in url)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify your email address")
     expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()
     assert [m.to for m in mailoutbox] == [["linus@corp.example"]]
     assert "already" in mailoutbox[0].body

@@ -288,7 +288,7 @@ def test_throttling_is_problem_details_with_retry_after(
     limited = send(api, "post", url, {"code": "x = 2"})
     body = problem(limited, 429, "about:blank")
     assert body["title"] == "Too Many Requests"
-    assert "throttled" in body["detail"].lower()
+    assert "too many code runs" in body["detail"].lower()
     assert int(limited["Retry-After"]) == body["retry_after"] > 0
     assert Submission.objects.count() == 1
 
