@@ -50,6 +50,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "author/items/": ("instructor",),
     "author/items/new": ("instructor",),
     "author/items/<slug:slug>/": ("instructor",),
+    "author/items/<slug:slug>/regrade": ("instructor",),  # the dry run
     "author/items/<slug:slug>/edit": ("instructor",),
     "author/import": ("instructor",),
     "author/analytics/": ("instructor",),
