@@ -51,6 +51,16 @@ def production_password_hashers(settings: Any) -> list[str]:
     return CONFIGURED_PASSWORD_HASHERS
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak tests run only when asked for by name: ``-m soak``."""
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="soak test: run with -m soak")
+    for item in items:
+        if item.get_closest_marker("soak"):
+            item.add_marker(skip)
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for processes started by tests, without test-only switches."""
     env = {k: v for k, v in os.environ.items() if k != ASYNC_UNSAFE}
