@@ -1,6 +1,7 @@
 """Serviceless broker candidates for the embedded default: throughput and robustness.
 
     .venv/bin/python bench/broker.py                  # every candidate, 300 tasks, 2 slots
+    .venv/bin/python bench/broker.py --rounds 1       # one throughput run each (quicker)
     .venv/bin/python bench/broker.py --tasks 1000 --slots 2 --only fs-atomic,sqla-own-file
 
 Candidates (all with the same trivial task, worker options and polling interval):
@@ -20,8 +21,12 @@ For each candidate, with one real ``celery worker --concurrency N`` subprocess
 (prefetch multiplier 1, late acks, no mingle/gossip/remote control, like Skillmap's):
 
 1. throughput: N tasks published from this process; messages/s from the first publish to
-   the last row written by the task, and the publish rate alone. Meanwhile a thread writes
-   to the application file every 10 ms: its p50/p99 latency is the contention figure;
+   the last row written by the task, and the publish rate alone; then N/2 tasks that each
+   hold their slot for 40 ms, as grading does (the ceiling is slots / 40 ms = 50/s).
+   Meanwhile a thread writes to the application file every 10 ms: its p50/p99 latency is
+   the contention figure.
+   Repeated --rounds times (default 3), interleaved across the candidates so that a change
+   in the machine's load hits them alike; the median and range are printed;
 2. race: two threads publish 100 tasks each with a 1 MB argument, paced (25/s in all) so
    that the worker is idle and polling while each file is written: the writer/reader race
    that stopped the worker with a JSONDecodeError;
@@ -60,6 +65,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 POLLING_INTERVAL = 0.05  # Skillmap's FILESYSTEM_BROKER_POLLING_INTERVAL default
+# A task that holds its slot about as long as grading a challenge does: with trivial tasks
+# the figure is mostly how often the consumer finds every slot busy and sleeps for the
+# polling interval; with these it is how close the broker lets the slots come to full use
+# (at most slots / BUSY_MS).
+BUSY_MS = 40.0
 TASK = "bench.record"
 CANDIDATES = ("fs-kombu", "fs-atomic", "sqla-own-file", "sqla-app-file")
 PROBES = ("empty", "half-written", "garbage", "not-a-message")
@@ -167,7 +177,9 @@ def make_app(candidate: str, folder: Path) -> Any:
     local = threading.local()
 
     @app.task(name=TASK, ignore_result=True)
-    def record(n: int, pad: str = "") -> None:
+    def record(n: int, pad: str = "", work_ms: float = 0.0) -> None:
+        if work_ms:
+            time.sleep(work_ms / 1000)  # holds the pool slot, like a sandbox run
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = open_app_db(folder)
@@ -265,8 +277,9 @@ def wait_done(
 @dataclass
 class Result:
     candidate: str
-    rate: float = float("nan")
-    publish_rate: float = float("nan")
+    rates: list[float] = field(default_factory=list)
+    busy_rates: list[float] = field(default_factory=list)
+    publish_rates: list[float] = field(default_factory=list)
     app_write_ms: list[float] = field(default_factory=list)
     race: str = ""
     probes: dict[str, str] = field(default_factory=dict)
@@ -373,8 +386,9 @@ def leftovers(candidate: str, folder: Path) -> str:
     return f"kombu_message rows {total} ({visible} undelivered)"
 
 
-def run_candidate(candidate: str, *, tasks: int, slots: int) -> Result:
-    result = Result(candidate)
+def run_candidate(result: Result, *, tasks: int, slots: int, probes: bool) -> None:
+    """One throughput run (appended to ``result``), then the race and probes if asked."""
+    candidate = result.candidate
     folder = Path(tempfile.mkdtemp(prefix=f"skillmap-broker-{candidate}-"))
     for name in ("queue", "processed", "control"):
         (folder / name).mkdir()
@@ -388,11 +402,28 @@ def run_candidate(candidate: str, *, tasks: int, slots: int) -> Result:
     numbers = Counter()
     worker = Worker(candidate, folder, slots).start()
 
-    def send(count: int, pad: str = "") -> tuple[int, int]:
+    def send(count: int, pad: str = "", work_ms: float = 0.0) -> tuple[int, int]:
         first, last = numbers.take(count)
         for n in range(first, last + 1):
-            app.send_task(TASK, (n, pad), queue="default")
+            app.send_task(TASK, (n, pad, work_ms), queue="default")
         return first, last
+
+    def throughput(count: int, work_ms: float) -> tuple[float, float] | None:
+        """(messages/s end to end, published/s), or None if the run did not finish."""
+        t0 = time.time()
+        first, last = send(count, work_ms=work_ms)
+        published = time.time()
+        if not wait_done(db, worker, first, last, timeout=max(120.0, count / 2)):
+            got = done_count(db, first, last)
+            result.notes.append(
+                f"throughput run: {got}/{count} done, worker alive={worker.alive()}"
+            )
+            restart_if_dead("throughput run")
+            return None
+        (end,) = db.execute(
+            "SELECT MAX(at) FROM done WHERE n BETWEEN ? AND ?", (first, last)
+        ).fetchone()
+        return count / (end - t0), count / (published - t0)
 
     def restart_if_dead(what: str) -> None:
         nonlocal worker
@@ -409,28 +440,21 @@ def run_candidate(candidate: str, *, tasks: int, slots: int) -> Result:
                 f"{candidate}: the worker never consumed:\n{worker.log_text()[-3000:]}"
             )
 
-        log(f"{candidate}: throughput, {tasks} tasks")
+        log(f"{candidate}: throughput, {tasks} trivial tasks, then {tasks // 2} of {BUSY_MS:g} ms")
         stop = threading.Event()
         writer = threading.Thread(target=app_writer, args=(folder, stop, result.app_write_ms))
         writer.start()
-        t0 = time.time()
-        first, last = send(tasks)
-        published = time.time()
-        ok = wait_done(db, worker, first, last, timeout=max(120.0, tasks / 2))
+        trivial = throughput(tasks, 0.0)
+        busy = throughput(tasks // 2, BUSY_MS)
         stop.set()
         writer.join()
-        if ok:
-            (end,) = db.execute(
-                "SELECT MAX(at) FROM done WHERE n BETWEEN ? AND ?", (first, last)
-            ).fetchone()
-            result.rate = tasks / (end - t0)
-            result.publish_rate = tasks / (published - t0)
-        else:
-            got = done_count(db, first, last)
-            result.notes.append(
-                f"throughput run: {got}/{tasks} done, worker alive={worker.alive()}"
-            )
-            restart_if_dead("throughput run")
+        if trivial:
+            result.rates.append(trivial[0])
+            result.publish_rates.append(trivial[1])
+        if busy:
+            result.busy_rates.append(busy[0])
+        if not probes:
+            return
 
         log(f"{candidate}: race, {RACE_COUNT} tasks of 1 MB from 2 paced producers")
         pad = "x" * RACE_PAD
@@ -496,18 +520,27 @@ def run_candidate(candidate: str, *, tasks: int, slots: int) -> Result:
             log(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    return result
 
 
 # --------------------------------------------------------------------------- report
 
 
-def report(results: list[Result], *, tasks: int, slots: int, load: float) -> None:
+def spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
+
+
+def report(results: list[Result], *, tasks: int, slots: int, rounds: int, load: float) -> None:
     print()
     print(f"Broker candidates: {tasks} trivial tasks, one worker with {slots} slots, "
-          f"polling every {POLLING_INTERVAL:g} s; load average before: {load:.1f} "
+          f"polling every {POLLING_INTERVAL:g} s, {rounds} interleaved rounds (median and "
+          f"range); load average before: {load:.1f}, after: {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} CPUs")  # fmt: skip
-    header = ["candidate", "msgs/s e2e", "publish/s", "app write p50/p99 ms", "race 200 x 1 MB"]
+    header = [
+        "candidate", "msgs/s e2e", f"msgs/s, {BUSY_MS:g} ms tasks", "publish/s",
+        "app write p50/p99 ms", "race 200 x 1 MB",
+    ]  # fmt: skip
     header += list(PROBES)
     rows = []
     for r in results:
@@ -517,7 +550,8 @@ def report(results: list[Result], *, tasks: int, slots: int, load: float) -> Non
             else "-"
         )
         rows.append(
-            [r.candidate, f"{r.rate:.0f}", f"{r.publish_rate:.0f}", writes, r.race]
+            [r.candidate, spread(r.rates), spread(r.busy_rates), spread(r.publish_rates)]
+            + [writes, r.race]
             + [r.probes.get(p, "-") for p in PROBES]
         )
     # One candidate per block: the probe outcomes are sentences, too wide for a table.
@@ -536,6 +570,7 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=300)
     parser.add_argument("--slots", type=int, default=2)
     parser.add_argument("--only", default=",".join(CANDIDATES), help="comma-separated names")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput runs per candidate")
     parser.add_argument("--worker", choices=CANDIDATES, help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
@@ -544,12 +579,16 @@ def main() -> int:
         worker_main(args.worker, args.dir, args.slots)
         return 0
     load = os.getloadavg()[0]
-    results = []
-    for candidate in args.only.split(","):
+    names = args.only.split(",")
+    for candidate in names:
         if candidate not in CANDIDATES:
             raise SystemExit(f"unknown candidate {candidate!r}; choose from {CANDIDATES}")
-        results.append(run_candidate(candidate, tasks=args.tasks, slots=args.slots))
-    report(results, tasks=args.tasks, slots=args.slots, load=load)
+    results = [Result(candidate) for candidate in names]
+    # Interleaved, so that a change in the machine's load hits every candidate alike.
+    for round_ in range(args.rounds):
+        for result in results:
+            run_candidate(result, tasks=args.tasks, slots=args.slots, probes=round_ == 0)
+    report(results, tasks=args.tasks, slots=args.slots, rounds=args.rounds, load=load)
     if args.json:
         print(json.dumps([r.__dict__ for r in results], default=str))
     return 0
