@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,10 +57,10 @@ SWEEP_EVERY = 1.0
 
 
 @pytest.fixture
-def web_server(transactional_db: None) -> Iterator[str]:
+def web_server(transactional_db: None, tmp_path: Path) -> Iterator[str]:
     """A separate web server process on the test database; yields its base URL."""
     port = free_port()
-    log = (BASE_DIR / "var" / f"test-web-{port}.log").open("ab")
+    log = (tmp_path / "web.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=BASE_DIR, env=child_env(DATABASE_URL=shared_database_url(), DEBUG="true"),
@@ -139,7 +140,12 @@ class Chaos:
         # Spread the kills over the run: after a quarter, a half and three quarters.
         due = graded >= self.count * (self.kills + 1) // (KILLS + 1)
         if self.kills < KILLS and due:
-            running = Submission.objects.filter(status=SubmissionStatus.RUNNING).exists()
+            # Claimed by the live worker (not left over from the previous kill).
+            running = (
+                Submission.objects.filter(status=SubmissionStatus.RUNNING)
+                .exclude(pk__in=self.stranded)
+                .exists()
+            )
             if running:
                 self.worker.kill(signal.SIGKILL)  # the worker's whole process group
                 self.kills += 1
