@@ -36,8 +36,9 @@ For each candidate, with one real ``celery worker --concurrency N`` subprocess
    ``kombu_message`` (SQLAlchemy). The outcome says whether the worker survived and kept
    consuming; a worker that exited is restarted for the next probe.
 
-Everything runs in a fresh temporary folder, removed at the end; the developer's var/ is
-never touched. Prints figures only; never run as a timed test.
+Everything runs in a fresh temporary folder, removed at the end (BENCH_KEEP=1 keeps it,
+with the worker's log); the developer's var/ is never touched. Prints figures only; never
+run as a timed test.
 """
 
 from __future__ import annotations
