@@ -54,9 +54,10 @@ run: setup-run
 	@echo "  Skillmap is starting at  http://$(HOST):$(PORT)/"
 	@echo "  Worker status:           http://$(HOST):$(PORT)/status/workers"
 	@command -v bwrap >/dev/null || echo "  !! bubblewrap is missing: code grading is unavailable (submissions wait in the queue)."
+	@echo "  A worker or beat that dies is restarted; status: $(PY) deploy/supervise.py ctl status"
 	@echo "  Ctrl-C stops the web server, the Celery worker and beat."
 	@echo
-	@DEBUG=true HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f deploy/Procfile.dev -d . start
+	@DEBUG=true HOST=$(HOST) PORT=$(PORT) $(PY) deploy/supervise.py
 
 setup-test: $(VENV)/.test-installed system-deps-test
 

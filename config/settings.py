@@ -351,18 +351,27 @@ if REDIS_URL:
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
 else:
+    # kombu's filesystem transport, made safe against half-written and unreadable message
+    # files (config/fsbroker.py); bench/broker.py compares it with the alternatives.
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "config.fsbroker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
         "processed_folder": str(CELERY_DIR / "processed"),
         "control_folder": str(CELERY_DIR / "control"),
+        "claim_folder": str(CELERY_DIR / "claimed"),
+        "corrupt_folder": str(CELERY_DIR / "corrupt"),
         "store_processed": False,
         # The filesystem transport sleeps this long whenever it has nothing to fetch,
         # including while every pool slot is busy: kombu's 1 s default caps a worker at
         # one task per slot per second.
         "polling_interval": env.float("FILESYSTEM_BROKER_POLLING_INTERVAL", default=0.05),
     }
+    # Broadcasts on a folder are files for every worker that ever ran, read by none once it
+    # is gone; nothing here uses remote control. Workers on this broker also run with
+    # --without-mingle --without-gossip (deploy/supervise.py).
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -425,6 +434,8 @@ for _folder in (
     CELERY_DIR / "queue",
     CELERY_DIR / "processed",
     CELERY_DIR / "control",
+    CELERY_DIR / "claimed",
+    CELERY_DIR / "corrupt",
     STATIC_ROOT,
 ):
     _folder.mkdir(parents=True, exist_ok=True)

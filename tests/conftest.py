@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -258,3 +261,50 @@ def private_cache(settings: Any) -> Any:
     }
     yield cache
     cache.clear()
+
+
+# --- Processes that must keep serving -----------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_ok(url: str, *, timeout: float = 5.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+class HealthPoller:
+    """Asks ``url`` every ``interval`` seconds from a thread; remembers every failure."""
+
+    def __init__(self, url: str, *, interval: float = 0.05) -> None:
+        self.url, self.interval = url, interval
+        self.answered = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        self.answered += 1
+                    else:
+                        self.failures.append(f"{time.strftime('%X')} HTTP {response.status}")
+            except OSError as exc:
+                self.failures.append(f"{time.strftime('%X')} {exc!r}")
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> HealthPoller:
+        wait_for(lambda: http_ok(self.url), timeout=60, what=f"{self.url} to answer")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

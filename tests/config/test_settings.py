@@ -29,11 +29,19 @@ def test_broker_matches_environment() -> None:
 
     if os.environ.get("REDIS_URL"):
         assert app.conf.broker_url.startswith("redis://")
+        assert app.conf.broker_transport is None
+        assert app.conf.worker_enable_remote_control is True
         assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     else:
         assert app.conf.broker_url == "filesystem://"
+        with app.connection_for_write() as conn:
+            assert type(conn.transport).__module__ == "config.fsbroker"
+        assert app.conf.worker_enable_remote_control is False
         folders = app.conf.broker_transport_options
-        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        for key in (
+            "data_folder_in", "data_folder_out", "processed_folder", "control_folder",
+            "claim_folder", "corrupt_folder",
+        ):  # fmt: skip
             assert Path(folders[key]).is_relative_to(settings.VAR_DIR)
         assert Path(app.conf.beat_schedule_filename).is_relative_to(settings.VAR_DIR)
 

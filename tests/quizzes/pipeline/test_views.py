@@ -29,6 +29,8 @@ def test_readyz_is_503_with_a_reason_when_the_broker_is_unreachable(
     from config.celery import app
 
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    # The embedded default names its transport, which would win over the URL's scheme.
+    monkeypatch.setitem(app.conf, "broker_transport", None)
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()

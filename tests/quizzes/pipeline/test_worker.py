@@ -4,6 +4,8 @@ QUEUED → GRADED, a worker killed mid-run, and a message lost from the broker."
 from __future__ import annotations
 
 import signal
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,3 +190,29 @@ def test_a_real_worker_gives_up_on_a_broken_challenge_after_bounded_tries(
     submission.refresh_from_db()
     assert submission.attempt_count == settings.GRADING_MAX_ATTEMPTS + 1
     assert "repeatedly" in submission.error_reason
+
+
+@pytest.mark.parametrize("content", [b"", b'{"body": "eyJ', b"\x00\xff garbage"])
+def test_an_unreadable_message_file_is_set_aside_and_the_worker_keeps_grading(
+    start_worker: Any, challenge: Any, learner: Any, settings: Any, content: bytes
+) -> None:
+    # The embedded broker's queue is a folder anyone can drop a file into: an empty
+    # message (a writer caught mid-write, a full disk) used to stop the worker.
+    if settings.CELERY_BROKER_URL != "filesystem://":
+        pytest.skip("the embedded (filesystem) broker only")
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    queue, corrupt = Path(options["data_folder_in"]), Path(options["corrupt_folder"])
+    name = f"0_{uuid.uuid4()}.grading.msg"  # sorts first: read before any real message
+    (queue / name).write_bytes(content)
+    worker = start_worker()
+    submission = submission_create(
+        learner=learner,
+        item_version=challenge.current_version,
+        source="def add(a, b): return a + b",
+    )
+    wait_for(
+        lambda: status_of(submission) == "graded", timeout=60, what=f"grading\n{worker.log_text()}"
+    )
+    assert worker.proc is not None and worker.proc.poll() is None
+    assert (corrupt / name).read_bytes() == content
+    assert not (queue / name).exists()
