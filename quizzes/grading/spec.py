@@ -123,8 +123,6 @@ def spec_from_dict(kind: str, data: dict[str, Any]) -> PythonChallengeSpec | Sql
 
     Raises ``SpecError`` naming the first problem found.
     """
-    if not isinstance(data, dict):
-        raise SpecError(f"challenge: expected a mapping, got {_type_name(data)}")
     parser = _PARSERS.get(kind)
     if parser is None:
         raise SpecError(f"unknown challenge type {kind!r}: expected 'python' or 'sql'")
@@ -133,12 +131,18 @@ def spec_from_dict(kind: str, data: dict[str, Any]) -> PythonChallengeSpec | Sql
 
 def python_spec_from_dict(data: dict[str, Any]) -> PythonChallengeSpec:
     """Validate a Python challenge's ``challenge:`` mapping; raises ``SpecError``."""
-    return spec_from_dict("python", data)  # type: ignore[return-value]
+    return _python_spec(_mapping(data))
 
 
 def sql_spec_from_dict(data: dict[str, Any]) -> SqlChallengeSpec:
     """Validate an SQL challenge's ``challenge:`` mapping; raises ``SpecError``."""
-    return spec_from_dict("sql", data)  # type: ignore[return-value]
+    return _sql_spec(_mapping(data))
+
+
+def _mapping(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise SpecError(f"challenge: expected a mapping, got {_type_name(data)}")
+    return data
 
 
 def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
@@ -403,6 +407,6 @@ def _type_name(value: Any) -> str:
 
 
 _PARSERS: dict[str, Callable[[dict[str, Any]], PythonChallengeSpec | SqlChallengeSpec]] = {
-    "python": _python_spec,
-    "sql": _sql_spec,
+    "python": python_spec_from_dict,
+    "sql": sql_spec_from_dict,
 }
