@@ -10,7 +10,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m 'not browser'"`.
 PYTEST_ARGS ?=
 
-.PHONY: help run test setup-run setup-test lint typecheck pytest bank frontend clean system-deps-run system-deps-test
+.PHONY: chaos-embedded help run test setup-run setup-test lint typecheck pytest bank frontend clean system-deps-run system-deps-test
 
 help:
 	@echo "make run    set everything up and serve Skillmap at http://$(HOST):$(PORT)/ (Ctrl-C stops)"
@@ -78,7 +78,16 @@ pytest: setup-test
 
 # The bank check runs once, inside pytest (test_check_bank_passes_on_the_whole_bank);
 # `make bank` runs it on its own.
-test: lint typecheck pytest
+# When the suite runs on PostgreSQL and Redis (CI), the chaos test also runs on the embedded
+# default (SQLite and the serviceless broker), so both are proven in one `make test`.
+chaos-embedded: setup-test
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+	  echo "chaos test on the embedded default:"; \
+	  env -u DATABASE_URL -u REDIS_URL DEBUG=true $(VENV)/bin/pytest -c tests/pytest.ini \
+	    --rootdir . -q tests/quizzes/pipeline/test_chaos.py; \
+	fi
+
+test: lint typecheck chaos-embedded pytest
 
 # Rebuild the committed editor bundle (needs Node; running Skillmap does not).
 frontend:
