@@ -123,6 +123,32 @@ class ItemTypeHandler:
         """The version's ``data`` (the key included) from a validated bank entry."""
         raise NotImplementedError
 
+    def check_samples(self, item: dict[str, Any], field: str) -> list[str]:
+        """Run an entry's ``samples`` (typed answers a correct learner would give, and near
+        misses) through this type's scoring: each ``accept`` must score full marks and each
+        ``reject`` none. ``field`` is the answer field a typed sample fills."""
+        samples = item.get("samples")
+        if samples is None:
+            return []
+        if not isinstance(samples, dict) or set(samples) - {"accept", "reject"}:
+            return ["'samples' must be a mapping with 'accept' and 'reject' lists"]
+        errors = []
+        data = self.build_data(item)
+        for key, want in (("accept", 1.0), ("reject", 0.0)):
+            values = samples.get(key)
+            if not isinstance(values, list) or not values:
+                errors.append(f"'samples.{key}' must be a non-empty list")
+                continue
+            for value in values:
+                if not isinstance(value, str | int | float) or isinstance(value, bool):
+                    errors.append(f"'samples.{key}' holds {value!r}: write each as text")
+                    continue
+                got = self.score(data, {field: str(value)})
+                if got != want:
+                    verdict = "is not accepted" if want else "is accepted"
+                    errors.append(f"sample {str(value)!r} {verdict} (scores {got:g})")
+        return errors
+
     # --- an attempt -------------------------------------------------------------------
     def layout(self, data: Data, rng: random.Random, *, shuffle: bool) -> Layout:
         """The per-attempt display order, as opaque tokens (empty when nothing to order)."""

@@ -83,7 +83,7 @@ class NumericAnswer(AnswerSerializer):
 
 class Numeric(ItemTypeHandler):
     type = ItemType.NUMERIC
-    bank_keys = frozenset({"answer", "tolerance", "relative_tolerance", "unit"})
+    bank_keys = frozenset({"answer", "tolerance", "relative_tolerance", "unit", "samples"})
     answer_serializer = NumericAnswer
     question_template = "quizzes/itemtypes/numeric.html"
     review_template = "quizzes/itemtypes/numeric_review.html"
@@ -106,7 +106,7 @@ class Numeric(ItemTypeHandler):
             return ["'relative_tolerance' must be below 0.5 (it is a fraction, e.g. 0.01)"]
         if absolute is not None and answer != 0 and absolute >= abs(answer):
             return ["'tolerance' is as large as the answer itself: any guess near 0 would pass"]
-        return []
+        return self.check_samples(item, "value")
 
     def build_data(self, item: dict[str, Any]) -> Data:
         return {

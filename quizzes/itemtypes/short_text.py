@@ -38,7 +38,7 @@ class ShortTextAnswer(AnswerSerializer):
 
 class ShortText(ItemTypeHandler):
     type = ItemType.SHORT_TEXT
-    bank_keys = frozenset({"accepted", "pattern"})
+    bank_keys = frozenset({"accepted", "pattern", "samples"})
     answer_serializer = ShortTextAnswer
     question_template = "quizzes/itemtypes/short_text.html"
     review_template = "quizzes/itemtypes/short_text_review.html"
@@ -65,7 +65,9 @@ class ShortText(ItemTypeHandler):
                 for answer in accepted or []:
                     if not compiled.fullmatch(normalize_text(str(answer))):
                         errors.append(f"'pattern' does not match the accepted answer {answer!r}")
-        return errors
+        if errors:
+            return errors
+        return self.check_samples(item, "text")
 
     def build_data(self, item: dict[str, Any]) -> Data:
         return {
