@@ -405,6 +405,23 @@ SANDBOX_HEALTH_CACHE_SECONDS = env.float("SANDBOX_HEALTH_CACHE_SECONDS", default
 # Saves up to this long after the deadline are accepted (network latency, clock skew).
 ATTEMPT_GRACE_SECONDS = env.float("ATTEMPT_GRACE_SECONDS", default=30.0)
 AUTOSUBMIT_SWEEP_SECONDS = env.float("AUTOSUBMIT_SWEEP_SECONDS", default=15.0)
+# --- Skill model (quizzes.skill; README "How Skillmap measures skill") -------------------
+# An item is calibrated from learners' responses once it has this many.
+SKILL_MIN_RESPONSES = read_positive_int("SKILL_MIN_RESPONSES", 200)
+# An answer this many days old weighs half as much as one given today.
+SKILL_HALF_LIFE_DAYS = env.float("SKILL_HALF_LIFE_DAYS", default=180.0)
+# Assumed correlation of a learner's abilities between stages (the prior's).
+SKILL_STAGE_CORRELATION = env.float("SKILL_STAGE_CORRELATION", default=0.6)
+# How far a topic's ability may stray from its stage's (the prior SD around the stage).
+SKILL_TOPIC_SD = env.float("SKILL_TOPIC_SD", default=0.5)
+# Percentiles are shown once at least this many learners have an estimate for the stage.
+SKILL_PERCENTILE_MIN_LEARNERS = read_positive_int("SKILL_PERCENTILE_MIN_LEARNERS", 30)
+SKILL_CALIBRATION_SECONDS = env.float("SKILL_CALIBRATION_SECONDS", default=3600.0)
+SKILL_REFRESH_SECONDS = env.float("SKILL_REFRESH_SECONDS", default=300.0)
+# The adaptive placement stops at this many items, or once every stage's SE is below the target.
+PLACEMENT_MAX_ITEMS = read_positive_int("PLACEMENT_MAX_ITEMS", 40)
+PLACEMENT_SE_TARGET = env.float("PLACEMENT_SE_TARGET", default=0.45)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-ping": {
         "task": "skillmap.health.ping",
@@ -417,6 +434,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "autosubmit-attempts": {
         "task": "skillmap.maintenance.autosubmit_attempts",
         "schedule": timedelta(seconds=AUTOSUBMIT_SWEEP_SECONDS),
+    },
+    "skill-calibrate": {
+        "task": "skillmap.skill.calibrate",
+        "schedule": timedelta(seconds=SKILL_CALIBRATION_SECONDS),
+    },
+    "skill-refresh": {
+        "task": "skillmap.skill.refresh",
+        "schedule": timedelta(seconds=SKILL_REFRESH_SECONDS),
     },
 }
 

@@ -22,6 +22,9 @@ urlpatterns = [
         learner.attempt_check,
         name="attempt-check",
     ),
+    path(
+        "attempts/<int:attempt_id>/next/<int:position>", learner.attempt_next, name="attempt-next"
+    ),
     path("attempts/<int:attempt_id>/submit", learner.attempt_submit_view, name="attempt-submit"),
     path("attempts/<int:attempt_id>/result", learner.attempt_result, name="attempt-result"),
     path(

@@ -158,3 +158,26 @@ def right_answer(item: Any) -> dict[str, Any]:
         rights = {ident: tok for tok, ident in layout["rights"]}
         return {"pairs": {lefts[p["id"]]: rights[p["id"]] for p in data["pairs"]}}
     return {"code": data["challenge"]["reference_solution"]}
+
+
+def load_true_false_bank(
+    stages: Any, *, per_stage: int, difficulties: tuple[int, ...] = (1, 3, 5)
+) -> list[Item]:
+    """``per_stage`` true/false items in each stage's first topic (alternating keys, spread
+    difficulties), through the real loader; for tests that need items in many stages."""
+    loaded: list[Item] = []
+    for stage in stages:
+        topic = stage.topics.order_by("position").first()
+        specs = [
+            {
+                **TRUE_FALSE,
+                "slug": f"tf-s{stage.number}-{k}",
+                "title": f"Claim {k} of stage {stage.number}",
+                "body": f"Statement number {k} about stage {stage.number}.",
+                "answer": k % 2 == 0,
+                "difficulty": difficulties[k % len(difficulties)],
+            }
+            for k in range(per_stage)
+        ]
+        loaded.extend(load_sample_items(stage, topic.slug, specs))
+    return loaded

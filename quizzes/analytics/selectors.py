@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 
 from accounts.models import User
-from quizzes.assessments.feedback import feedback_due
 from quizzes.assessments.selectors import stage_list_with_topics
 from quizzes.models import (
     Attempt,
@@ -17,58 +18,168 @@ from quizzes.models import (
     AttemptStatus,
     Item,
     Quiz,
+    QuizKind,
+    QuizStatus,
+    SkillEstimate,
+    SkillHistory,
     Stage,
+    Topic,
 )
+from quizzes.skill import PROFICIENT_CUT, Level, level_for, score_band, to_score
 
 
-def dashboard_for(learner: User) -> list[dict[str, Any]]:
-    """Per stage: best score on its quizzes and per-topic mastery, from graded items whose
-    feedback is due (nothing appears earlier than the quiz's feedback setting allows)."""
+@dataclass(frozen=True)
+class TopicSkill:
+    topic: Topic
+    score: int | None  # None: not assessed
+    low: int | None
+    high: int | None
+    n_answers: int
 
+
+@dataclass(frozen=True)
+class StageSkill:
+    stage: Stage
+    n_answers: int  # 0: not assessed (never shown as a zero)
+    theta: float | None
+    se: float | None
+    score: int | None
+    low: int | None
+    high: int | None
+    level: Level | None
+    percentile: int | None  # None until enough learners have an estimate for the stage
+    topics: list[TopicSkill]
+    history: list[tuple[datetime, int]]  # (when, score) after each change, oldest first
+
+    @property
+    def assessed(self) -> bool:
+        return self.n_answers > 0
+
+
+@dataclass(frozen=True)
+class NextStep:
+    text: str
+    stage: Stage | None
+    topic: Topic | None
+    quiz: Quiz | None
+
+
+def skill_dashboard(learner: User) -> list[StageSkill]:
+    """Per stage: the learner's stored estimate on the 0 to 300 scale with its 95 % band,
+    level, percentile, topics and history. A fixed number of queries, whatever the cohort."""
     stages = list(stage_list_with_topics())
-    attempts = [
-        a
-        for a in Attempt.objects.filter(
-            learner=learner, status=AttemptStatus.GRADED
-        ).select_related("quiz")
-        if feedback_due(a)
-    ]
-    attempt_ids = [a.pk for a in attempts]
-    topic_totals: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for topic_id, score, max_score in AttemptItem.objects.filter(
-        attempt_id__in=attempt_ids, graded_at__isnull=False
-    ).values_list("item_version__item__topic_id", "score", "max_score"):
-        topic_totals[topic_id][0] += score or 0
-        topic_totals[topic_id][1] += max_score or 0
-    best_by_stage: dict[int, float] = {}
-    for attempt in attempts:
-        if attempt.quiz.stage_id and attempt.percent is not None:
-            best_by_stage[attempt.quiz.stage_id] = max(
-                best_by_stage.get(attempt.quiz.stage_id, 0.0), attempt.percent
-            )
+    estimates = list(SkillEstimate.objects.filter(learner=learner))
+    by_stage = {e.stage_id: e for e in estimates if e.topic_id is None}
+    by_topic = {e.topic_id: e for e in estimates if e.topic_id is not None}
+    history: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for stage_id, theta, at in SkillHistory.objects.filter(learner=learner).values_list(
+        "stage_id", "theta", "at"
+    ):
+        history[stage_id].append((at, to_score(theta)))
+    percentiles = _percentiles(by_stage)
     rows = []
     for stage in stages:
+        e = by_stage.get(stage.pk)
         topics = []
-        got = total = Decimal(0)
         for topic in stage.topics.all():
-            t_got, t_total = topic_totals.get(topic.pk, [Decimal(0), Decimal(0)])
-            got += t_got
-            total += t_total
-            topics.append(
-                {
-                    "title": topic.title,
-                    "percent": round(float(t_got) * 100 / float(t_total)) if t_total else None,
-                }
-            )
+            t = by_topic.get(topic.pk)
+            if t is None:
+                topics.append(TopicSkill(topic, None, None, None, 0))
+            else:
+                low, high = score_band(t.theta, t.se)
+                topics.append(TopicSkill(topic, to_score(t.theta), low, high, t.n_answers))
+        if e is None:
+            rows.append(StageSkill(stage, 0, None, None, None, None, None, None, None, topics, []))
+            continue
+        low, high = score_band(e.theta, e.se)
         rows.append(
-            {
-                "stage": stage,
-                "mastery": round(float(got) * 100 / float(total)) if total else None,
-                "best_quiz": round(best_by_stage[stage.pk]) if stage.pk in best_by_stage else None,
-                "topics": topics,
-            }
+            StageSkill(
+                stage=stage,
+                n_answers=e.n_answers,
+                theta=e.theta,
+                se=e.se,
+                score=to_score(e.theta),
+                low=low,
+                high=high,
+                level=level_for(e.theta),
+                percentile=percentiles.get(stage.pk),
+                topics=topics,
+                history=history.get(stage.pk, []),
+            )
         )
     return rows
+
+
+def _percentiles(mine: dict[int, SkillEstimate]) -> dict[int, int]:
+    """Per stage, the share of other learners below this learner (one query), once at
+    least ``SKILL_PERCENTILE_MIN_LEARNERS`` learners have an estimate for that stage."""
+    if not mine:
+        return {}
+    aggregates: dict[str, Any] = {}
+    for stage_id, e in mine.items():
+        of_stage = Q(stage_id=stage_id)
+        aggregates[f"n{stage_id}"] = Count("pk", filter=of_stage)
+        aggregates[f"below{stage_id}"] = Count("pk", filter=of_stage & Q(theta__lt=e.theta))
+    counts = SkillEstimate.objects.filter(topic__isnull=True).aggregate(**aggregates)
+    result = {}
+    for stage_id in mine:
+        n = counts[f"n{stage_id}"]
+        if n >= settings.SKILL_PERCENTILE_MIN_LEARNERS:
+            result[stage_id] = round(100 * counts[f"below{stage_id}"] / n)
+    return result
+
+
+def stage_quiz_by_stage() -> dict[int, Quiz]:
+    """The published stage quiz of each stage (stage id → quiz)."""
+    found: dict[int, Quiz] = {}
+    for quiz in Quiz.objects.filter(kind=QuizKind.STAGE, status=QuizStatus.PUBLISHED).order_by(
+        "pk"
+    ):
+        if quiz.stage_id is not None:
+            found.setdefault(quiz.stage_id, quiz)
+    return found
+
+
+def next_best_step(
+    rows: list[StageSkill], quizzes: dict[int, Quiz], *, placement: Quiz | None
+) -> NextStep:
+    """Where practice pays most, by a stated rule (shown on the dashboard):
+    nothing assessed → the placement; else the first stage, in roadmap order, that is not
+    assessed or below "proficient", and in it the weakest topic; when every stage is
+    proficient, the stage whose band is widest (the least certain)."""
+    if not any(r.assessed for r in rows):
+        if placement is not None:
+            return NextStep(
+                "Take the placement quiz to see where you stand.", None, None, placement
+            )
+        return NextStep("Pick a stage on the roadmap and take its stage quiz.", None, None, None)
+    proficient = PROFICIENT_CUT
+    target = next(
+        (r for r in rows if not r.assessed or (r.theta is not None and r.theta < proficient)),
+        None,
+    )
+    if target is None:
+        target = max(rows, key=lambda r: r.se or 0)
+        return NextStep(
+            f"Every stage is at least proficient. Stage {target.stage.number} is the least "
+            "certain: a stage quiz there sharpens your profile most.",
+            target.stage,
+            None,
+            quizzes.get(target.stage.pk),
+        )
+    topics = sorted(
+        target.topics,
+        key=lambda t: (t.score is not None, t.score if t.score is not None else 0),
+    )
+    topic = topics[0].topic if topics else None
+    what = "not assessed yet" if not target.assessed else "below proficient"
+    return NextStep(
+        f"Stage {target.stage.number} ({target.stage.title}) is {what}"
+        + (f"; start with {topic.title}." if topic else "."),
+        target.stage,
+        topic,
+        quizzes.get(target.stage.pk),
+    )
 
 
 def item_statistics(*, stage: Stage | None = None) -> list[dict[str, Any]]:

@@ -9,10 +9,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from quizzes.access import AuthenticatedRequest, learner_required
+from quizzes.analytics.presenters import skill_chart
 from quizzes.analytics.selectors import (
     cohort_overview,
-    dashboard_for,
+    next_best_step,
     recent_attempts,
+    skill_dashboard,
+    stage_quiz_by_stage,
 )
 from quizzes.assessments.selectors import access_attempt, learner_attempts, placement_quiz
 from quizzes.models import (
@@ -58,12 +61,16 @@ def learner_attempts_view(request: HttpRequest) -> HttpResponse:
 @learner_required
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    rows = skill_dashboard(request.user)
+    placement = placement_quiz()
     return render(
         request,
         "quizzes/dashboard.html",
         {
-            "rows": dashboard_for(request.user),
-            "attempts": learner_attempts(request.user)[:20],
-            "placement": placement_quiz(),
+            "rows": rows,
+            "chart": skill_chart(rows),
+            "next_step": next_best_step(rows, stage_quiz_by_stage(), placement=placement),
+            "attempts": learner_attempts(request.user)[:10],
+            "placement": placement,
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
 from quizzes.models import (
@@ -35,3 +36,11 @@ def submission_feedback_due(submission: Submission) -> bool:
     if submission.attempt_item is None:
         return True
     return feedback_due(submission.attempt_item.attempt)
+
+
+def feedback_due_q(prefix: str = "") -> Q:
+    """``feedback_due`` as a query filter on attempts (``prefix`` reaches the attempt from
+    another model, e.g. ``"attempt__"``), for reads over many attempts at once."""
+    after_close = Q(**{f"{prefix}quiz__feedback_mode": FeedbackMode.AFTER_CLOSE})
+    closed = Q(**{f"{prefix}quiz__closes_at__lte": timezone.now()})
+    return ~Q(**{f"{prefix}status": AttemptStatus.IN_PROGRESS}) & (~after_close | closed)

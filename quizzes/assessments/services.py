@@ -11,19 +11,23 @@ Invariants:
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from quizzes.assessments.placement import placement_choose
 from quizzes.bank.quizzes import quiz_draw
 from quizzes.itemtypes import AnswerError, handler_for
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
@@ -42,6 +46,12 @@ from quizzes.models import (
 )
 from quizzes.pipeline.submissions import submission_create
 from quizzes.text import printable
+
+logger = logging.getLogger(__name__)
+
+# Sent by name (quizzes.analytics.tasks defines it): analytics reads attempts, so attempts
+# must not import analytics. A lost message is made good by the periodic skill refresh.
+SKILL_UPDATE_TASK = "skillmap.skill.update_learner"
 
 RUN_KEY_PREFIX = "run:"
 # Submission.idempotency_key holds 64 characters, the prefix included.
@@ -87,7 +97,12 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
     check_can_start(learner=learner, quiz=quiz)
     seed = secrets.randbits(62)
     rng = random.Random(seed)  # noqa: S311 (shuffling, not secrets)
-    items = quiz_draw(quiz=quiz, rng=rng)
+    if quiz.is_adaptive:
+        # The first item only; each next one is chosen from the answers (placement_next).
+        first = placement_choose(Attempt(quiz=quiz, seed=seed), [])
+        items = [first] if first is not None else []
+    else:
+        items = quiz_draw(quiz=quiz, rng=rng)
     if not items:
         raise AttemptError("This quiz has no questions yet.")
     now = timezone.now()
@@ -306,6 +321,48 @@ def attempt_item_check(*, attempt: Attempt, position: int) -> AttemptItem:
     return item
 
 
+def attempt_placement_next(*, attempt: Attempt, position: int) -> Attempt:
+    """Adaptive placement: score the item at ``position`` (locking it; no answer scores 0)
+    and add the next item the answers so far call for, or submit when the test is over.
+
+    Idempotent: a repeated request for a position already answered changes nothing.
+    """
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt.pk)
+        if not attempt.quiz.is_adaptive:
+            raise AttemptError("Only the placement quiz picks its questions one at a time.")
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            return attempt
+        items = list(attempt.items.select_related("item_version__item__stage").order_by("position"))
+        current = items[-1] if items else None
+        if current is None or position > current.position or position < 1:
+            raise AttemptError("There is no such question in this attempt.")
+        if position < current.position or current.locked:
+            return attempt  # a repeated click: that question was already answered
+        _check_open(attempt, position=position, what="the answer was not recorded")
+        current.locked = True
+        _score_objective_item(current, timezone.now())
+        AttemptEvent.objects.create(attempt=attempt, kind=EventKind.CHECKED, position=position)
+        chosen = placement_choose(attempt, items)
+        if chosen is None or chosen.current_version is None:
+            return attempt_submit(attempt=attempt)
+        version = chosen.current_version
+        AttemptItem.objects.create(
+            attempt=attempt,
+            item_version=version,
+            position=position + 1,
+            layout=handler_for(chosen.type).layout(
+                version.data,
+                random.Random(attempt.seed + position),  # noqa: S311 (shuffling)
+                shuffle=attempt.quiz.shuffle_choices,
+            ),
+            max_score=version.points,
+        )
+        attempt.max_score += version.points
+        attempt.save(update_fields=["max_score"])
+    return attempt
+
+
 # --- submit ------------------------------------------------------------------------------
 def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
     """Submit once: score objective items, send code to grading. Repeats are no-ops."""
@@ -376,6 +433,22 @@ def _finalize(attempt: Attempt, *, by: dict[str, Any] | None = None) -> None:
         kind=EventKind.REGRADED if regrade else EventKind.GRADED,
         data={"score": str(total), "percent": round(percent, 2)} | (by or {}),
     )
+    if attempt.learner_id is not None:
+        transaction.on_commit(partial(_skill_update_send, attempt.learner_id))
+
+
+def _skill_update_send(learner_id: int) -> None:
+    """Ask for the learner's skill estimates to be recomputed (never slows the caller)."""
+    try:
+        current_app.send_task(
+            SKILL_UPDATE_TASK, (learner_id,), retry=True, retry_policy={"max_retries": 1}
+        )
+    except Exception:
+        logger.warning(
+            "could not enqueue the skill update of learner %s; the refresh will do it",
+            learner_id,
+            exc_info=True,
+        )
 
 
 def attempt_item_apply_grade(*, submission: Submission) -> None:

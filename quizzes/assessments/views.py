@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quizzes.access import AuthenticatedRequest, learner_required
 from quizzes.assessments.feedback import feedback_due
+from quizzes.assessments.placement import placement_result
 from quizzes.assessments.presenters import attempt_item_views, item_review
 from quizzes.assessments.selectors import (
     access_attempt,
@@ -26,6 +28,7 @@ from quizzes.assessments.services import (
     AttemptError,
     attempt_is_expired,
     attempt_item_check,
+    attempt_placement_next,
     attempt_start,
     attempt_submit,
     open_attempt,
@@ -116,6 +119,10 @@ def attempt_take(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse
     if attempt.status != AttemptStatus.IN_PROGRESS or attempt_is_expired(attempt):
         return redirect("attempt-result", attempt_id=attempt.pk)
     items = attempt_items(attempt)
+    adaptive = attempt.quiz.is_adaptive
+    if adaptive:
+        # Only the question being answered: answered ones are locked and out of sight.
+        items = [i for i in items if not i.locked][-1:]
     # Resume where the learner was: the question answered last, else the first one.
     saved = [(i.saved_at, i.position) for i in items if i.saved_at is not None]
     resume_position = max(saved)[1] if saved else None
@@ -126,6 +133,8 @@ def attempt_take(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse
         {
             "attempt": attempt,
             "items": views,
+            "adaptive": adaptive,
+            "max_items": settings.PLACEMENT_MAX_ITEMS,
             "seconds_left": seconds_left(attempt),
             "immediate": attempt.quiz.feedback_mode == FeedbackMode.IMMEDIATE,
             "resume_position": resume_position,
@@ -160,11 +169,31 @@ def attempt_submit_view(request: AuthenticatedRequest, attempt_id: int) -> HttpR
     return redirect("attempt-result", attempt_id=attempt.pk)
 
 
+@learner_required
+@require_POST
+def attempt_next(request: AuthenticatedRequest, attempt_id: int, position: int) -> HttpResponse:
+    """Adaptive placement: record the answer at ``position`` and move to the next question."""
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)
+    try:
+        attempt = attempt_placement_next(attempt=attempt, position=position)
+    except AttemptError as exc:
+        messages.error(request, str(exc))
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return redirect("attempt-result", attempt_id=attempt.pk)
+    return redirect("attempt-take", attempt_id=attempt.pk)
+
+
 def _result_context(request: AuthenticatedRequest, attempt_id: int) -> dict[str, Any]:
     attempt = access_attempt(user=request.user, attempt_id=attempt_id)
     due = feedback_due(attempt)
     items = attempt_items(attempt) if attempt.status != AttemptStatus.IN_PROGRESS else []
+    placement = (
+        placement_result(items)
+        if attempt.quiz.is_adaptive and due and attempt.status == AttemptStatus.GRADED
+        else None
+    )
     return {
+        "placement": placement,
         "attempt": attempt,
         "feedback_due": due,
         "items": [item_review(i) for i in items] if due else [],

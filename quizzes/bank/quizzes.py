@@ -31,6 +31,7 @@ from quizzes.models import (
 
 STAGE_QUIZ_ITEMS = 10
 PLACEMENT_SLUG = "placement"  # the ready-made placement quiz, offered on home and dashboard
+# The placement is adaptive: its pools say which items it may use (count is not used).
 PLACEMENT_ITEMS_PER_STAGE = 2
 
 
@@ -77,7 +78,11 @@ def default_quizzes_sync() -> list[str]:
         slug=PLACEMENT_SLUG,
         defaults={
             "title": "Placement quiz: the whole roadmap",
-            "description": "Two questions from each of the eleven stages, to find where to start.",
+            "description": (
+                "An adaptive test across all eleven stages: each question is chosen from your "
+                "answers so far, and it ends once every stage is measured well enough "
+                "(at most 40 questions). It recommends where to start."
+            ),
             "kind": QuizKind.PLACEMENT,
             "status": QuizStatus.PUBLISHED,
             "time_limit_seconds": 40 * 60,

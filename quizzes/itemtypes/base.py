@@ -127,7 +127,7 @@ class ItemTypeHandler:
         """Run an entry's ``samples`` (typed answers a correct learner would give, and near
         misses) through this type's scoring: each ``accept`` must score full marks and each
         ``reject`` none. ``field`` is the answer field a typed sample fills."""
-        samples = item.get("samples")
+        samples = strip_lines(item.get("samples"))
         if samples is None:
             return []
         if not isinstance(samples, dict) or set(samples) - {"accept", "reject"}:

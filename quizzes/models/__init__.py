@@ -25,6 +25,7 @@ from quizzes.models.grading import (
 from quizzes.models.ops import WorkerHeartbeat
 from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizStatus
 from quizzes.models.roadmap import Stage, Topic
+from quizzes.models.skill import CalibrationRun, ItemCalibration, SkillEstimate, SkillHistory
 
 __all__ = [
     "GRADING_UNAVAILABLE",
@@ -34,10 +35,12 @@ __all__ = [
     "AttemptEvent",
     "AttemptItem",
     "AttemptStatus",
+    "CalibrationRun",
     "Cognitive",
     "EventKind",
     "FeedbackMode",
     "Item",
+    "ItemCalibration",
     "ItemStatus",
     "ItemType",
     "ItemVersion",
@@ -47,6 +50,8 @@ __all__ = [
     "QuizPool",
     "QuizStatus",
     "ReportStatus",
+    "SkillEstimate",
+    "SkillHistory",
     "Stage",
     "Submission",
     "SubmissionKind",

@@ -61,6 +61,11 @@ class Quiz(models.Model):
     def is_challenge(self) -> bool:
         return self.kind == QuizKind.CHALLENGE
 
+    @property
+    def is_adaptive(self) -> bool:
+        """The server picks each next item from the answers so far (the placement)."""
+        return self.kind == QuizKind.PLACEMENT
+
 
 class QuizPool(models.Model):
     """Draw ``count`` published items matching these filters (empty filter = any)."""

@@ -48,6 +48,7 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "quizzes/<slug:slug>/start": {"post": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
     "attempts/<int:attempt_id>/": {"get": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/check/<int:position>": {"post": (LOGIN, 404, 404, 404)},
+    "attempts/<int:attempt_id>/next/<int:position>": {"post": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/submit": {"post": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/result": {"get": (LOGIN, 404, 200, 200)},
     "attempts/<int:attempt_id>/result/status": {"get": (LOGIN, 404, 200, 200)},

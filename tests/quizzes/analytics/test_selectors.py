@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from quizzes.analytics.selectors import _point_biserial, dashboard_for, item_statistics
+from quizzes.analytics.selectors import (
+    StageSkill,
+    _point_biserial,
+    item_statistics,
+    skill_dashboard,
+)
+from quizzes.analytics.skill import skill_update_learner
 from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
 from quizzes.models import FeedbackMode, Item, QuizPool
 from tests.factories import QuizFactory, UserFactory
@@ -34,16 +40,20 @@ def take(quiz: Any, learner: Any, *, tf: bool, number: str) -> Any:
     return attempt_submit(attempt=attempt)
 
 
-def stage_row(learner: Any, quiz: Any) -> dict[str, Any]:
-    return next(r for r in dashboard_for(learner) if r["stage"].pk == quiz.stage_id)
+def stage_row(learner: Any, quiz: Any) -> StageSkill:
+    skill_update_learner(learner.pk)
+    return next(r for r in skill_dashboard(learner) if r.stage.pk == quiz.stage_id)
 
 
-def test_dashboard_counts_graded_items_by_stage_and_topic(quiz: Any, learner: Any) -> None:
-    assert stage_row(learner, quiz)["mastery"] is None
+def test_dashboard_shows_an_estimate_with_a_band_from_graded_items(quiz: Any, learner: Any) -> None:
+    assert not stage_row(learner, quiz).assessed  # not assessed, never a zero
     take(quiz, learner, tf=False, number="1")  # true/false right, numeric wrong
     row = stage_row(learner, quiz)
-    assert row["mastery"] == 50 and row["best_quiz"] == 50
-    assert row["topics"][0]["percent"] == 50
+    assert row.assessed and row.n_answers == 2
+    assert row.low is not None and row.high is not None and row.score is not None
+    assert row.low < row.score < row.high
+    assert row.topics[0].n_answers == 2
+    assert row.percentile is None  # one learner is too few for a percentile
 
 
 def test_dashboard_waits_for_the_feedback_setting(quiz: Any, learner: Any) -> None:
@@ -51,10 +61,23 @@ def test_dashboard_waits_for_the_feedback_setting(quiz: Any, learner: Any) -> No
     quiz.closes_at = timezone.now() + timedelta(days=1)
     quiz.save()
     take(quiz, learner, tf=False, number="200")
-    assert stage_row(learner, quiz)["mastery"] is None  # nothing shows before the close
+    assert not stage_row(learner, quiz).assessed  # nothing shows before the close
     quiz.closes_at = timezone.now() - timedelta(seconds=1)
     quiz.save()
-    assert stage_row(learner, quiz)["mastery"] == 100
+    assert stage_row(learner, quiz).n_answers == 2
+
+
+def test_percentile_appears_once_enough_learners_have_estimates(quiz: Any, settings: Any) -> None:
+    settings.SKILL_PERCENTILE_MIN_LEARNERS = 4
+    learners = [UserFactory(role="learner") for _ in range(4)]
+    for n, learner in enumerate(learners):
+        take(quiz, learner, tf=n >= 2, number="200" if n % 2 else "1")
+        skill_update_learner(learner.pk)
+    rows = [stage_row(learner, quiz) for learner in learners]
+    assert all(r.percentile is not None for r in rows)
+    best = max(rows, key=lambda r: r.theta or 0)
+    worst = min(rows, key=lambda r: r.theta or 0)
+    assert best.percentile == 75 and worst.percentile == 0
 
 
 def test_item_statistics_facility_and_discrimination(quiz: Any) -> None:

@@ -429,8 +429,22 @@
     submitForm.addEventListener("submit", function (event) {
       event.preventDefault();
       if (submitting) return;
-      if (confirmBox && typeof confirmBox.showModal === "function") askFirst();
+      if (confirmBox && typeof confirmBox.showModal === "function" && !("noConfirm" in submitForm.dataset)) askFirst();
       else submitNow();
+    });
+  }
+
+  // The adaptive placement: save the answer, then ask the server for the next question.
+  var nextForm = root.querySelector("[data-next-form]");
+  if (nextForm) {
+    nextForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (submitting) return;
+      submitting = true;
+      var button = nextForm.querySelector("[data-next]");
+      button.disabled = true;
+      button.textContent = "Saving…";
+      flushAll(10000).then(function () { nextForm.submit(); });
     });
   }
 
