@@ -26,7 +26,7 @@ from quizzes.models import (
     Stage,
     Topic,
 )
-from quizzes.skill import PROFICIENT_CUT, Level, level_for, score_band, to_score
+from quizzes.skill import PROFICIENT_CUT, Level, level_for_score, score_band, to_score
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def skill_dashboard(learner: User) -> list[StageSkill]:
                 score=to_score(e.theta),
                 low=low,
                 high=high,
-                level=level_for(e.theta),
+                level=level_for_score(to_score(e.theta)),  # the level of the score shown
                 percentile=percentiles.get(stage.pk),
                 topics=topics,
                 history=history.get(stage.pk, []),
