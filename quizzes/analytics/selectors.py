@@ -1,4 +1,5 @@
-"""Reads over graded work: the dashboard, item statistics and cohort views."""
+"""Reads over graded work: the dashboard and cohort views. Item statistics are in
+``itemstats``."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from accounts.models import User
 from quizzes.assessments.selectors import stage_list_with_topics
 from quizzes.models import (
     Attempt,
-    AttemptItem,
     AttemptStatus,
-    Item,
     Quiz,
     QuizKind,
     QuizStatus,
@@ -180,55 +179,6 @@ def next_best_step(
         topic,
         quizzes.get(target.stage.pk),
     )
-
-
-def item_statistics(*, stage: Stage | None = None) -> list[dict[str, Any]]:
-    """Classical item statistics over graded attempt items: n, facility (mean score
-    fraction) and discrimination (point-biserial of item score vs attempt percentage)."""
-
-    items = Item.objects.select_related("current_version", "topic", "stage")
-    if stage is not None:
-        items = items.filter(stage=stage)
-    rows = []
-    graded = AttemptItem.objects.filter(
-        graded_at__isnull=False, attempt__status=AttemptStatus.GRADED
-    ).values_list(
-        "item_version__item_id", "score", "max_score", "attempt__score", "attempt__max_score"
-    )
-    per_item: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for item_id, score, max_score, a_score, a_max in graded:
-        if max_score and a_max:
-            per_item[item_id].append(
-                (float(score or 0) / float(max_score), float(a_score or 0) / float(a_max))
-            )
-    for item in items:
-        pairs = per_item.get(item.pk, [])
-        n = len(pairs)
-        facility = sum(p for p, _ in pairs) / n if n else None
-        rows.append(
-            {
-                "item": item,
-                "n": n,
-                "facility": round(facility, 2) if facility is not None else None,
-                "discrimination": _point_biserial(pairs),
-            }
-        )
-    return rows
-
-
-def _point_biserial(pairs: list[tuple[float, float]]) -> float | None:
-    n = len(pairs)
-    if n < 3:
-        return None
-    xs = [p for p, _ in pairs]
-    ys = [t for _, t in pairs]
-    mx, my = sum(xs) / n, sum(ys) / n
-    sx = (sum((x - mx) ** 2 for x in xs) / n) ** 0.5
-    sy = (sum((y - my) ** 2 for y in ys) / n) ** 0.5
-    if not sx or not sy:
-        return None
-    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / n
-    return float(round(cov / (sx * sy), 2))
 
 
 def cohort_overview() -> list[dict[str, Any]]:

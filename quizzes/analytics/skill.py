@@ -44,6 +44,7 @@ from quizzes.skill import (
     calibrate,
     estimate_abilities,
     estimate_ability_eap,
+    item_fit,
     recency_weight,
 )
 
@@ -229,8 +230,8 @@ class CalibrationReport:
 
 def skill_calibrate() -> CalibrationReport:
     """Calibrate every item with at least ``SKILL_MIN_RESPONSES`` responses, on the scale of
-    the previous calibration, then recompute the estimates of the learners who answered an
-    item whose parameters changed."""
+    the previous calibration (storing each one's RMSD item fit), then recompute the
+    estimates of the learners who answered an item whose parameters changed."""
     started = timezone.now()
     clock = time.perf_counter()
     evidence = learners_evidence()
@@ -252,6 +253,8 @@ def skill_calibrate() -> CalibrationReport:
         for c in ItemCalibration.objects.filter(calibrated=True, item_id__in=items)
     }
     result = calibrate(responses, priors, previous, min_responses=settings.SKILL_MIN_RESPONSES)
+    # Each item's RMSD fit under the new parameters (item statistics flag a poor fit).
+    fits = item_fit(responses, result.params) if responses else {}
     counts: dict[Hashable, int] = defaultdict(int)
     for r in responses:
         counts[r.item] += 1
@@ -268,6 +271,7 @@ def skill_calibrate() -> CalibrationReport:
             moved = (row.a, row.b) != (params.a, params.b) if row.pk else True
             row.a, row.b, row.se_a, row.se_b = params.a, params.b, params.se_a, params.se_b
             row.calibrated = True
+            row.fit = fits[key].rmsd if key in fits else None
             row.n_responses = counts[pk]
             row.calibrated_at = started
             row.save()
