@@ -529,15 +529,19 @@ def measure(args: argparse.Namespace, rng: random.Random, used: set[int]) -> dic
     return figures
 
 
-def item_page_figure() -> tuple[float, int]:
-    """For information: one warm request of the items page (item statistics)."""
+def item_page_figures() -> list[tuple[str, float, int]]:
+    """For information: the items page (item statistics), one warm request each, for the
+    whole bank (no picks) and for stage 1 (with the picks per option)."""
     from accounts.models import User
 
     client = client_for(User.objects.get(email="instructor@bench.example"))
-    client.get("/author/items/")
-    sample = Sample()
-    timed_get(client, "/author/items/", sample, cold=False)
-    return sample.seconds[0] * 1000, sample.queries[0]
+    found = []
+    for path in ("/author/items/", "/author/items/?stage=1"):
+        client.get(path)
+        sample = Sample()
+        timed_get(client, path, sample, cold=False)
+        found.append((path, sample.seconds[0] * 1000, sample.queries[0]))
+    return found
 
 
 # --------------------------------------------------------------------------- report
@@ -550,7 +554,7 @@ def report(
     seeding: dict[int, float],
     tasks: dict[int, TaskTimes],
     figures: dict[int, dict[str, PageFigures]],
-    items_page: tuple[float, int],
+    items_pages: list[tuple[str, float, int]],
     load: tuple[float, float],
 ) -> bool:
     from django.conf import settings
@@ -617,8 +621,9 @@ def report(
     print("  dashboard: /dashboard/ of learners with estimates")
     print("  heatmap: cold and first = random stage-sorted pages;")
     print("           warm = ?sort=stage-5&order=desc&page=3")
-    print(f"  items page (item statistics, one warm request): {items_page[0]:.0f} ms, "
-          f"{items_page[1]} queries (information only)")  # fmt: skip
+    for path, milliseconds, queries in items_pages:
+        print(f"  items page {path} (item statistics, one warm request, information only): "
+              f"{milliseconds:.0f} ms, {queries} queries")  # fmt: skip
 
     small, full = figures[args.small], figures[args.learners]
     ok = True
@@ -707,9 +712,9 @@ def main() -> int:
             analyze()
             log(f"measuring the pages at {size} learners")
             figures[size] = measure(args, rng, used)
-        items_page = item_page_figure()
+        items_pages = item_page_figures()
         ok = report(
-            args, backend, seeder, seeding, tasks, figures, items_page,
+            args, backend, seeder, seeding, tasks, figures, items_pages,
             (load_before, os.getloadavg()[0]),
         )  # fmt: skip
     finally:

@@ -91,7 +91,7 @@ class ItemStats:
     se_b: float | None
     calibrated: bool
     fit: float | None
-    choices: list[ChoiceCount] = field(default_factory=list)
+    choices: list[ChoiceCount] = field(default_factory=list)  # empty when not counted
     choice_answers: int = 0  # answers to the current version (the picks' denominator)
     blank: int = 0  # of those, answers that picked nothing
     flags: list[ItemFlag] = field(default_factory=list)
@@ -210,10 +210,14 @@ def _flags(
     return flags
 
 
-def item_statistics(*, stage: Stage | None = None, item: Item | None = None) -> list[ItemStats]:
+def item_statistics(
+    *, stage: Stage | None = None, item: Item | None = None, picks: bool = True
+) -> list[ItemStats]:
     """The statistics of every item (of one stage, or one item), in the bank's order.
 
-    Three queries whatever the number of answers (see the module docstring).
+    Three queries whatever the number of answers (see the module docstring); two without
+    ``picks``. The picks are the one part that reads every answer in Python (about 20 µs
+    each), so a page over the whole bank may leave them out.
     """
     items_qs = Item.objects.select_related("current_version", "topic", "stage", "calibration")
     answers = _graded_answers()
@@ -228,7 +232,7 @@ def item_statistics(*, stage: Stage | None = None, item: Item | None = None) -> 
         row["item_version__item_id"]: dict(row)
         for row in answers.values("item_version__item_id").annotate(**_sums()).order_by()
     }
-    picks = _picks(items) if items else {}
+    counted = _picks(items) if items and picks else {}
     rows = []
     for pk, found in items.items():
         s = sums.get(pk)
@@ -260,13 +264,13 @@ def item_statistics(*, stage: Stage | None = None, item: Item | None = None) -> 
         choice_answers = blank = 0
         version = found.current_version
         handler = handler_for(found.type)
-        if handler.has_choices and version is not None:
-            counted, choice_answers, blank = picks.get(pk, (Counter(), 0, 0))
+        if picks and handler.has_choices and version is not None:
+            per_option, choice_answers, blank = counted.get(pk, (Counter(), 0, 0))
             choices = [
                 ChoiceCount(
                     option,
-                    counted[option.id],
-                    counted[option.id] / choice_answers if choice_answers else None,
+                    per_option[option.id],
+                    per_option[option.id] / choice_answers if choice_answers else None,
                 )
                 for option in handler.choice_options(version.data)
             ]

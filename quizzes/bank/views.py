@@ -44,7 +44,8 @@ def author_items(request: AuthenticatedRequest) -> HttpResponse:
     )
     can_see_stats = request.user.has_perm("quizzes.view_item_statistics")
     if can_see_stats:
-        rows: list[Any] = item_statistics(stage=stage)
+        # Picks read every answer: for one stage's items, not the whole bank's.
+        rows: list[Any] = item_statistics(stage=stage, picks=stage is not None)
     else:
         items = Item.objects.select_related("current_version", "topic", "stage")
         rows = [{"item": i} for i in (items.filter(stage=stage) if stage else items)]

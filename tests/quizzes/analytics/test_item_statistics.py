@@ -246,6 +246,10 @@ def test_query_count_does_not_grow_with_the_answers(small_quiz: Any) -> None:
         rows = by_slug(item_statistics())
     assert rows["t-single"].n == 21
     assert len(few) == len(many) == 3
+    with CaptureQueriesContext(connection) as without_picks:
+        rows = by_slug(item_statistics(picks=False))
+    assert len(without_picks) == 2
+    assert rows["t-single"].n == 21 and rows["t-single"].choices == []
 
 
 # --- the pages ---------------------------------------------------------------------------
@@ -262,6 +266,10 @@ def test_items_page_and_item_page_show_the_statistics(
     assert page.status_code == 200
     assert '<th scope="col">SD</th>' in html and "provisional" in html
     assert "0.55" in html and "0.43" in html  # the single's SD, the multiple's discrimination
+    assert "none: 1" not in html and "choose a stage" in html  # the whole bank: no picks
+    number = small_quiz.stage.number
+    with django_assert_max_num_queries(13):
+        html = client.get(f"/author/items/?stage={number}").content.decode()
     assert "GET" in html and "none: 1" in html  # picks, and the blank multiple-choice answer
     item = client.get("/author/items/t-multiple/")
     text = item.content.decode()
