@@ -1,4 +1,5 @@
-"""Reads over graded work: the dashboard, item statistics and cohort views."""
+"""Reads over graded work: the dashboard and the cohort views (the heatmap of stage scores,
+quizzes' score distributions). Item statistics are in ``itemstats``."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Floor, Greatest, Least
 
 from accounts.models import User
+from accounts.selectors import learner_list
 from quizzes.assessments.selectors import stage_list_with_topics
 from quizzes.models import (
     Attempt,
-    AttemptItem,
     AttemptStatus,
-    Item,
     ItemCalibration,
     Quiz,
     QuizKind,
@@ -190,55 +192,6 @@ def next_best_step(
     )
 
 
-def item_statistics(*, stage: Stage | None = None) -> list[dict[str, Any]]:
-    """Classical item statistics over graded attempt items: n, facility (mean score
-    fraction) and discrimination (point-biserial of item score vs attempt percentage)."""
-
-    items = Item.objects.select_related("current_version", "topic", "stage")
-    if stage is not None:
-        items = items.filter(stage=stage)
-    rows = []
-    graded = AttemptItem.objects.filter(
-        graded_at__isnull=False, attempt__status=AttemptStatus.GRADED
-    ).values_list(
-        "item_version__item_id", "score", "max_score", "attempt__score", "attempt__max_score"
-    )
-    per_item: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for item_id, score, max_score, a_score, a_max in graded:
-        if max_score and a_max:
-            per_item[item_id].append(
-                (float(score or 0) / float(max_score), float(a_score or 0) / float(a_max))
-            )
-    for item in items:
-        pairs = per_item.get(item.pk, [])
-        n = len(pairs)
-        facility = sum(p for p, _ in pairs) / n if n else None
-        rows.append(
-            {
-                "item": item,
-                "n": n,
-                "facility": round(facility, 2) if facility is not None else None,
-                "discrimination": _point_biserial(pairs),
-            }
-        )
-    return rows
-
-
-def _point_biserial(pairs: list[tuple[float, float]]) -> float | None:
-    n = len(pairs)
-    if n < 3:
-        return None
-    xs = [p for p, _ in pairs]
-    ys = [t for _, t in pairs]
-    mx, my = sum(xs) / n, sum(ys) / n
-    sx = (sum((x - mx) ** 2 for x in xs) / n) ** 0.5
-    sy = (sum((y - my) ** 2 for y in ys) / n) ** 0.5
-    if not sx or not sy:
-        return None
-    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / n
-    return float(round(cov / (sx * sy), 2))
-
-
 def cohort_overview() -> list[dict[str, Any]]:
     """Per quiz: learners, attempts, graded attempts, mean score, pass rate."""
     rows = []
@@ -284,3 +237,143 @@ def recent_attempts(*, quiz: Quiz | None = None, email: str = "") -> QuerySet[At
     if email:
         attempts = attempts.filter(learner__email__icontains=email)
     return attempts
+
+
+# --- cohort views ---------------------------------------------------------------------
+SCORE_BINS = 10
+# Added before flooring, so that a percentage computed in floating point as 29.999…
+# lands in the bin of 30 %.
+_BIN_EPSILON = 1e-9
+
+
+def score_distributions() -> dict[int, list[int]]:
+    """Per quiz id, its graded attempts counted in ``SCORE_BINS`` bins of the percentage:
+    bin k holds [10k, 10k + 10) %, and the last one also 100 %. One aggregate query for
+    every quiz; a quiz without graded attempts is absent."""
+    percent = Cast(F("score"), FloatField()) * 100.0 / Cast(F("max_score"), FloatField())
+    top = float(SCORE_BINS - 1)
+    bin_of = Least(
+        Greatest(Floor(percent / (100.0 / SCORE_BINS) + _BIN_EPSILON), Value(0.0)), Value(top)
+    )
+    rows = (
+        Attempt.objects.filter(status=AttemptStatus.GRADED, score__isnull=False, max_score__gt=0)
+        .annotate(bin=bin_of)
+        .values("quiz_id", "bin")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        counts = found.setdefault(row["quiz_id"], [0] * SCORE_BINS)
+        counts[int(row["bin"])] += row["n"]
+    return found
+
+
+HEATMAP_PAGE_SIZE = 50
+SORT_EMAIL = "email"
+_STAGE_SORT = "stage-"
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    stage: Stage
+    score: int | None  # None: not assessed
+    level: Level | None
+    n_answers: int
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    learner: User
+    cells: list[HeatCell]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    stages: list[Stage]
+    page: Page[User]
+    rows: list[HeatRow]
+    sort: str  # "email" or "stage-<number>", as used
+    descending: bool
+    search: str
+
+    @staticmethod
+    def stage_key(stage: Stage) -> str:
+        return f"{_STAGE_SORT}{stage.number}"
+
+
+def _sort_stage(sort: str, stages: list[Stage]) -> Stage | None:
+    if not sort.startswith(_STAGE_SORT):
+        return None
+    number = sort.removeprefix(_STAGE_SORT)
+    if not (number.isascii() and number.isdecimal() and len(number) < 6):
+        return None
+    return next((s for s in stages if s.number == int(number)), None)
+
+
+def _page(paginator: Paginator[User], number: str | int | None) -> Page[User]:
+    """The page asked for; page 1 for anything else (not a number, out of range)."""
+    try:
+        if isinstance(number, str) and not (
+            number.isascii() and number.isdecimal() and len(number) < 10
+        ):
+            raise PageNotAnInteger(number)
+        return paginator.page(number or 1)
+    except (PageNotAnInteger, EmptyPage):
+        return paginator.page(1)
+
+
+def cohort_heatmap(
+    *, sort: str = SORT_EMAIL, descending: bool = False, search: str = "", page: str | int | None
+) -> Heatmap:
+    """One page of learners (``accounts.selectors.learner_list``) with their stored score on
+    every active stage, sorted by email or by one stage's score (not assessed last, either
+    way; then by email), optionally filtered by email text.
+
+    Reads only the stored estimates, in four queries whatever the cohort: the stages, the
+    paginator's count, the page of learners (the sort score is a subquery), and the
+    estimates of that page. An unknown sort is the default (email, ascending).
+    """
+    stages = list(Stage.objects.active())
+    learners = learner_list(search=search).only("pk", "email")
+    stage = _sort_stage(sort, stages)
+    if stage is not None:
+        theta = SkillEstimate.objects.filter(
+            learner=OuterRef("pk"), stage=stage, topic__isnull=True
+        ).values("theta")[:1]
+        key = F("sort_theta")
+        learners = learners.annotate(
+            sort_theta=Subquery(theta, output_field=FloatField())
+        ).order_by(
+            key.desc(nulls_last=True) if descending else key.asc(nulls_last=True), "email", "pk"
+        )
+        sort = Heatmap.stage_key(stage)
+    else:
+        learners = learners.order_by("-email" if descending else "email", "pk")
+        sort = SORT_EMAIL
+    current = _page(Paginator(learners, HEATMAP_PAGE_SIZE), page)
+    people = list(current.object_list)
+    found: dict[tuple[int, int], tuple[float, int]] = {}
+    if people:
+        for learner_id, stage_id, theta_value, n in SkillEstimate.objects.filter(
+            learner_id__in=[p.pk for p in people], topic__isnull=True
+        ).values_list("learner_id", "stage_id", "theta", "n_answers"):
+            found[(learner_id, stage_id)] = (theta_value, n)
+    rows = []
+    for person in people:
+        cells = []
+        for s in stages:
+            estimate = found.get((person.pk, s.pk))
+            if estimate is None or estimate[1] == 0:
+                cells.append(HeatCell(s, None, None, 0))
+            else:
+                cells.append(
+                    HeatCell(
+                        s,
+                        to_score(estimate[0]),
+                        level_for_score(to_score(estimate[0])),
+                        estimate[1],
+                    )
+                )
+        rows.append(HeatRow(person, cells))
+    return Heatmap(stages, current, rows, sort, descending, search.strip())

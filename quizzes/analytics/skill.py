@@ -44,6 +44,7 @@ from quizzes.skill import (
     calibrate,
     estimate_abilities,
     estimate_ability_eap,
+    item_fit,
     recency_weight,
 )
 
@@ -148,6 +149,8 @@ def _store_estimates(
             }
             keep: set[tuple[int, int | None]] = set()
             history = []
+            # Rows to insert and rows that changed, written in bulk below (not one per row).
+            writes: tuple[list[SkillEstimate], list[SkillEstimate]] = ([], [])
             for number in numbers:
                 estimate = estimates[number]
                 if estimate.n == 0:
@@ -171,7 +174,15 @@ def _store_estimates(
                         )
                     )
                 _upsert(
-                    stored, learner_id, stage_id, None, estimate.theta, estimate.se, estimate.n, now
+                    stored,
+                    writes,
+                    learner_id,
+                    stage_id,
+                    None,
+                    estimate.theta,
+                    estimate.se,
+                    estimate.n,
+                    now,
                 )
             for (number, topic_id), answers in by_topic.items():
                 stage_id = stages[number]
@@ -182,17 +193,36 @@ def _store_estimates(
                     prior_sd=settings.SKILL_TOPIC_SD,
                 )
                 keep.add((stage_id, topic_id))
-                _upsert(stored, learner_id, stage_id, topic_id, topic.theta, topic.se, topic.n, now)
+                _upsert(
+                    stored,
+                    writes,
+                    learner_id,
+                    stage_id,
+                    topic_id,
+                    topic.theta,
+                    topic.se,
+                    topic.n,
+                    now,
+                )
             stale = [row.pk for key, row in stored.items() if key not in keep]
             if stale:
                 SkillEstimate.objects.filter(pk__in=stale).delete()
-            SkillHistory.objects.bulk_create(history)
+            new, changed = writes
+            if changed:
+                # Rewritten under the lock with their own ids: a DELETE and an INSERT cost
+                # far less than bulk_update's CASE per field and row (or a save per row).
+                SkillEstimate.objects.filter(pk__in=[row.pk for row in changed]).delete()
+            if new or changed:
+                SkillEstimate.objects.bulk_create([*changed, *new])
+            if history:
+                SkillHistory.objects.bulk_create(history)
         updated += 1
     return updated
 
 
 def _upsert(
     stored: dict[tuple[int, int | None], SkillEstimate],
+    writes: tuple[list[SkillEstimate], list[SkillEstimate]],
     learner_id: int,
     stage_id: int,
     topic_id: int | None,
@@ -201,21 +231,25 @@ def _upsert(
     n: int,
     now: datetime,
 ) -> None:
+    """Queue a new row, or a stored row whose values changed (written in bulk after)."""
+    new, changed = writes
     row = stored.get((stage_id, topic_id))
     if row is None:
-        SkillEstimate.objects.create(
-            learner_id=learner_id,
-            stage_id=stage_id,
-            topic_id=topic_id,
-            theta=theta,
-            se=se,
-            n_answers=n,
-            updated_at=now,
+        new.append(
+            SkillEstimate(
+                learner_id=learner_id,
+                stage_id=stage_id,
+                topic_id=topic_id,
+                theta=theta,
+                se=se,
+                n_answers=n,
+                updated_at=now,
+            )
         )
         return
     if (row.theta, row.se, row.n_answers) != (theta, se, n):
         row.theta, row.se, row.n_answers, row.updated_at = theta, se, n, now
-        row.save(update_fields=["theta", "se", "n_answers", "updated_at"])
+        changed.append(row)
 
 
 @dataclass(frozen=True)
@@ -229,8 +263,8 @@ class CalibrationReport:
 
 def skill_calibrate() -> CalibrationReport:
     """Calibrate every item with at least ``SKILL_MIN_RESPONSES`` responses, on the scale of
-    the previous calibration, then recompute the estimates of the learners who answered an
-    item whose parameters changed."""
+    the previous calibration (storing each one's RMSD item fit), then recompute the
+    estimates of the learners who answered an item whose parameters changed."""
     started = timezone.now()
     clock = time.perf_counter()
     evidence = learners_evidence()
@@ -252,6 +286,8 @@ def skill_calibrate() -> CalibrationReport:
         for c in ItemCalibration.objects.filter(calibrated=True, item_id__in=items)
     }
     result = calibrate(responses, priors, previous, min_responses=settings.SKILL_MIN_RESPONSES)
+    # Each item's RMSD fit under the new parameters (item statistics flag a poor fit).
+    fits = item_fit(responses, result.params) if responses else {}
     counts: dict[Hashable, int] = defaultdict(int)
     for r in responses:
         counts[r.item] += 1
@@ -268,6 +304,7 @@ def skill_calibrate() -> CalibrationReport:
             moved = (row.a, row.b) != (params.a, params.b) if row.pk else True
             row.a, row.b, row.se_a, row.se_b = params.a, params.b, params.se_a, params.se_b
             row.calibrated = True
+            row.fit = fits[key].rmsd if key in fits else None
             row.n_responses = counts[pk]
             row.calibrated_at = started
             row.save()

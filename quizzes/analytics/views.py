@@ -1,27 +1,46 @@
-"""Pages over graded work: the dashboard, cohort analytics, learners' attempts and logs."""
+"""Pages over graded work: the dashboard, cohort analytics (the heatmap, score
+distributions, CSV exports), learners' attempts and logs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from quizzes.access import AuthenticatedRequest, learner_required
-from quizzes.analytics.presenters import skill_chart
+from quizzes.analytics.exports import csv_lines, item_statistics_rows, results_rows
+from quizzes.analytics.presenters import heatmap_links, histogram, skill_chart
 from quizzes.analytics.selectors import (
+    HEATMAP_PAGE_SIZE,
+    SORT_EMAIL,
+    cohort_heatmap,
     cohort_overview,
     next_best_step,
     recent_attempts,
+    score_distributions,
     skill_dashboard,
     stage_quiz_by_stage,
 )
 from quizzes.assessments.selectors import access_attempt, learner_attempts, placement_quiz
-from quizzes.models import (
-    AttemptEvent,
-    Quiz,
-)
+from quizzes.models import AttemptEvent, Quiz, Stage
+from quizzes.skill import LEVEL_SCORE_CUTS, SCORE_MAX
+from quizzes.text import text_problem
+
+SEARCH_MAX = 100
+
+
+def _statistics(
+    view: Callable[..., HttpResponse | StreamingHttpResponse],
+) -> Callable[..., HttpResponse | StreamingHttpResponse]:
+    return login_required(
+        permission_required("quizzes.view_item_statistics", raise_exception=True)(require_GET(view))
+    )
 
 
 @login_required
@@ -36,12 +55,79 @@ def attempt_log(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
     return render(request, "quizzes/staff/attempt_log.html", {"attempt": attempt, "events": events})
 
 
-@login_required
-@permission_required("quizzes.view_item_statistics", raise_exception=True)
-@require_GET
+@_statistics
 def cohort_analytics(request: HttpRequest) -> HttpResponse:
+    rows = cohort_overview()
+    distributions = score_distributions()
+    for row in rows:
+        counts = distributions.get(row["quiz"].pk)
+        row["histogram"] = histogram(counts) if counts else None
+    return render(request, "quizzes/staff/analytics.html", {"rows": rows})
 
-    return render(request, "quizzes/staff/analytics.html", {"rows": cohort_overview()})
+
+def _levels() -> list[dict[str, Any]]:
+    """The legend: each level with its score range."""
+    cuts = [*LEVEL_SCORE_CUTS, (None, SCORE_MAX + 1)]
+    return [
+        {"level": level, "low": low, "high": cuts[k + 1][1] - 1}
+        for k, (level, low) in enumerate(LEVEL_SCORE_CUTS)
+    ]
+
+
+@_statistics
+def cohort_heatmap_view(request: HttpRequest) -> HttpResponse:
+    """Learners by stages. Unknown sort, order or page values fall back to the default; a
+    filter that cannot be stored text is refused with a 400."""
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX]
+    problem = text_problem(search, subject="The email filter")
+    if problem:
+        search = ""
+    heatmap = cohort_heatmap(
+        sort=request.GET.get("sort", SORT_EMAIL),
+        descending=request.GET.get("order") == "desc",
+        search=search,
+        page=request.GET.get("page"),
+    )
+    return render(
+        request,
+        "quizzes/staff/heatmap.html",
+        {
+            "heatmap": heatmap,
+            "links": heatmap_links(heatmap),
+            "levels": _levels(),
+            "page_size": HEATMAP_PAGE_SIZE,
+            "problem": problem,
+        },
+        status=400 if problem else 200,
+    )
+
+
+def _csv(rows: Iterable[list[Any]], name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="skillmap-{name}-{stamp}.csv"'
+    return response
+
+
+@_statistics
+def results_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """One row per graded attempt; ``?quiz=<slug>`` for one quiz (an unknown slug: all)."""
+    slug = request.GET.get("quiz", "")
+    quiz = Quiz.objects.filter(slug=slug).first() if slug and not text_problem(slug) else None
+    return _csv(results_rows(quiz=quiz), f"results-{quiz.slug}" if quiz else "results")
+
+
+@_statistics
+def item_statistics_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every item's statistics; ``?stage=<number>`` for one stage (anything else: all)."""
+    number = request.GET.get("stage", "")
+    stage = (
+        Stage.objects.filter(number=int(number)).first()
+        if number.isdecimal() and len(number) < 6
+        else None
+    )
+    name = f"item-statistics-stage-{stage.number:02d}" if stage else "item-statistics"
+    return _csv(item_statistics_rows(stage=stage), name)
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quizzes.access import AuthenticatedRequest
-from quizzes.analytics.selectors import item_statistics
+from quizzes.analytics.itemstats import FLAG_MIN_ANSWERS, POOR_FIT_RMSD, item_statistics
 from quizzes.assessments.services import RegradeError, item_regrade, item_regrade_preview
 from quizzes.bank.authoring import (
     NEW_ITEM_TEMPLATE,
@@ -37,15 +37,28 @@ from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
 @require_GET
 def author_items(request: AuthenticatedRequest) -> HttpResponse:
     stage_number = request.GET.get("stage", "")
-    stage = Stage.objects.filter(number=stage_number).first() if stage_number.isdigit() else None
+    stage = (
+        Stage.objects.filter(number=int(stage_number)).first()
+        if stage_number.isdecimal() and len(stage_number) < 6
+        else None
+    )
+    can_see_stats = request.user.has_perm("quizzes.view_item_statistics")
+    if can_see_stats:
+        # Picks read every answer: for one stage's items, not the whole bank's.
+        rows: list[Any] = item_statistics(stage=stage, picks=stage is not None)
+    else:
+        items = Item.objects.select_related("current_version", "topic", "stage")
+        rows = [{"item": i} for i in (items.filter(stage=stage) if stage else items)]
     return render(
         request,
         "quizzes/staff/items.html",
         {
             "stages": Stage.objects.active(),
             "stage": stage,
-            "rows": item_statistics(stage=stage),
-            "can_see_stats": request.user.has_perm("quizzes.view_item_statistics"),
+            "rows": rows,
+            "can_see_stats": can_see_stats,
+            "flag_min": FLAG_MIN_ANSWERS,
+            "poor_fit": POOR_FIT_RMSD,
         },
     )
 
@@ -63,10 +76,18 @@ def item_preview(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     )
     version = item.current_version
     key_lines = handler_for(item.type).key_lines(version.data) if version else []
+    can_see_stats = request.user.has_perm("quizzes.view_item_statistics")
     return render(
         request,
         "quizzes/staff/item_preview.html",
-        {"item": item, "statuses": ItemStatus, "key_lines": key_lines},
+        {
+            "item": item,
+            "statuses": ItemStatus,
+            "key_lines": key_lines,
+            "stats": item_statistics(item=item)[0] if can_see_stats else None,
+            "flag_min": FLAG_MIN_ANSWERS,
+            "poor_fit": POOR_FIT_RMSD,
+        },
     )
 
 

@@ -3,11 +3,12 @@
 Nothing outside this package branches on an item type; see docs/architecture.md.
 """
 
-from quizzes.itemtypes.base import AnswerError, ItemTypeHandler
+from quizzes.itemtypes.base import AnswerError, ChoiceOption, ItemTypeHandler
 from quizzes.itemtypes.registry import (
     UnknownItemType,
     all_handlers,
     challenge_handler_for,
+    choice_types,
     handler_for,
     is_registered,
     sandbox_types,
@@ -17,10 +18,12 @@ from quizzes.itemtypes.registry import (
 
 __all__ = [
     "AnswerError",
+    "ChoiceOption",
     "ItemTypeHandler",
     "UnknownItemType",
     "all_handlers",
     "challenge_handler_for",
+    "choice_types",
     "handler_for",
     "is_registered",
     "sandbox_types",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import random
 import secrets
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rest_framework import serializers
@@ -94,6 +95,15 @@ def first_error(errors: Any) -> tuple[str, str]:
     return "answer", str(errors)
 
 
+@dataclass(frozen=True)
+class ChoiceOption:
+    """One option a learner picks from (a choice, or true and false), for pick counts."""
+
+    id: str
+    text: str
+    correct: bool
+
+
 class ItemTypeHandler:
     """One item type. Subclasses set the class attributes and implement the methods."""
 
@@ -102,6 +112,8 @@ class ItemTypeHandler:
     needs_sandbox: ClassVar[bool] = False
     scored_at_submit: ClassVar[bool] = True  # scored in-process (submit, "Check answer")
     explanation_required: ClassVar[bool] = True
+    # Its answers pick among options (``choice_options``), whose picks item statistics count.
+    has_choices: ClassVar[bool] = False
     default_points: ClassVar[int] = 1
     # The bank fields this type adds to the common ones (slug, title, body, …).
     bank_keys: ClassVar[frozenset[str]] = frozenset()
@@ -225,6 +237,17 @@ class ItemTypeHandler:
     def key_display(self, data: Data) -> dict[str, Any]:
         """The key as the review shows it."""
         return {}
+
+    # --- item statistics ----------------------------------------------------------------
+    def choice_options(self, data: Data) -> list[ChoiceOption]:
+        """The options a learner picks from, in the version's own order (empty for a type
+        without options: nothing to count)."""
+        return []
+
+    def choice_picks(self, data: Data, given: Answer) -> list[str]:
+        """The ids of the options picked in an answer given in item ids (``to_item_ids``);
+        empty for a blank answer and for a type without options."""
+        return []
 
     def key_lines(self, data: Data) -> list[tuple[str, str]]:
         """The key as labelled lines of plain text (``key_display``), for authors' pages."""

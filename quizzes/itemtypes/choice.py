@@ -8,6 +8,7 @@ from typing import Any
 from quizzes.itemtypes.base import (
     LINE_KEY,
     Answer,
+    ChoiceOption,
     Data,
     ItemTypeHandler,
     Layout,
@@ -21,6 +22,7 @@ class ChoiceHandler(ItemTypeHandler):
     """Choices with per-choice correctness and feedback; subclasses decide how many."""
 
     bank_keys = frozenset({"choices"})
+    has_choices = True
     review_template = "quizzes/itemtypes/choice_review.html"
 
     def correct_count_problem(self, correct: int, total: int) -> str | None:
@@ -98,6 +100,13 @@ class ChoiceHandler(ItemTypeHandler):
 
     def shown_texts(self, data: Data) -> list[str]:
         return [str(c["text"]) for c in data["choices"]]
+
+    def choice_options(self, data: Data) -> list[ChoiceOption]:
+        return [ChoiceOption(c["id"], str(c["text"]), bool(c["correct"])) for c in data["choices"]]
+
+    def choice_picks(self, data: Data, given: Answer) -> list[str]:
+        known = {c["id"] for c in data["choices"]}
+        return sorted(i for i in self.picked_ids(given) if i in known)
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"choices": self.correct_ids(data)}

@@ -72,6 +72,11 @@ def sandbox_types() -> list[str]:
     return [name for name, h in _HANDLERS.items() if h.needs_sandbox]
 
 
+def choice_types() -> list[str]:
+    """Types whose answers pick among options (choices, true and false)."""
+    return [name for name, h in _HANDLERS.items() if h.has_choices]
+
+
 def submit_scored_types() -> list[str]:
     """Types scored in-process when the attempt is submitted or checked."""
     return [name for name, h in _HANDLERS.items() if h.scored_at_submit]

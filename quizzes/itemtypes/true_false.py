@@ -6,7 +6,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from quizzes.itemtypes.base import Answer, AnswerSerializer, Data, ItemTypeHandler, Layout
+from quizzes.itemtypes.base import (
+    Answer,
+    AnswerSerializer,
+    ChoiceOption,
+    Data,
+    ItemTypeHandler,
+    Layout,
+)
 from quizzes.models import ItemType
 
 
@@ -31,6 +38,7 @@ class TrueFalseAnswer(AnswerSerializer):
 class TrueFalse(ItemTypeHandler):
     type = ItemType.TRUE_FALSE
     bank_keys = frozenset({"answer", "feedback_true", "feedback_false"})
+    has_choices = True
     answer_serializer = TrueFalseAnswer
     question_template = "quizzes/itemtypes/true_false.html"
     review_template = "quizzes/itemtypes/true_false_review.html"
@@ -59,3 +67,15 @@ class TrueFalse(ItemTypeHandler):
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"value": data["answer"]}
+
+    def choice_options(self, data: Data) -> list[ChoiceOption]:
+        return [
+            ChoiceOption("true", "True", data["answer"] is True),
+            ChoiceOption("false", "False", data["answer"] is False),
+        ]
+
+    def choice_picks(self, data: Data, given: Answer) -> list[str]:
+        value = given.get("value")
+        if not isinstance(value, bool):
+            return []
+        return ["true" if value else "false"]

@@ -35,6 +35,7 @@ its own: the reference comparison and the bench.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -198,6 +199,16 @@ def estimate_abilities(
     }
 
 
+@functools.cache
+def _legendre(quadrature: int) -> tuple[FloatArray, FloatArray]:
+    """Gauss-Legendre nodes and weights on [-1, 1], computed once per size (read-only):
+    numpy's ``leggauss`` costs milliseconds, and a learner's update asks for it per topic."""
+    unit, weights = np.polynomial.legendre.leggauss(quadrature)
+    unit.setflags(write=False)
+    weights.setflags(write=False)
+    return unit, weights
+
+
 def eap_grid(
     prior_mean: float = 0.0, prior_sd: float = 1.0, quadrature: int = 61
 ) -> tuple[FloatArray, FloatArray]:
@@ -207,7 +218,7 @@ def eap_grid(
     """
     if quadrature < 3 or not prior_sd > 0:
         raise ValueError("the quadrature needs at least 3 nodes and a positive prior SD")
-    unit, legendre = np.polynomial.legendre.leggauss(quadrature)
+    unit, legendre = _legendre(quadrature)
     half = EAP_SPAN_SD * prior_sd
     nodes = prior_mean + half * unit
     log_weights = np.log(legendre * half) - 0.5 * ((nodes - prior_mean) / prior_sd) ** 2

@@ -175,6 +175,8 @@ def test_calibration_stores_parameters_and_recomputes_estimates(
     assert report.items_calibrated == 6 and report.responses == 24 * 6
     rows = ItemCalibration.objects.filter(calibrated=True)
     assert rows.count() == 6 and all(r.n_responses == 24 for r in rows)
+    # Each calibrated item's RMSD fit is stored, for item statistics' poor-fit flag.
+    assert all(r.fit is not None and 0 <= r.fit < 1 for r in rows)
     after = {p.pk: estimate(p, 1).theta for p in learners}  # type: ignore[union-attr]
     assert report.learners_updated == 24
     stages = skill_dashboard(learners[0])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.template.loader import get_template
 
-from quizzes.itemtypes import AnswerError, all_handlers, handler_for, type_names
+from quizzes.itemtypes import AnswerError, all_handlers, choice_types, handler_for, type_names
 from quizzes.itemtypes.base import ItemTypeHandler
 from quizzes.models import ItemType
 
@@ -105,6 +105,30 @@ def test_the_key_given_through_the_answer_schema_scores_full_marks(
     assert "correct" not in text
     for value in ("c1", "s1", "p1"):
         assert f"'{value}'" not in text
+
+
+@pytest.mark.parametrize(
+    "handler", [h for h in all_handlers() if h.scored_at_submit], ids=lambda h: str(h.type)
+)
+def test_choice_picks_read_the_options_an_answer_picked(handler: ItemTypeHandler) -> None:
+    """Item statistics count picks per option: a type with options names them, and its key
+    answer picks exactly the correct ones; any other type reports no options and no picks."""
+    data = handler.build_data(_sample_entry(str(handler.type)))
+    options = handler.choice_options(data)
+    key = handler.key_answer(data)
+    assert handler.choice_picks(data, {}) == []
+    if not handler.has_choices:
+        assert options == [] and handler.choice_picks(data, key) == []
+        assert str(handler.type) not in choice_types()
+        return
+    assert str(handler.type) in choice_types()
+    assert len({o.id for o in options}) == len(options) >= 2
+    assert sorted(handler.choice_picks(data, key)) == sorted(o.id for o in options if o.correct)
+    # Through an attempt's tokens, as the answer is stored.
+    layout = handler.layout(data, random.Random(3), shuffle=True)
+    stored = handler.clean_answer(handler.to_tokens(key, layout), layout)
+    given = handler.to_item_ids(stored, layout)
+    assert sorted(handler.choice_picks(data, given)) == sorted(o.id for o in options if o.correct)
 
 
 # --- nothing outside quizzes/itemtypes/ branches on an item type ------------------------
