@@ -73,6 +73,11 @@ urlpatterns = [
         name="api-attempt-run",
     ),
     path(
+        "api/attempts/<int:attempt_id>/next/<int:position>",
+        api.AttemptNextAPI.as_view(),
+        name="api-attempt-next",
+    ),
+    path(
         "api/attempts/<int:attempt_id>/submit",
         api.AttemptSubmitAPI.as_view(),
         name="api-attempt-submit",

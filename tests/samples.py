@@ -141,7 +141,7 @@ def right_answer(item: Any) -> dict[str, Any]:
     kind = item.item_version.item.type
     choice_token = {ident: tok for tok, ident in layout.get("choices", [])}
     if kind == "single_choice":
-        return {"choices": [choice_token[c["id"]] for c in data["choices"] if c["correct"]]}
+        return {"choice": next(choice_token[c["id"]] for c in data["choices"] if c["correct"])}
     if kind == "multiple_choice":
         return {"choices": [choice_token[c["id"]] for c in data["choices"] if c["correct"]]}
     if kind == "true_false":

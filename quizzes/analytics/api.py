@@ -41,6 +41,9 @@ class StageSkillOut(serializers.Serializer[Any]):
     se = serializers.FloatField(allow_null=True, help_text="standard error of theta")
     level = serializers.CharField(allow_null=True)
     percentile = serializers.IntegerField(allow_null=True)
+    provisional = serializers.BooleanField(
+        help_text="true until the stage's items are calibrated from learners' answers"
+    )
     topics = TopicSkillOut(many=True)
     history = serializers.ListField(child=serializers.DictField())
 
@@ -69,6 +72,7 @@ def _stage(row: StageSkill) -> dict[str, Any]:
         "se": round(row.se, 4) if row.se is not None else None,
         "level": row.level.label if row.level is not None else None,
         "percentile": row.percentile,
+        "provisional": row.provisional,
         "topics": [
             {
                 "slug": t.topic.slug,

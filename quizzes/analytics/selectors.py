@@ -17,6 +17,7 @@ from quizzes.models import (
     AttemptItem,
     AttemptStatus,
     Item,
+    ItemCalibration,
     Quiz,
     QuizKind,
     QuizStatus,
@@ -25,7 +26,7 @@ from quizzes.models import (
     Stage,
     Topic,
 )
-from quizzes.skill import PROFICIENT_CUT, Level, level_for, score_band, to_score
+from quizzes.skill import PROFICIENT_CUT, Level, level_for_score, score_band, to_score
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class StageSkill:
     percentile: int | None  # None until enough learners have an estimate for the stage
     topics: list[TopicSkill]
     history: list[tuple[datetime, int]]  # (when, score) after each change, oldest first
+    # No item of the stage is calibrated from learners' answers yet: the estimate rests on
+    # the authors' difficulty ratings ("provisional", like a beta assessment).
+    provisional: bool = True
 
     @property
     def assessed(self) -> bool:
@@ -77,6 +81,9 @@ def skill_dashboard(learner: User) -> list[StageSkill]:
     ):
         history[stage_id].append((at, to_score(theta)))
     percentiles = _percentiles(by_stage)
+    calibrated_stages = set(
+        ItemCalibration.objects.filter(calibrated=True).values_list("item__stage_id", flat=True)
+    )
     rows = []
     for stage in stages:
         e = by_stage.get(stage.pk)
@@ -101,10 +108,11 @@ def skill_dashboard(learner: User) -> list[StageSkill]:
                 score=to_score(e.theta),
                 low=low,
                 high=high,
-                level=level_for(e.theta),
+                level=level_for_score(to_score(e.theta)),  # the level of the score shown
                 percentile=percentiles.get(stage.pk),
                 topics=topics,
                 history=history.get(stage.pk, []),
+                provisional=stage.pk not in calibrated_stages,
             )
         )
     return rows

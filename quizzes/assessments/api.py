@@ -35,6 +35,7 @@ from quizzes.assessments.services import (
     attempt_answer_save,
     attempt_examples_run,
     attempt_item_flag,
+    attempt_placement_next,
     attempt_start,
     attempt_submit,
     seconds_left,
@@ -79,6 +80,8 @@ def attempt_payload(request: Request, attempt: Any) -> dict[str, Any]:
         {
             "id": attempt.pk,
             "quiz": attempt.quiz.slug,
+            # Adaptive (the placement): one question at a time, added by POST …/next/<position>.
+            "adaptive": attempt.quiz.is_adaptive,
             "status": attempt.status,
             "started_at": attempt.started_at,
             "deadline": attempt.deadline,
@@ -241,6 +244,23 @@ class AttemptRunExamplesAPI(LearnerAPIView):
             },
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+class AttemptNextAPI(LearnerAPIView):
+    """Adaptive placement: record the answer at ``position`` (saved beforehand through the
+    answers endpoint; none scores 0) and get the attempt with the next question added, or
+    submitted when the placement is over. Repeating it for an answered position is a no-op."""
+
+    @extend_schema(
+        request=None, responses={200: dict, 400: DetailSerializer, 409: DetailSerializer}
+    )
+    def post(self, request: Request, attempt_id: int, position: int) -> Response:
+        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
+        try:
+            attempt = attempt_placement_next(attempt=attempt, position=position)
+        except AttemptError as exc:
+            return error(exc)
+        return Response(attempt_payload(request, attempt))
 
 
 class AttemptSubmitAPI(LearnerAPIView):

@@ -29,7 +29,7 @@ from quizzes.skill import (
     PlacementSettings,
     Response,
     estimate_abilities,
-    level_for,
+    level_for_score,
     next_item,
     recommend_start,
     score_band,
@@ -143,7 +143,8 @@ def placement_result(answered: Sequence[AttemptItem]) -> PlacementResult:
     for stage in stages:
         e = estimates[stage.number]
         low, high = score_band(e.theta, e.se)
-        rows.append(StageResult(stage, e, to_score(e.theta), low, high, level_for(e.theta)))
+        score = to_score(e.theta)
+        rows.append(StageResult(stage, e, score, low, high, level_for_score(score)))
     start_number = recommend_start(estimates) if responses else None
     start = next((s for s in stages if s.number == start_number), None)
     return PlacementResult(rows, start)

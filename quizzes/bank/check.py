@@ -17,6 +17,7 @@ from quizzes.bank.roadmap import read_roadmap_file
 from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.itemtypes import challenge_handler_for, handler_for
+from quizzes.itemtypes.base import strip_lines
 from quizzes.markdown import render_markdown
 
 NEAR_DUPLICATE_RATIO = 0.85
@@ -72,8 +73,9 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
             f"reference solution does not pass: {reference.status} {reference.message} "
             f"failed={failed}"
         )
-    for n, wrong in enumerate(challenge["wrong_solutions"], start=1):
-        report = grade_source(item["type"], challenge, wrong, slot)
+    spec = challenge_handler_for(item["type"]).parse_spec(strip_lines(challenge))
+    for n, wrong in enumerate(spec.wrong_solutions, start=1):
+        report = grade_source(item["type"], challenge, wrong.source, slot)
         visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
         hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
         if report.status != ReportStatus.GRADED or visible_failed:

@@ -19,9 +19,11 @@ from typing import Any, Literal
 __all__ = [
     "Call",
     "PythonChallengeSpec",
+    "Rule",
     "SpecError",
     "SqlChallengeSpec",
     "TestCase",
+    "WrongSolution",
     "spec_from_dict",
 ]
 
@@ -52,6 +54,24 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A rule the statement states; hidden tests name the rule they enforce."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class WrongSolution:
+    """A plausible mistake: passes every visible test and fails a hidden one. ``breaks``
+    names the one rule it breaks; ``author`` wrote it (someone other than the tests')."""
+
+    source: str
+    breaks: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
 class TestCase:
     """One graded test. Function kind uses args/kwargs; class kind init_*/calls; SQL data."""
 
@@ -69,6 +89,7 @@ class TestCase:
     init_kwargs: dict[str, Any] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     data: str = ""
+    rule: str | None = None  # the stated rule this test enforces
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,9 @@ class PythonChallengeSpec:
     tests: tuple[TestCase, ...]
     time_limit: float = DEFAULT_TIME_LIMIT
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    rules: tuple[Rule, ...] = ()
+    wrong_solutions: tuple[WrongSolution, ...] = ()
+    tests_author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,9 @@ class SqlChallengeSpec:
     tests: tuple[TestCase, ...]
     time_limit: float = DEFAULT_TIME_LIMIT
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    rules: tuple[Rule, ...] = ()
+    wrong_solutions: tuple[WrongSolution, ...] = ()
+    tests_author: str | None = None
 
 
 _PYTHON_KEYS = {
@@ -99,6 +126,8 @@ _PYTHON_KEYS = {
     "reference_solution",
     "wrong_solutions",
     "tests",
+    "rules",
+    "tests_author",
 }
 _SQL_KEYS = {
     "schema",
@@ -109,8 +138,12 @@ _SQL_KEYS = {
     "tests",
     "time_limit",
     "memory_limit_mb",
+    "rules",
+    "tests_author",
 }
-_COMMON_TEST_KEYS = {"name", "visible", "weight"}
+_COMMON_TEST_KEYS = {"name", "visible", "weight", "rule"}
+_RULE_KEYS = {"id", "text"}
+_WRONG_KEYS = {"source", "breaks", "author"}
 _FUNCTION_TEST_KEYS = _COMMON_TEST_KEYS | {"args", "kwargs", "expect", "raises", "tolerance"}
 _CLASS_TEST_KEYS = _COMMON_TEST_KEYS | {"init", "calls"}
 _CALL_KEYS = {"method", "args", "kwargs", "expect", "raises", "tolerance"}
@@ -158,10 +191,8 @@ def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
     for key in ("starter", "reference_solution"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(f"challenge.{key}: expected a string, got {_type_name(data[key])}")
-    if "wrong_solutions" in data:
-        wrong = data["wrong_solutions"]
-        if not isinstance(wrong, list) or not all(isinstance(w, str) for w in wrong):
-            raise SpecError("challenge.wrong_solutions: expected a list of strings")
+    rules = _rules(data)
+    wrong = _wrong_solutions(data, rules)
     raw_tests = _test_list(data)
     tests: list[TestCase] = []
     for index, raw in enumerate(raw_tests):
@@ -171,12 +202,16 @@ def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
         else:
             tests.append(_class_test(raw, where))
     _check_unique_names(tests)
+    _check_test_rules(tests, rules)
     return PythonChallengeSpec(
         entry_point=entry_point,
         kind=kind,
         tests=tuple(tests),
         time_limit=_time_limit(data),
         memory_limit_mb=_memory_limit(data),
+        rules=rules,
+        wrong_solutions=wrong,
+        tests_author=_author(data),
     )
 
 
@@ -192,10 +227,8 @@ def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
         raise SpecError(f"challenge.ordered: expected true or false, got {ordered!r}")
     if "starter" in data and not isinstance(data["starter"], str):
         raise SpecError("challenge.starter: expected a string")
-    if "wrong_solutions" in data:
-        wrong = data["wrong_solutions"]
-        if not isinstance(wrong, list) or not all(isinstance(w, str) for w in wrong):
-            raise SpecError("challenge.wrong_solutions: expected a list of strings")
+    rules = _rules(data)
+    wrong = _wrong_solutions(data, rules)
     tests: list[TestCase] = []
     for index, raw in enumerate(_test_list(data)):
         where = _test_where(index, raw)
@@ -205,6 +238,7 @@ def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
             raise SpecError(f"{where}.data: expected a string of SQL, got {_type_name(test_data)}")
         tests.append(TestCase(**_common_test_fields(raw, where), data=test_data))
     _check_unique_names(tests)
+    _check_test_rules(tests, rules)
     return SqlChallengeSpec(
         schema=data["schema"],
         ordered=ordered,
@@ -212,6 +246,9 @@ def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
         tests=tuple(tests),
         time_limit=_time_limit(data),
         memory_limit_mb=_memory_limit(data),
+        rules=rules,
+        wrong_solutions=wrong,
+        tests_author=_author(data),
     )
 
 
@@ -242,7 +279,74 @@ def _common_test_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
     weight = raw.get("weight", 1)
     if not _is_number(weight) or not weight > 0 or not math.isfinite(weight):
         raise SpecError(f"{where}.weight: expected a positive number, got {weight!r}")
-    return {"name": name, "visible": visible, "weight": float(weight)}
+    rule = raw.get("rule")
+    if rule is not None and (not isinstance(rule, str) or not rule.strip()):
+        raise SpecError(f"{where}.rule: expected the id of a rule, got {rule!r}")
+    return {"name": name, "visible": visible, "weight": float(weight), "rule": rule}
+
+
+def _rules(data: dict[str, Any]) -> tuple[Rule, ...]:
+    raw = data.get("rules", [])
+    if not isinstance(raw, list):
+        raise SpecError("challenge.rules: expected a list of {id, text}")
+    rules: list[Rule] = []
+    for index, entry in enumerate(raw):
+        where = f"challenge.rules[{index}]"
+        if not isinstance(entry, dict):
+            raise SpecError(f"{where}: expected a mapping with 'id' and 'text'")
+        _check_keys(entry, _RULE_KEYS, where)
+        rule_id, text = entry.get("id"), entry.get("text")
+        if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rule_id):
+            raise SpecError(f"{where}.id: expected a kebab-case id, got {rule_id!r}")
+        if not isinstance(text, str) or not text.strip():
+            raise SpecError(f"{where}.text: expected the rule as the statement states it")
+        if any(r.id == rule_id for r in rules):
+            raise SpecError(f"{where}.id: duplicate rule id {rule_id!r}")
+        rules.append(Rule(rule_id, text.strip()))
+    return tuple(rules)
+
+
+def _author(data: dict[str, Any]) -> str | None:
+    author = data.get("tests_author")
+    if author is not None and (not isinstance(author, str) or not author.strip()):
+        raise SpecError("challenge.tests_author: expected a name")
+    return author
+
+
+def _wrong_solutions(data: dict[str, Any], rules: tuple[Rule, ...]) -> tuple[WrongSolution, ...]:
+    """Wrong solutions as plain source text, or as ``{source, breaks, author}``."""
+    raw = data.get("wrong_solutions", [])
+    if not isinstance(raw, list):
+        raise SpecError("challenge.wrong_solutions: expected a list")
+    ids = {r.id for r in rules}
+    found: list[WrongSolution] = []
+    for index, entry in enumerate(raw):
+        where = f"challenge.wrong_solutions[{index}]"
+        if isinstance(entry, str):
+            found.append(WrongSolution(entry))
+            continue
+        if not isinstance(entry, dict):
+            raise SpecError(f"{where}: expected source text or a mapping with 'source'")
+        _check_keys(entry, _WRONG_KEYS, where)
+        source, breaks, author = entry.get("source"), entry.get("breaks"), entry.get("author")
+        if not isinstance(source, str) or not source.strip():
+            raise SpecError(f"{where}.source: expected the solution's source text")
+        if breaks is not None and breaks not in ids:
+            raise SpecError(f"{where}.breaks: {breaks!r} is not one of the challenge's rules")
+        if author is not None and (not isinstance(author, str) or not author.strip()):
+            raise SpecError(f"{where}.author: expected a name")
+        found.append(WrongSolution(source, breaks, author))
+    return tuple(found)
+
+
+def _check_test_rules(tests: list[TestCase], rules: tuple[Rule, ...]) -> None:
+    ids = {r.id for r in rules}
+    for test in tests:
+        if test.rule is not None and test.rule not in ids:
+            raise SpecError(
+                f"challenge.tests ({test.name!r}).rule: {test.rule!r} is not one of the "
+                "challenge's rules"
+            )
 
 
 def _function_test(raw: dict[str, Any], where: str) -> TestCase:

@@ -97,7 +97,7 @@ class ChallengeHandler(ItemTypeHandler):
         if not str(challenge.get("reference_solution", "")).strip():
             errors.append("challenge: 'reference_solution' is required")
         wrong = challenge.get("wrong_solutions")
-        if not isinstance(wrong, list) or not wrong or not all(isinstance(w, str) for w in wrong):
+        if not isinstance(wrong, list) or not wrong:
             errors.append("challenge: 'wrong_solutions' must list at least one plausible mistake")
         tests = challenge.get("tests") or []
         if isinstance(tests, list):

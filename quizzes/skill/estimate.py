@@ -188,6 +188,8 @@ def estimate_abilities(
     b = np.array([p.b for p in item_params], dtype=np.float64)
     x = np.array([r.score for r in used], dtype=np.float64)
     w = np.array([r.weight for r in used], dtype=np.float64)
+    if not used:  # the prior itself, exactly
+        return {stage: Estimate(theta=0.0, se=1.0, n=0) for stage in order}
     theta, se = posterior_mode(dims, a, b, x, w, precision)
     counts = np.bincount(dims, minlength=len(order))
     return {

@@ -35,7 +35,7 @@ def answer_in_page(page: Any, item: Any, answer: dict[str, Any]) -> None:
     section = page.locator(f"#q{pos}")
     kind = item.item_version.item.type
     if kind in ("single_choice", "multiple_choice"):
-        for token in answer["choices"]:
+        for token in answer.get("choices") or [answer["choice"]]:
             section.locator(f"input[value='{token}']").check()
     elif kind == "true_false":
         section.locator(f"#q{pos}-{'t' if answer['value'] else 'f'}").check()

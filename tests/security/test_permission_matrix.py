@@ -83,6 +83,7 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "api/attempts/<int:attempt_id>/answers/<int:position>": {"put": (403, 404, 404, 404)},
     "api/attempts/<int:attempt_id>/flags/<int:position>": {"post": (403, 404, 404, 404)},
     "api/attempts/<int:attempt_id>/items/<int:position>/run": {"post": (403, 404, 404, 404)},
+    "api/attempts/<int:attempt_id>/next/<int:position>": {"post": (403, 404, 404, 404)},
     "api/attempts/<int:attempt_id>/submit": {"post": (403, 404, 404, 404)},
     "api/submissions/<int:submission_id>": {"get": (403, 404, 200, 200)},
     "api/users/": {"get": (403, 403, 403, 200)},

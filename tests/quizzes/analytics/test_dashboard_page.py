@@ -70,6 +70,8 @@ def test_the_chart_and_table_show_the_estimate_and_the_next_step(
     # Weak on stage 1: practice stage 1, with its stage quiz.
     assert api["next_step"]["stage"] == 1 and api["next_step"]["quiz"] == stage_one.slug
     assert api["stages"][1]["assessed"] is False
+    # Nothing is calibrated yet: the estimate is marked provisional.
+    assert first["provisional"] is True and "provisional" in page
 
 
 def test_query_count_does_not_grow_with_the_cohort(stage_one: Quiz, client: Client) -> None:

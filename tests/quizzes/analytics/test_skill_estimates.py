@@ -12,6 +12,7 @@ from celery import current_app
 from django.utils import timezone
 
 from config.celery import app
+from quizzes.analytics.selectors import skill_dashboard
 from quizzes.analytics.skill import skill_calibrate, skill_refresh, skill_update_learner
 from quizzes.analytics.tasks import update_learner
 from quizzes.assessments.services import (
@@ -176,6 +177,8 @@ def test_calibration_stores_parameters_and_recomputes_estimates(
     assert rows.count() == 6 and all(r.n_responses == 24 for r in rows)
     after = {p.pk: estimate(p, 1).theta for p in learners}  # type: ignore[union-attr]
     assert report.learners_updated == 24
+    stages = skill_dashboard(learners[0])
+    assert not stages[0].provisional and stages[1].provisional
     assert after != before
     # Order is kept: more right answers, higher estimate.
     ranked = sorted(learners, key=lambda person: after[person.pk])

@@ -137,3 +137,25 @@ def test_the_result_page_shows_the_recommended_start(
     page = client.get(f"/attempts/{attempt.pk}/result").content.decode()
     assert 'data-recommended-start="1"' in page
     assert "Where you stand" in page
+
+
+def test_a_script_takes_the_placement_through_the_api(
+    placement: Quiz, learner: Any, client: Client, settings: Any
+) -> None:
+    settings.PLACEMENT_MAX_ITEMS = 11
+    client.force_login(learner)
+    started = client.post(f"/api/quizzes/{placement.slug}/attempts")
+    assert started.status_code in (200, 201), started.content
+    body = started.json()
+    assert body["adaptive"] is True and len(body["items"]) == 1
+    attempt = Attempt.objects.get(pk=body["id"])
+    # A position that does not exist is a clear 4xx problem, not a 500, and changes nothing.
+    refused = client.post(f"/api/attempts/{attempt.pk}/next/99")
+    assert refused.status_code == 400
+    assert refused["Content-Type"].startswith("application/problem+json")
+    assert attempt.items.count() == 1
+    for position in range(1, 12):
+        answer_current(attempt, right=True)
+        response = client.post(f"/api/attempts/{attempt.pk}/next/{position}")
+        assert response.status_code == 200, response.content
+    assert response.json()["status"] == AttemptStatus.GRADED

@@ -49,8 +49,6 @@ def quiz(topic: Any) -> Any:
 def correct_answer(item: AttemptItem) -> dict[str, Any]:
     """The right answer, as a browser would send it; short text typed loosely."""
     answer = right_answer(item)
-    if item.item_version.item.type == "single_choice":
-        return {"choice": answer["choices"][0]}
     if item.item_version.item.type == "short_text":
         return {"text": "  retry-AFTER "}  # case and whitespace do not matter
     if item.item_version.item.type == "python":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -175,3 +176,55 @@ def test_malformed_specs_are_rejected_with_a_precise_message(
 def test_a_non_mapping_is_rejected() -> None:
     with pytest.raises(SpecError, match="expected a mapping, got list"):
         spec_from_dict("python", [])  # type: ignore[arg-type]
+
+
+RULED: dict[str, Any] = {
+    **FUNCTION,
+    "tests_author": "author-a",
+    "rules": [
+        {"id": "order", "text": "Sums keep the input order."},
+        {"id": "negative-k", "text": "A negative k raises ValueError."},
+    ],
+    "wrong_solutions": [
+        {"source": "def pair_sums(xs, k): return []", "breaks": "order", "author": "author-b"},
+        "def pair_sums(xs, k): return None",
+    ],
+    "tests": [
+        {"name": "basic", "visible": True, "args": [[1, 2, 3], 2], "expect": [3, 5]},
+        {"name": "bad k", "args": [[1], -1], "raises": "ValueError", "rule": "negative-k"},
+        {"name": "order kept", "args": [[3, 1], 1], "expect": [3, 1], "rule": "order"},
+    ],
+}
+
+
+def test_rules_tests_and_wrong_solutions_name_each_other() -> None:
+    spec = spec_from_dict("python", RULED)
+    assert [r.id for r in spec.rules] == ["order", "negative-k"]
+    assert {t.name: t.rule for t in spec.tests} == {
+        "basic": None,
+        "bad k": "negative-k",
+        "order kept": "order",
+    }
+    assert [(w.breaks, w.author) for w in spec.wrong_solutions] == [
+        ("order", "author-b"),
+        (None, None),
+    ]
+    assert spec.tests_author == "author-a"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (["tests", 1, "rule"], "nope", "'nope' is not one of the challenge's rules"),
+        (["wrong_solutions", 0, "breaks"], "nope", "'nope' is not one of the challenge's rules"),
+        (["rules", 1, "id"], "order", "duplicate rule id 'order'"),
+        (["rules", 0, "id"], "Not Kebab", "expected a kebab-case id"),
+        (["rules", 0, "text"], " ", "expected the rule as the statement states it"),
+        (["wrong_solutions", 0, "source"], "", "expected the solution's source text"),
+        (["wrong_solutions", 0, "colour"], "red", "unknown key(s) 'colour'"),
+        (["tests_author"], 3, "expected a name"),
+    ],
+)
+def test_malformed_rules_are_rejected(path: list[Any], value: Any, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        spec_from_dict("python", changed(RULED, path, value))
