@@ -17,9 +17,21 @@ from quizzes.models import ItemType
 MAX_TEXT_CHARS = 1000
 
 
+# What a person may wrap an answer in, or end it with, without changing it.
+_WRAPPERS = "`\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
+_TRAILING = ".,;:!"
+
+
 def normalize_text(text: str) -> str:
-    """How short-text answers compare: trimmed, inner whitespace collapsed, casefolded."""
-    return " ".join(str(text).split()).casefold()
+    """How short-text answers compare, and what ``pattern`` is matched against: casefolded,
+    whitespace trimmed and collapsed, without surrounding backticks or quotes and without
+    trailing ``.,;:!`` (so '`Retry-After`.' and '"retry-after"' read as 'retry-after')."""
+    text = " ".join(str(text).split())
+    while True:
+        stripped = text.rstrip(_TRAILING).strip().strip(_WRAPPERS).strip()
+        if stripped == text:
+            return text.casefold()
+        text = stripped
 
 
 class ShortTextAnswer(AnswerSerializer):
@@ -54,6 +66,13 @@ class ShortText(ItemTypeHandler):
             or not all(isinstance(a, str | int | float) and str(a).strip() for a in accepted)
         ):
             errors.append("'accepted' must be a non-empty list of non-empty strings")
+        else:
+            for answer in accepted or []:
+                if not normalize_text(str(answer)):
+                    errors.append(
+                        f"the accepted answer {answer!r} is empty once normalised (quotes, "
+                        "backticks and trailing punctuation are ignored)"
+                    )
         if pattern is not None:
             try:
                 compiled = re.compile(str(pattern), re.IGNORECASE)
