@@ -85,31 +85,50 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in phrase.split()]
-    return re.compile(r"(?<![\w-])" + r"\s+".join(words) + r"(?![\w-])", re.IGNORECASE)
+    # Whole words only; and a number is not found inside another ('250 ms' in '0.250 ms').
+    return re.compile(
+        r"(?<![\w-])(?<!\d[.,])" + r"\s+".join(words) + r"(?![\w-])(?![.,]\d)", re.IGNORECASE
+    )
+
+
+def _prose(text: str) -> str:
+    """Text as read, for finding phrases: code marks dropped (`HttpOnly` reads HttpOnly)."""
+    return text.replace("`", "")
 
 
 def answers_given_away(bank: BankFile) -> list[Problem]:
     """Items of one stage whose accepted answer another item of the stage spells out.
 
     A stage's items are drawn into the same quizzes, so a phrase that answers one item,
-    shown in another item's title, body or options, gives the answer away. Phrases of
-    fewer than four characters (numbers, short acronyms) are too common to judge.
+    shown in another item's title, body or options, gives the answer away. The phrases are
+    each type's ``bank_answer_phrases``: short-text accepted answers (and what the samples
+    accept), a numeric answer with its unit, the text of a correct choice. A choice's key is
+    among its own options anyway, so for it only another item's title or body counts.
+    Phrases of fewer than four characters (short numbers, short acronyms) are too common
+    to judge.
     """
-    shown: list[tuple[str, str]] = []
+    stated: dict[str, str] = {}
+    shown: dict[str, str] = {}
     for item in bank.items:
         handler = handler_for(item["type"])
         data = handler.build_data(item)
-        text = " ".join([item["title"], item["body"], *handler.shown_texts(data)])
-        shown.append((item["slug"], text))
+        stated[item["slug"]] = _prose(f"{item['title']} {item['body']}")
+        shown[item["slug"]] = _prose(
+            " ".join([item["title"], item["body"], *handler.shown_texts(data)])
+        )
     problems = []
     for item in bank.items:
         handler = handler_for(item["type"])
-        for phrase in handler.answer_phrases(handler.build_data(item)):
+        texts = stated if handler.answer_among_options else shown
+        told: set[str] = set()  # one problem per other item, whichever form it shows
+        for phrase in handler.bank_answer_phrases(item):
+            phrase = _prose(phrase)
             if len(phrase.strip()) < 4:
                 continue
             pattern = _phrase_pattern(phrase)
-            for slug, text in shown:
-                if slug != item["slug"] and pattern.search(text):
+            for slug, text in texts.items():
+                if slug != item["slug"] and slug not in told and pattern.search(text):
+                    told.add(slug)
                     problems.append(
                         Problem(
                             str(bank.path),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -136,9 +137,20 @@ class NumericAnswer(AnswerSerializer):
     value = NumberTextField(required=False, default="", allow_null=True)
 
 
+def plain_number(value: float) -> str:
+    """``value`` as people write it: no exponent, no trailing zeros ('1500', '0.0025')."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def significant_digits(text: str) -> int:
+    return len("".join(ch for ch in text if ch.isdigit()).strip("0"))
+
+
 class Numeric(ItemTypeHandler):
     type = ItemType.NUMERIC
     bank_keys = frozenset({"answer", "tolerance", "relative_tolerance", "unit", "samples"})
+    typed_answer_field = "value"
     answer_serializer = NumericAnswer
     question_template = "quizzes/itemtypes/numeric.html"
     review_template = "quizzes/itemtypes/numeric_review.html"
@@ -170,7 +182,7 @@ class Numeric(ItemTypeHandler):
                 f"of letters or unit symbols (ms, MiB, %, requests/s), at most {MAX_UNIT_CHARS} "
                 "characters"
             ]
-        return self.check_samples(item, "value")
+        return self.check_samples(item)
 
     def build_data(self, item: dict[str, Any]) -> Data:
         return {
@@ -197,6 +209,19 @@ class Numeric(ItemTypeHandler):
 
     def key_answer(self, data: Data) -> Answer:
         return {"value": repr(float(data["answer"]))}
+
+    def answer_phrases(self, data: Data) -> list[str]:
+        """The answer with its unit ('250 ms', '250ms', '1,500 ms'). A bare number, or a
+        round one ('100 ms', '5 s': one significant digit), turns up in too many unrelated
+        sentences to judge."""
+        unit = str(data.get("unit") or "").strip()
+        number = plain_number(data["answer"])
+        if not unit or significant_digits(number) < 2:
+            return []
+        forms = {number}
+        if abs(data["answer"]) >= 1000 and "." not in number:
+            forms.add(f"{int(data['answer']):,}")
+        return sorted({f"{n}{space}{unit}" for n in forms for space in ("", " ")})
 
     def learner_view(self, data: Data, layout: Layout, answer: Answer) -> dict[str, Any]:
         return {"unit": data.get("unit", "")}

@@ -51,6 +51,7 @@ class ShortTextAnswer(AnswerSerializer):
 class ShortText(ItemTypeHandler):
     type = ItemType.SHORT_TEXT
     bank_keys = frozenset({"accepted", "pattern", "samples"})
+    typed_answer_field = "text"
     answer_serializer = ShortTextAnswer
     question_template = "quizzes/itemtypes/short_text.html"
     review_template = "quizzes/itemtypes/short_text_review.html"
@@ -86,7 +87,7 @@ class ShortText(ItemTypeHandler):
                         errors.append(f"'pattern' does not match the accepted answer {answer!r}")
         if errors:
             return errors
-        return self.check_samples(item, "text")
+        return self.check_samples(item)
 
     def build_data(self, item: dict[str, Any]) -> Data:
         return {
@@ -111,6 +112,15 @@ class ShortText(ItemTypeHandler):
 
     def answer_phrases(self, data: Data) -> list[str]:
         return [str(a) for a in data.get("accepted") or []]
+
+    def bank_answer_phrases(self, item: dict[str, Any]) -> list[str]:
+        # A pattern-only item has no accepted list: what its samples accept is its answer.
+        samples = item.get("samples")
+        accept = samples.get("accept") if isinstance(samples, dict) else None
+        typed = [normalize_text(str(a)) for a in accept or [] if isinstance(a, str | int | float)]
+        phrases = super().bank_answer_phrases(item)
+        known = {normalize_text(p) for p in phrases}
+        return phrases + sorted({t for t in typed if t and t not in known})
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"accepted": data.get("accepted") or [], "pattern": data.get("pattern")}

@@ -3,6 +3,7 @@ different unit is a wrong answer, and junk is still refused when saved."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ def entry(**fields: Any) -> dict[str, Any]:
 
 def score(typed: str, **fields: Any) -> float:
     data = NUMERIC.build_data(entry(**fields))
-    layout = NUMERIC.layout(data, None, shuffle=False)  # type: ignore[arg-type]
+    layout = NUMERIC.layout(data, random.Random(0), shuffle=False)
     answer = NUMERIC.clean_answer({"value": typed}, layout)
     return NUMERIC.score(data, NUMERIC.to_item_ids(answer, layout))
 

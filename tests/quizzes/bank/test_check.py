@@ -1,0 +1,101 @@
+"""check_bank's item checks that look across items: answers given away by another item of
+the stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from quizzes.bank.check import answers_given_away
+from quizzes.bank.loader import BankFile
+
+
+def item(slug: str, item_type: str, body: str = "Unrelated.", **fields: Any) -> dict[str, Any]:
+    return {"slug": slug, "type": item_type, "title": slug, "body": body, **fields}
+
+
+def given_away(*items: dict[str, Any]) -> list[tuple[str | None, str]]:
+    stage = BankFile(path=Path("stage-06.yaml"), stage=6, items=list(items))
+    return [(p.slug, p.message) for p in answers_given_away(stage)]
+
+
+def numeric(answer: float, unit: str = "ms", slug: str = "latency") -> dict[str, Any]:
+    return item(slug, "numeric", "How long?", answer=answer, tolerance=0.5, unit=unit)
+
+
+def choice(slug: str, body: str, *texts: str) -> dict[str, Any]:
+    return item(
+        slug,
+        "single_choice",
+        body,
+        choices=[{"text": t, "correct": n == 0} for n, t in enumerate(texts)],
+    )
+
+
+def test_a_numeric_answer_with_its_unit_stated_elsewhere_is_flagged() -> None:
+    telling = item("tells", "true_false", "Under M/M/1 at 90% the mean is 250 ms.", answer=True)
+    assert given_away(numeric(250), telling) == [
+        (
+            "latency",
+            "its accepted answer '250 ms' appears in tells, which can be drawn into the same quiz",
+        )
+    ]
+    glued = item("glued", "true_false", "It takes 250MS on average.", answer=True)
+    assert [slug for slug, _ in given_away(numeric(250), glued)] == ["latency"]
+    grouped = item("grouped", "true_false", "A budget of 1,500 ms per request.", answer=True)
+    assert [slug for slug, _ in given_away(numeric(1500), grouped)] == ["latency"]
+
+
+def test_numbers_that_only_look_alike_are_not_flagged() -> None:
+    bodies = [
+        "A replica lags 0.250 ms behind.",  # inside another number
+        "Timeouts of 250 s are common.",  # another unit
+        "Page 250 of the manual.",  # a bare number
+    ]
+    others = [item(f"o{n}", "true_false", b, answer=True) for n, b in enumerate(bodies)]
+    assert given_away(numeric(250), *others) == []
+    # A round number turns up everywhere ('under 100 ms'): too common to judge.
+    lag = item("lag", "true_false", "Lag is usually under 100 ms.", answer=True)
+    assert given_away(numeric(100), lag) == []
+
+
+def test_a_correct_choice_stated_by_another_item_is_flagged() -> None:
+    asking = choice(
+        "cookie-flag",
+        "Which attribute hides a cookie from scripts?",
+        "`HttpOnly`",
+        "`Secure`",
+        "`SameSite=Lax`",
+    )
+    stating = item(
+        "xss", "true_false", "With HttpOnly set, `document.cookie` is empty.", answer=True
+    )
+    assert [slug for slug, _ in given_away(asking, stating)] == ["cookie-flag"]
+
+
+def test_a_correct_choice_offered_as_an_option_elsewhere_gives_nothing_away() -> None:
+    asking = choice(
+        "cookie-flag", "Which attribute hides a cookie?", "`HttpOnly`", "`Secure`", "Path"
+    )
+    offering = choice(
+        "fixation", "How to stop fixation?", "Rotate the session ID", "Add `HttpOnly`"
+    )
+    assert given_away(asking, offering) == []
+
+
+def test_a_pattern_only_short_text_is_judged_by_what_its_samples_accept() -> None:
+    asking = item(
+        "name-it",
+        "short_text",
+        "Name the pattern.",
+        pattern=r"(the\s+)?sagas?",
+        samples={"accept": ["`Saga`.", "the saga"], "reject": ["2PC"]},
+    )
+    offering = choice("which", "Which?", "Use a saga", "Use two-phase commit", "Retry")
+    assert [slug for slug, _ in given_away(asking, offering)] == ["name-it"]
+
+
+def test_short_text_answers_are_still_flagged_in_options() -> None:
+    asking = item("profiler", "short_text", "The C profiler?", accepted=["cProfile"])
+    offering = choice("report", "Read it.", "Rerun it under cProfile", "Guess", "Ask")
+    assert [slug for slug, _ in given_away(asking, offering)] == ["profiler"]
