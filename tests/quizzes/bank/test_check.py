@@ -1,12 +1,13 @@
 """check_bank's item checks that look across items: answers given away by another item of
-the stage."""
+the stage, and near-duplicates anywhere in the bank."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
-from quizzes.bank.check import answers_given_away
+from quizzes.bank.check import answers_given_away, near_duplicates
 from quizzes.bank.loader import BankFile
 
 
@@ -99,3 +100,36 @@ def test_short_text_answers_are_still_flagged_in_options() -> None:
     asking = item("profiler", "short_text", "The C profiler?", accepted=["cProfile"])
     offering = choice("report", "Read it.", "Rerun it under cProfile", "Guess", "Ask")
     assert [slug for slug, _ in given_away(asking, offering)] == ["profiler"]
+
+
+# --- near-duplicates -----------------------------------------------------------------
+def _text(rng: random.Random, vocabulary: list[str], words: int) -> str:
+    return " ".join(rng.choice(vocabulary) for _ in range(words))
+
+
+def test_near_duplicates_are_found_across_stages() -> None:
+    """The command passes every stage's items to one call: a pair from two stages is found."""
+    text = "Which HTTP method is safe to retry after a timeout when the server may have acted?"
+    twin = text.replace("timeout", "time-out")
+    pairs = near_duplicates([("stage-2-item", text), ("x", "Unrelated."), ("stage-8-item", twin)])
+    assert [(a, b) for a, b, _ in pairs] == [("stage-2-item", "stage-8-item")]
+
+
+def test_near_duplicates_in_a_bank_of_six_hundred() -> None:
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = ["".join(rng.choices(letters, k=rng.randint(2, 9))) for _ in range(3000)]
+    items = [(f"i{n}", _text(rng, vocabulary, rng.randint(40, 120))) for n in range(600)]
+    # Three near-copies (a word changed, two words swapped) and one item sharing only half.
+    for n in (10, 200, 450):
+        words = items[n][1].split()
+        words[5] = "changed"
+        words[8], words[9] = words[9], words[8]
+        items.append((f"copy-of-i{n}", " ".join(words)))
+    half = items[300][1].split()
+    items.append(("half-of-i300", " ".join(half[: len(half) // 2] + ["other"] * (len(half) // 2))))
+    assert sorted((a, b) for a, b, _ in near_duplicates(items)) == [
+        ("i10", "copy-of-i10"),
+        ("i200", "copy-of-i200"),
+        ("i450", "copy-of-i450"),
+    ]
