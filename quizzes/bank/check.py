@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
 from quizzes.bank.roadmap import read_roadmap_file
 from quizzes.grading.outcomes import ReportStatus
@@ -158,6 +160,65 @@ def answers_given_away(bank: BankFile) -> list[Problem]:
     return problems
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INLINE_COMMENT = re.compile(r"\s+#")
+
+
+def texts_cut_by_comments(path: Path) -> list[Problem]:
+    """Plain (unquoted) text in an item followed by `` #`` on its line: YAML reads the rest
+    of the line as a comment, so ``- text: route by pattern with * and # as wildcards``
+    silently becomes ``route by pattern with * and``. Found in the source, since the parsed
+    file no longer holds what was cut. Numbers and booleans may carry a comment; quoted and
+    block (``|``) text cannot be cut. A file that does not parse is the loader's problem."""
+    try:
+        source = path.read_text()
+        root = yaml.compose(source, Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return []
+    lines = source.splitlines()
+    items = _mapping_value(root, "items")
+    if not isinstance(items, yaml.SequenceNode):
+        return []
+    problems = []
+
+    def visit(node: yaml.Node, slug: str | None) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for _, value in node.value:
+                visit(value, slug)
+        elif isinstance(node, yaml.SequenceNode):
+            for value in node.value:
+                visit(value, slug)
+        elif isinstance(node, yaml.ScalarNode) and node.style is None and node.tag == _STR_TAG:
+            end = node.end_mark
+            rest = lines[end.line][end.column :] if end.line < len(lines) else ""
+            if _INLINE_COMMENT.match(rest):
+                problems.append(
+                    Problem(
+                        str(path),
+                        end.line + 1,
+                        slug,
+                        f"the text {node.value!r} is cut at ' #': YAML reads the rest of the "
+                        f"line ({rest.strip()!r}) as a comment. Quote the text, or move the "
+                        "comment to a line of its own",
+                    )
+                )
+
+    for item in items.value:
+        slug = _mapping_value(item, "slug")
+        visit(item, slug.value if isinstance(slug, yaml.ScalarNode) else None)
+    return problems
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            found: yaml.Node = v
+            return found
+    return None
+
+
 def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = True) -> BankCheck:
     topics = roadmap_topics(roadmap_path)
     files: list[BankFile] = []
@@ -192,6 +253,8 @@ def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = Tru
         problems.append(Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)"))
     for bank in files:
         problems.extend(answers_given_away(bank))
+    for path in paths:
+        problems.extend(texts_cut_by_comments(path))
     checked = 0
     if run_sandbox:
         jobs = [

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from quizzes.bank.check import answers_given_away, near_duplicates
+from quizzes.bank.check import answers_given_away, near_duplicates, texts_cut_by_comments
 from quizzes.bank.loader import BankFile
 
 
@@ -133,3 +133,59 @@ def test_near_duplicates_in_a_bank_of_six_hundred() -> None:
         ("i200", "copy-of-i200"),
         ("i450", "copy-of-i450"),
     ]
+
+
+# --- text cut short by a YAML comment -------------------------------------------------
+CUT = """\
+stage: 7
+# a comment on a line of its own is fine
+items:
+  - slug: exchanges # even one word of plain text may have been longer
+    type: single_choice
+    topic: rabbitmq
+    difficulty: 2   # a number may carry a comment
+    title: Topic exchanges
+    body: |
+      Which route?   # inside a block scalar: text, not a comment
+    choices:
+      - text: By pattern, with * and # as wildcards
+        correct: true  # so may a boolean
+      - text: "Quoted, with * and # kept"
+      - text: By pattern like orders.# (no space before the hash)
+      - text: Wildcards
+          on two lines # and cut on the second
+    samples:
+      accept: [fine]
+      reject:
+        - cut # here
+"""
+
+
+def cut_message(text: str, rest: str) -> str:
+    return (
+        f"the text {text!r} is cut at ' #': YAML reads the rest of the line ({rest!r}) as a "
+        "comment. Quote the text, or move the comment to a line of its own"
+    )
+
+
+def test_text_cut_short_by_a_comment_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "stage-07.yaml"
+    path.write_text(CUT)
+    problems = texts_cut_by_comments(path)
+    assert [(p.line, p.slug, p.message) for p in problems] == [
+        (
+            4,
+            "exchanges",
+            cut_message("exchanges", "# even one word of plain text may have been longer"),
+        ),
+        (12, "exchanges", cut_message("By pattern, with * and", "# as wildcards")),
+        (17, "exchanges", cut_message("Wildcards on two lines", "# and cut on the second")),
+        (21, "exchanges", cut_message("cut", "# here")),
+    ]
+    assert str(problems[1]).startswith(f"{path}:12 [exchanges]: the text 'By pattern")
+
+
+def test_a_file_that_does_not_parse_is_left_to_the_loader(tmp_path: Path) -> None:
+    path = tmp_path / "stage-07.yaml"
+    path.write_text("stage: 7\nitems:\n  - slug: [unclosed\n")
+    assert texts_cut_by_comments(path) == []
