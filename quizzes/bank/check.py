@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
+from quizzes.bank.policy import StageSummary, check_policy
 from quizzes.bank.roadmap import read_roadmap_file
 from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
@@ -35,6 +37,15 @@ class BankCheck:
     files: list[BankFile]
     problems: list[Problem]
     challenges_checked: int = 0
+    # How many problems each check found, by name (the policy's checks included).
+    counts: Counter[str] = field(default_factory=Counter)
+    # One per stage checked against the bank standard (empty without the policy).
+    summaries: list[StageSummary] = field(default_factory=list)
+
+    def add(self, check: str, problems: Iterable[Problem]) -> None:
+        found = list(problems)
+        self.problems += found
+        self.counts[check] += len(found)
 
 
 def roadmap_topics(roadmap_path: Path) -> dict[int, set[str]]:
@@ -219,43 +230,71 @@ def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
-def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = True) -> BankCheck:
+def check_bank(
+    *,
+    paths: list[Path],
+    roadmap_path: Path,
+    run_sandbox: bool = True,
+    policy_dir: Path | None = None,
+    whole_bank: bool = False,
+) -> BankCheck:
+    """Check the bank files at ``paths``. With ``policy_dir`` (the folder holding the
+    coverage manifest and reviews/), also the bank standard (``quizzes.bank.policy``): for
+    every roadmap stage when ``whole_bank``, else for the stages of the files given."""
     topics = roadmap_topics(roadmap_path)
-    files: list[BankFile] = []
-    problems: list[Problem] = []
+    result = BankCheck(files=[], problems=[])
+    files = result.files
     for path in paths:
         try:
             files.append(read_bank_file(path, topics_by_stage=topics))
         except BankFileError as exc:
-            problems.extend(exc.problems)
+            result.add("item fields", exc.problems)
     seen: dict[str, Path] = {}
     texts = []
     for bank in files:
         for item in bank.items:
             if item["slug"] in seen:
-                problems.append(
-                    Problem(
-                        str(bank.path),
-                        None,
-                        item["slug"],
-                        f"slug also used in {seen[item['slug']]}",
-                    )
+                result.add(
+                    "unique slugs",
+                    [
+                        Problem(
+                            str(bank.path),
+                            None,
+                            item["slug"],
+                            f"slug also used in {seen[item['slug']]}",
+                        )
+                    ],
                 )
             seen[item["slug"]] = bank.path
             for text in (item["body"], item.get("explanation", "")):
                 try:
                     render_markdown(text)
                 except Exception as exc:  # a renderer crash is a bank problem
-                    problems.append(Problem(str(bank.path), None, item["slug"], f"Markdown: {exc}"))
+                    result.add(
+                        "markdown",
+                        [Problem(str(bank.path), None, item["slug"], f"Markdown: {exc}")],
+                    )
             if not handler_for(item["type"]).needs_sandbox:
                 texts.append((item["slug"], f"{item['title']} {item['body']}"))
-    for a, b, ratio in near_duplicates(texts):
-        problems.append(Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)"))
+    result.add(
+        "near-duplicates",
+        (
+            Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)")
+            for a, b, ratio in near_duplicates(texts)
+        ),
+    )
     for bank in files:
-        problems.extend(answers_given_away(bank))
+        result.add("answers given away", answers_given_away(bank))
     for path in paths:
-        problems.extend(texts_cut_by_comments(path))
-    checked = 0
+        result.add("text cut by a comment", texts_cut_by_comments(path))
+    if policy_dir is not None:
+        stages = topics if whole_bank else {bank.stage for bank in files}
+        policy = check_policy(
+            files=files, stages=stages, topics_by_stage=topics, bank_dir=policy_dir
+        )
+        for name, problems in policy.by_check.items():
+            result.add(name, problems)
+        result.summaries = policy.summaries
     if run_sandbox:
         jobs = [
             (bank.path, item)
@@ -269,6 +308,6 @@ def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = Tru
                 enumerate(jobs),
             )
             for found in results:
-                problems.extend(found)
-                checked += 1
-    return BankCheck(files=files, problems=problems, challenges_checked=checked)
+                result.add("challenges", found)
+                result.challenges_checked += 1
+    return result

@@ -138,7 +138,7 @@ class ItemTypeHandler:
         field = field or self.typed_answer_field
         if samples is None or field is None:
             return []
-        if not isinstance(samples, dict) or set(samples) - {"accept", "reject"}:
+        if not isinstance(samples, dict) or set(samples) - {"accept", "reject", LINE_KEY}:
             return ["'samples' must be a mapping with 'accept' and 'reject' lists"]
         errors = []
         data = self.build_data(item)

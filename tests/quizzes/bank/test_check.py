@@ -1,5 +1,6 @@
-"""check_bank's item checks that look across items: answers given away by another item of
-the stage, and near-duplicates anywhere in the bank."""
+"""check_bank's item checks beyond one item's fields: answers given away by another item of
+the stage, near-duplicates anywhere in the bank, text cut short by a YAML comment, and
+samples scored when a file is read."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ import random
 from pathlib import Path
 from typing import Any
 
-from quizzes.bank.check import answers_given_away, near_duplicates, texts_cut_by_comments
-from quizzes.bank.loader import BankFile
+import pytest
+
+from quizzes.bank.check import (
+    answers_given_away,
+    near_duplicates,
+    roadmap_topics,
+    texts_cut_by_comments,
+)
+from quizzes.bank.loader import BankFile, BankFileError, read_bank_file
+
+BASE = Path(__file__).resolve().parents[3]
 
 
 def item(slug: str, item_type: str, body: str = "Unrelated.", **fields: Any) -> dict[str, Any]:
@@ -189,3 +199,37 @@ def test_a_file_that_does_not_parse_is_left_to_the_loader(tmp_path: Path) -> Non
     path = tmp_path / "stage-07.yaml"
     path.write_text("stage: 7\nitems:\n  - slug: [unclosed\n")
     assert texts_cut_by_comments(path) == []
+
+
+# --- samples, read from a bank file ---------------------------------------------------
+SAMPLES = """\
+stage: 2
+items:
+  - slug: burst
+    type: numeric
+    topic: rate-limiting
+    difficulty: 2
+    title: Burst
+    body: How many requests pass in 2 s across a window boundary at 100/s?
+    explanation: Two full windows.
+    answer: 200
+    tolerance: 0.5
+    unit: requests
+    samples:
+      accept: ["200", "200 requests", "`200`."]
+      reject: [{reject}]
+"""
+
+
+def test_samples_in_a_bank_file_are_scored_when_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "stage-02.yaml"
+    path.write_text(SAMPLES.format(reject='"100", "200 s"'))
+    topics = roadmap_topics(BASE / "fixtures/roadmap.yaml")
+    [item] = read_bank_file(path, topics_by_stage=topics).items
+    assert item["samples"]["reject"] == ["100", "200 s"]
+    path.write_text(SAMPLES.format(reject='"200 REQUESTS"'))
+    with pytest.raises(BankFileError) as refused:
+        read_bank_file(path, topics_by_stage=topics)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}:3 [burst]: sample '200 REQUESTS' is accepted (scores 1)"
+    ]
