@@ -139,6 +139,7 @@ def answers_given_away(bank: BankFile) -> list[Problem]:
     """
     stated: dict[str, str] = {}
     shown: dict[str, str] = {}
+    phrases: dict[str, list[str]] = {}
     for item in bank.items:
         handler = handler_for(item["type"])
         data = handler.build_data(item)
@@ -146,12 +147,13 @@ def answers_given_away(bank: BankFile) -> list[Problem]:
         shown[item["slug"]] = _prose(
             " ".join([item["title"], item["body"], *handler.shown_texts(data)])
         )
+        phrases[item["slug"]] = handler.bank_answer_phrases(item, data)
     problems = []
     for item in bank.items:
         handler = handler_for(item["type"])
         texts = stated if handler.answer_among_options else shown
         told: set[str] = set()  # one problem per other item, whichever form it shows
-        for phrase in handler.bank_answer_phrases(item):
+        for phrase in phrases[item["slug"]]:
             phrase = _prose(phrase)
             if len(phrase.strip()) < 4:
                 continue

@@ -22,8 +22,8 @@ from typing import Any
 import yaml
 
 from quizzes.bank.loader import BankFile, Problem, item_lines, load_yaml_with_lines
-from quizzes.itemtypes import handler_for
-from quizzes.itemtypes.base import LINE_KEY
+from quizzes.itemtypes import ItemTypeHandler, handler_for
+from quizzes.itemtypes.base import LINE_KEY, Data
 from quizzes.models import Cognitive
 
 COVERAGE_FILE = "coverage.yaml"
@@ -97,6 +97,18 @@ class PolicyReport:
         return [p for found in self.by_check.values() for p in found]
 
 
+Built = list[tuple[dict[str, Any], ItemTypeHandler, Data]]
+
+
+def built_items(bank: BankFile) -> Built:
+    """Each item with its handler and version data (built once: choices render Markdown)."""
+    built = []
+    for item in bank.items:
+        handler = handler_for(item["type"])
+        built.append((item, handler, handler.build_data(item)))
+    return built
+
+
 def objective_items(bank: BankFile) -> list[dict[str, Any]]:
     """Items scored without the sandbox (what a quiz mostly draws)."""
     return [i for i in bank.items if not handler_for(i["type"]).needs_sandbox]
@@ -148,20 +160,21 @@ def check_difficulties(bank: BankFile, standard: Standard = STANDARD) -> list[Pr
     ]
 
 
-def true_false_keys(bank: BankFile) -> list[bool]:
+def true_false_keys(bank: BankFile, built: Built | None = None) -> list[bool]:
     keys = []
-    for item in bank.items:
-        handler = handler_for(item["type"])
-        key = handler.boolean_key(handler.build_data(item))
+    for _, handler, data in built or built_items(bank):
+        key = handler.boolean_key(data)
         if key is not None:
             keys.append(key)
     return keys
 
 
-def check_true_share(bank: BankFile, standard: Standard = STANDARD) -> list[Problem]:
+def check_true_share(
+    bank: BankFile, standard: Standard = STANDARD, built: Built | None = None
+) -> list[Problem]:
     """The stage's true/false items keyed true between 40 % and 60 % (inclusive), so that
     always answering "true" (or "false") does not pay. A stage without any is fine."""
-    keys = true_false_keys(bank)
+    keys = true_false_keys(bank, built)
     low, high = standard.true_share
     trues = sum(keys)
     if not keys or low * len(keys) <= trues <= high * len(keys):
@@ -179,35 +192,45 @@ def check_true_share(bank: BankFile, standard: Standard = STANDARD) -> list[Prob
 def check_samples_listed(bank: BankFile) -> list[Problem]:
     """Every item with a typed answer (number, short text) lists ``samples`` with both
     ``accept`` and ``reject``: the check scores them, which proves the answer forms work."""
-    lines = item_lines(bank.path)
-    problems = []
+    found = []
     for item in bank.items:
         if handler_for(item["type"]).typed_answer_field is None:
             continue
         samples = item.get("samples")
         if not isinstance(samples, dict):
-            message = (
-                f"a {item['type']} item needs 'samples': an 'accept' list (what a learner who "
-                "knows the answer types) and a 'reject' list (near misses)"
+            found.append(
+                (
+                    item["slug"],
+                    f"a {item['type']} item needs 'samples': an 'accept' list (what a learner "
+                    "who knows the answer types) and a 'reject' list (near misses)",
+                )
             )
-        else:
-            missing = [key for key in ("accept", "reject") if not samples.get(key)]
-            if not missing:
-                continue
-            message = f"'samples' needs a non-empty {' and '.join(map(repr, missing))} list"
-        problems.append(Problem(str(bank.path), lines.get(item["slug"]), item["slug"], message))
-    return problems
+            continue
+        missing = [key for key in ("accept", "reject") if not samples.get(key)]
+        if missing:
+            found.append(
+                (
+                    item["slug"],
+                    f"'samples' needs a non-empty {' and '.join(map(repr, missing))} list",
+                )
+            )
+    return _item_problems(bank, found)
 
 
-def check_answer_cues(bank: BankFile) -> list[Problem]:
+def check_answer_cues(bank: BankFile, built: Built | None = None) -> list[Problem]:
     """Each type's surface cues (a single-choice key that is clearly the longest option)."""
-    lines = item_lines(bank.path)
-    problems = []
-    for item in bank.items:
-        handler = handler_for(item["type"])
-        for cue in handler.answer_cues(handler.build_data(item)):
-            problems.append(Problem(str(bank.path), lines.get(item["slug"]), item["slug"], cue))
-    return problems
+    found = [
+        (item["slug"], cue)
+        for item, handler, data in built or built_items(bank)
+        for cue in handler.answer_cues(data)
+    ]
+    return _item_problems(bank, found)
+
+
+def _item_problems(bank: BankFile, found: list[tuple[str, str]]) -> list[Problem]:
+    """Problems of items, each with its line (the file is read again only when needed)."""
+    lines = item_lines(bank.path) if found else {}
+    return [Problem(str(bank.path), lines.get(slug), slug, message) for slug, message in found]
 
 
 # --- the coverage manifest --------------------------------------------------------------
@@ -443,16 +466,17 @@ def check_policy(
         topics = topics_by_stage.get(stage, set())
         objective = objective_items(bank)
         per_topic = Counter(i["topic"] for i in objective)
-        keys = true_false_keys(bank)
+        built = built_items(bank)
+        keys = true_false_keys(bank, built)
         summary.items, summary.objective = len(bank.items), len(objective)
         summary.topic_minimum = min((per_topic[t] for t in topics), default=None)
         summary.true_false = len(keys)
         summary.true_share = sum(keys) / len(keys) if keys else None
         report.add("counts", check_counts(bank, topics, standard))
         report.add("difficulties", check_difficulties(bank, standard))
-        report.add("true/false share", check_true_share(bank, standard))
+        report.add("true/false share", check_true_share(bank, standard, built))
         report.add("samples", check_samples_listed(bank))
-        report.add("answer cues", check_answer_cues(bank))
+        report.add("answer cues", check_answer_cues(bank, built))
         review = bank_dir / REVIEWS_DIR / f"stage-{stage:02d}.yaml"
         report.add("reviews", check_review(review, bank, summary, standard))
     report.add(

@@ -157,10 +157,11 @@ class ItemTypeHandler:
                     errors.append(f"sample {str(value)!r} {verdict} (scores {got:g})")
         return errors
 
-    def bank_answer_phrases(self, item: dict[str, Any]) -> list[str]:
+    def bank_answer_phrases(self, item: dict[str, Any], data: Data | None = None) -> list[str]:
         """``answer_phrases`` of a validated bank entry (a type may add what only the entry
-        holds, such as samples of accepted answers)."""
-        return self.answer_phrases(self.build_data(item))
+        holds, such as samples of accepted answers); ``data`` is its ``build_data``, if
+        already built."""
+        return self.answer_phrases(self.build_data(item) if data is None else data)
 
     def boolean_key(self, data: Data) -> bool | None:
         """The key, for a type whose key is a single true or false; None for any other."""

@@ -113,12 +113,12 @@ class ShortText(ItemTypeHandler):
     def answer_phrases(self, data: Data) -> list[str]:
         return [str(a) for a in data.get("accepted") or []]
 
-    def bank_answer_phrases(self, item: dict[str, Any]) -> list[str]:
+    def bank_answer_phrases(self, item: dict[str, Any], data: Data | None = None) -> list[str]:
         # A pattern-only item has no accepted list: what its samples accept is its answer.
         samples = item.get("samples")
         accept = samples.get("accept") if isinstance(samples, dict) else None
         typed = [normalize_text(str(a)) for a in accept or [] if isinstance(a, str | int | float)]
-        phrases = super().bank_answer_phrases(item)
+        phrases = super().bank_answer_phrases(item, data)
         known = {normalize_text(p) for p in phrases}
         return phrases + sorted({t for t in typed if t and t not in known})
 
