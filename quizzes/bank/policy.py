@@ -364,6 +364,7 @@ def check_review(
         problems.append(problem("'items' must list one entry per objective item"))
         entries = []
     objective = {i["slug"]: i for i in objective_items(bank)}
+    seen: set[str] = set()
     labels: dict[str, str] = {}
     verdicts: Counter[str] = Counter()
     for n, entry in enumerate(entries, start=1):
@@ -381,9 +382,10 @@ def check_review(
         unknown = set(entry) - _ENTRY_KEYS - {LINE_KEY}
         if unknown:
             bad(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        if slug in labels:
+        if slug in seen:
             bad("reviewed twice")
             continue
+        seen.add(slug)
         if slug not in objective:
             what = "a challenge, not an objective item" if _has(bank, slug) else "no item"
             bad(f"{slug!r} is {what} of {bank.path.name}")
@@ -405,9 +407,9 @@ def check_review(
             bad(f"a {verdict} verdict needs a 'note': what was found and what was done")
         if verdict == "WRONG" and entry.get("resolved") is not True:
             bad("a WRONG verdict must be fixed, then marked 'resolved: true' (the note says how)")
-    missing = [slug for slug in objective if slug not in labels]
-    for slug in missing:
-        problems.append(problem("no entry with the reviewer's label", None, slug))
+    for slug in objective:
+        if slug not in seen:
+            problems.append(problem("no entry with the reviewer's label", None, slug))
     answered = sum(verdicts.values())
     if answered < standard.min_verdicts:
         problems.append(

@@ -433,11 +433,23 @@ def _entry(review: dict[str, Any], n: int) -> dict[str, Any]:
             ["gen-graphql-0: stage 2 review: reviewed twice"],
         ),
         (
+            lambda r: (
+                r["items"].append({"slug": "gen-graphql-0", "cognitive": "recall"})
+                or _entry(r, 0).update(cognitive=None)
+            ),
+            [
+                "gen-graphql-0: stage 2 review: 'cognitive' must be the reviewer's label, "
+                "'judgement' or 'recall'",
+                "gen-graphql-0: stage 2 review: reviewed twice",
+                "-: stage 2 review: the reviewer labels 23 of 48 objective items judgement "
+                "(48%); the standard is at least 50%",
+            ],
+        ),
+        (
             lambda r: _entry(r, 0).update(cognitive="hard"),
             [
                 "gen-graphql-0: stage 2 review: 'cognitive' must be the reviewer's label, "
                 "'judgement' or 'recall'",
-                "gen-graphql-0: stage 2 review: no entry with the reviewer's label",
                 "-: stage 2 review: the reviewer labels 23 of 48 objective items judgement "
                 "(48%); the standard is at least 50%",
             ],
