@@ -245,6 +245,8 @@ def check_bank(
     every roadmap stage when ``whole_bank``, else for the stages of the files given."""
     topics = roadmap_topics(roadmap_path)
     result = BankCheck(files=[], problems=[])
+    for name in ("item fields", "unique slugs", "markdown"):
+        result.add(name, [])  # every check in the tally, with 0 when it found nothing
     files = result.files
     for path in paths:
         try:
@@ -298,6 +300,7 @@ def check_bank(
             result.add(name, problems)
         result.summaries = policy.summaries
     if run_sandbox:
+        result.add("challenges", [])
         jobs = [
             (bank.path, item)
             for bank in files
