@@ -22,6 +22,7 @@ class ChoiceHandler(ItemTypeHandler):
 
     bank_keys = frozenset({"choices"})
     review_template = "quizzes/itemtypes/choice_review.html"
+    answer_among_options = True
 
     def correct_count_problem(self, correct: int, total: int) -> str | None:
         raise NotImplementedError
@@ -98,6 +99,14 @@ class ChoiceHandler(ItemTypeHandler):
 
     def shown_texts(self, data: Data) -> list[str]:
         return [str(c["text"]) for c in data["choices"]]
+
+    def answer_phrases(self, data: Data) -> list[str]:
+        # As prose: without code marks and the full stop that ends an option.
+        return [
+            " ".join(str(c["text"]).replace("`", "").split()).rstrip(".")
+            for c in data["choices"]
+            if c["correct"]
+        ]
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"choices": self.correct_ids(data)}

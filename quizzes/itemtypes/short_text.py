@@ -17,9 +17,21 @@ from quizzes.models import ItemType
 MAX_TEXT_CHARS = 1000
 
 
+# What a person may wrap an answer in, or end it with, without changing it.
+_WRAPPERS = "`\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
+_TRAILING = ".,;:!"
+
+
 def normalize_text(text: str) -> str:
-    """How short-text answers compare: trimmed, inner whitespace collapsed, casefolded."""
-    return " ".join(str(text).split()).casefold()
+    """How short-text answers compare, and what ``pattern`` is matched against: casefolded,
+    whitespace trimmed and collapsed, without surrounding backticks or quotes and without
+    trailing ``.,;:!`` (so '`Retry-After`.' and '"retry-after"' read as 'retry-after')."""
+    text = " ".join(str(text).split())
+    while True:
+        stripped = text.rstrip(_TRAILING).strip().strip(_WRAPPERS).strip()
+        if stripped == text:
+            return text.casefold()
+        text = stripped
 
 
 class ShortTextAnswer(AnswerSerializer):
@@ -39,6 +51,7 @@ class ShortTextAnswer(AnswerSerializer):
 class ShortText(ItemTypeHandler):
     type = ItemType.SHORT_TEXT
     bank_keys = frozenset({"accepted", "pattern", "samples"})
+    typed_answer_field = "text"
     answer_serializer = ShortTextAnswer
     question_template = "quizzes/itemtypes/short_text.html"
     review_template = "quizzes/itemtypes/short_text_review.html"
@@ -54,6 +67,13 @@ class ShortText(ItemTypeHandler):
             or not all(isinstance(a, str | int | float) and str(a).strip() for a in accepted)
         ):
             errors.append("'accepted' must be a non-empty list of non-empty strings")
+        else:
+            for answer in accepted or []:
+                if not normalize_text(str(answer)):
+                    errors.append(
+                        f"the accepted answer {answer!r} is empty once normalised (quotes, "
+                        "backticks and trailing punctuation are ignored)"
+                    )
         if pattern is not None:
             try:
                 compiled = re.compile(str(pattern), re.IGNORECASE)
@@ -67,7 +87,7 @@ class ShortText(ItemTypeHandler):
                         errors.append(f"'pattern' does not match the accepted answer {answer!r}")
         if errors:
             return errors
-        return self.check_samples(item, "text")
+        return self.check_samples(item)
 
     def build_data(self, item: dict[str, Any]) -> Data:
         return {
@@ -92,6 +112,15 @@ class ShortText(ItemTypeHandler):
 
     def answer_phrases(self, data: Data) -> list[str]:
         return [str(a) for a in data.get("accepted") or []]
+
+    def bank_answer_phrases(self, item: dict[str, Any], data: Data | None = None) -> list[str]:
+        # A pattern-only item has no accepted list: what its samples accept is its answer.
+        samples = item.get("samples")
+        accept = samples.get("accept") if isinstance(samples, dict) else None
+        typed = [normalize_text(str(a)) for a in accept or [] if isinstance(a, str | int | float)]
+        phrases = super().bank_answer_phrases(item, data)
+        known = {normalize_text(p) for p in phrases}
+        return phrases + sorted({t for t in typed if t and t not in known})
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"accepted": data.get("accepted") or [], "pattern": data.get("pattern")}
