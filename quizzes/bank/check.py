@@ -1,6 +1,6 @@
 """Whole-bank validation for `manage.py check_bank`: fields, rendering, and challenges
 proven in the sandbox (the reference passes everything; each wrong solution passes every
-visible test yet fails a hidden one)."""
+visible test yet fails a hidden one, of the rule it breaks and of no other: see rules.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
 from quizzes.bank.roadmap import read_roadmap_file
+from quizzes.bank.rules import check_breaks_only, check_rules, wrong_solution_label
 from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.itemtypes import challenge_handler_for, handler_for
@@ -78,10 +79,13 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
         report = grade_source(item["type"], challenge, wrong.source, slot)
         visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
         hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
+        label = wrong_solution_label(n, wrong)
         if report.status != ReportStatus.GRADED or visible_failed:
-            problem(f"wrong solution #{n} should pass every visible test; fails {visible_failed}")
+            problem(f"{label} should pass every visible test; fails {visible_failed}")
         if not hidden_failed:
-            problem(f"wrong solution #{n} passes every hidden test: the tests miss its mistake")
+            problem(f"{label} passes every hidden test: the tests miss its mistake")
+        for message in check_breaks_only(spec, n, wrong, report):
+            problem(message)
     return problems
 
 
@@ -124,7 +128,15 @@ def answers_given_away(bank: BankFile) -> list[Problem]:
     return problems
 
 
-def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = True) -> BankCheck:
+def check_bank(
+    *,
+    paths: list[Path],
+    roadmap_path: Path,
+    run_sandbox: bool = True,
+    policy_dir: Path | None = None,
+) -> BankCheck:
+    """Check the bank files at ``paths``. With ``policy_dir`` (the roadmap bank's folder),
+    also the whole-bank policy: every challenge states its rules (``quizzes.bank.rules``)."""
     topics = roadmap_topics(roadmap_path)
     files: list[BankFile] = []
     problems: list[Problem] = []
@@ -158,6 +170,7 @@ def check_bank(*, paths: list[Path], roadmap_path: Path, run_sandbox: bool = Tru
         problems.append(Problem("bank", None, a, f"near-duplicate of {b} ({ratio:.0%} alike)"))
     for bank in files:
         problems.extend(answers_given_away(bank))
+    problems.extend(check_rules(files, required=policy_dir is not None))
     checked = 0
     if run_sandbox:
         jobs = [

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             paths=paths,
             roadmap_path=settings.BASE_DIR / "fixtures/roadmap.yaml",
             run_sandbox=not options["no_sandbox"],
+            policy_dir=None if options["paths"] else settings.BASE_DIR / "fixtures/questions",
         )
         for bank in result.files:
             types = Counter(i["type"] for i in bank.items)
