@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
+from quizzes.bank.mutation import MUTATION_FILE, check_mutation_records
 from quizzes.bank.roadmap import read_roadmap_file
 from quizzes.bank.rules import check_breaks_only, check_rules, wrong_solution_label
 from quizzes.grading.outcomes import ReportStatus
@@ -136,7 +137,8 @@ def check_bank(
     policy_dir: Path | None = None,
 ) -> BankCheck:
     """Check the bank files at ``paths``. With ``policy_dir`` (the roadmap bank's folder),
-    also the whole-bank policy: every challenge states its rules (``quizzes.bank.rules``)."""
+    also the whole-bank policy: every challenge states its rules (``quizzes.bank.rules``)
+    and every Python challenge's mutation results are current (``quizzes.bank.mutation``)."""
     topics = roadmap_topics(roadmap_path)
     files: list[BankFile] = []
     problems: list[Problem] = []
@@ -171,6 +173,8 @@ def check_bank(
     for bank in files:
         problems.extend(answers_given_away(bank))
     problems.extend(check_rules(files, required=policy_dir is not None))
+    if policy_dir is not None:
+        problems.extend(check_mutation_records(files, policy_dir / MUTATION_FILE))
     checked = 0
     if run_sandbox:
         jobs = [

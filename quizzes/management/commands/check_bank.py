@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes.bank.check import check_bank
 from quizzes.bank.loader import bank_files
+from quizzes.management.commands._mutation import run_mutation
 
 
 class Command(BaseCommand):
@@ -20,6 +21,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-sandbox", action="store_true", help="skip running challenge solutions"
         )
+        parser.add_argument(
+            "--mutation",
+            nargs="*",
+            metavar="SLUG",
+            help="instead of checking, mutation-test the Python challenges' tests (all, or "
+            "the slugs named) and record the figures in mutation.yaml beside the bank files; "
+            "takes minutes",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths = [Path(p) for p in options["paths"]] or bank_files(
@@ -27,6 +36,9 @@ class Command(BaseCommand):
         )
         if not paths:
             raise CommandError("no bank files found")
+        if options["mutation"] is not None:
+            run_mutation(self, paths=paths, slugs=options["mutation"], whole=not options["paths"])
+            return
         result = check_bank(
             paths=paths,
             roadmap_path=settings.BASE_DIR / "fixtures/roadmap.yaml",
