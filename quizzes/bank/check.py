@@ -1,6 +1,6 @@
 """Whole-bank validation for `manage.py check_bank`: fields, rendering, and challenges
 proven in the sandbox (the reference passes everything; each wrong solution passes every
-visible test yet fails a hidden one)."""
+visible test yet fails a hidden one, of the rule it breaks and of no other: see rules.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from typing import Any
 import yaml
 
 from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
+from quizzes.bank.mutation import MUTATION_FILE, check_mutation_records
 from quizzes.bank.policy import StageSummary, check_policy
 from quizzes.bank.roadmap import read_roadmap_file
+from quizzes.bank.rules import check_breaks_only, check_rules, wrong_solution_label
 from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.itemtypes import challenge_handler_for, handler_for
@@ -108,10 +110,13 @@ def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem
         report = grade_source(item["type"], challenge, wrong.source, slot)
         visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
         hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
+        label = wrong_solution_label(n, wrong)
         if report.status != ReportStatus.GRADED or visible_failed:
-            problem(f"wrong solution #{n} should pass every visible test; fails {visible_failed}")
+            problem(f"{label} should pass every visible test; fails {visible_failed}")
         if not hidden_failed:
-            problem(f"wrong solution #{n} passes every hidden test: the tests miss its mistake")
+            problem(f"{label} passes every hidden test: the tests miss its mistake")
+        for message in check_breaks_only(spec, n, wrong, report):
+            problem(message)
     return problems
 
 
@@ -243,8 +248,11 @@ def check_bank(
     whole_bank: bool = False,
 ) -> BankCheck:
     """Check the bank files at ``paths``. With ``policy_dir`` (the folder holding the
-    coverage manifest and reviews/), also the bank standard (``quizzes.bank.policy``): for
-    every roadmap stage when ``whole_bank``, else for the stages of the files given."""
+    coverage manifest, reviews/ and mutation.yaml), also the bank standard
+    (``quizzes.bank.policy``: for every roadmap stage when ``whole_bank``, else for the
+    stages of the files given), that every challenge states its rules
+    (``quizzes.bank.rules``) and that every Python challenge's mutation results are current
+    (``quizzes.bank.mutation``)."""
     topics = roadmap_topics(roadmap_path)
     result = BankCheck(files=[], problems=[])
     for name in ("item fields", "unique slugs", "markdown"):
@@ -293,6 +301,9 @@ def check_bank(
         result.add("answers given away", answers_given_away(bank))
     for path in paths:
         result.add("text cut by a comment", texts_cut_by_comments(path))
+    result.add("rules", check_rules(files, required=policy_dir is not None))
+    if policy_dir is not None:
+        result.add("mutation", check_mutation_records(files, policy_dir / MUTATION_FILE))
     if policy_dir is not None:
         stages = topics if whole_bank else {bank.stage for bank in files}
         policy = check_policy(

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes.bank.check import check_bank
 from quizzes.bank.loader import bank_files
+from quizzes.management.commands._mutation import run_mutation
 
 
 class Command(BaseCommand):
@@ -43,6 +44,14 @@ class Command(BaseCommand):
             help="apply the bank standard (default: on for the whole bank folder, off for "
             "files named on the command line; with files, it covers their stages)",
         )
+        parser.add_argument(
+            "--mutation",
+            nargs="*",
+            metavar="SLUG",
+            help="instead of checking, mutation-test the Python challenges' tests (all, or "
+            "the slugs named) and record the figures in mutation.yaml beside the bank files; "
+            "takes minutes",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         bank_dir = options["bank_dir"] or settings.BASE_DIR / "fixtures/questions"
@@ -51,6 +60,9 @@ class Command(BaseCommand):
         if not paths:
             raise CommandError("no bank files found")
         policy = options["policy"] if options["policy"] is not None else not named
+        if options["mutation"] is not None:
+            run_mutation(self, paths=paths, slugs=options["mutation"], whole=not named)
+            return
         result = check_bank(
             paths=paths,
             roadmap_path=settings.BASE_DIR / "fixtures/roadmap.yaml",
