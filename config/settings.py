@@ -7,12 +7,18 @@ on the mode beyond the connection strings chosen here.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from kombu import Exchange, Queue
+
+# The skill model's matrices are small: OpenBLAS threads only contend with the web and
+# worker processes on a busy machine (measured: calibration 10x slower). Set before numpy
+# is first imported (apps load after settings); an explicit setting in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from config.env import (
     ConfigError,

@@ -11,12 +11,12 @@ request picks the same item.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import Count, Q
 
 from quizzes.bank.calibration import item_params
 from quizzes.bank.quizzes import pool_candidates
@@ -59,17 +59,32 @@ def placement_candidates(quiz: Quiz) -> list[Item]:
     )
 
 
+EXPOSURE_CACHE_SECONDS = 300
+
+
 def _exposure(quiz: Quiz) -> dict[int, float]:
-    """How often each item appeared in this quiz's attempts, as a fraction of the attempts."""
+    """How often each item appeared in this quiz's attempts, as a fraction of the attempts.
+
+    One grouped count, cached on the shared cache while the number of attempts is the same
+    (each of an attempt's "next" steps reuses it).
+    """
     attempts = Attempt.objects.filter(quiz=quiz).count()
     if not attempts:
         return {}
-    counts = Counter(
-        AttemptItem.objects.filter(attempt__quiz=quiz).values_list(
-            "item_version__item_id", flat=True
-        )
-    )
-    return {item: n / attempts for item, n in counts.items()}
+    key = f"placement-exposure:{quiz.pk}:{attempts}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    exposure: dict[int, float] = {}
+    if attempts:
+        for row in (
+            AttemptItem.objects.filter(attempt__quiz=quiz)
+            .values("item_version__item_id")
+            .annotate(n=Count("pk"))
+        ):
+            exposure[row["item_version__item_id"]] = row["n"] / attempts
+    cache.set(key, exposure, EXPOSURE_CACHE_SECONDS)
+    return exposure
 
 
 def _responses(answered: Sequence[AttemptItem]) -> list[Response]:

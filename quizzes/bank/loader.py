@@ -143,6 +143,16 @@ def read_bank_file(path: Path, *, topics_by_stage: dict[int, set[str]]) -> BankF
     return BankFile(path=path, stage=stage, items=[strip_lines(i) for i in raw["items"]])
 
 
+def _is_storable(value: Any) -> bool:
+    """Whether ``value`` is plain JSON: versions are stored in JSON columns, and
+    PostgreSQL's rejects ``Infinity`` and ``NaN`` (YAML's ``.inf`` and ``.nan``)."""
+    try:
+        json.dumps(strip_lines(value), allow_nan=False, default=str)
+    except ValueError:
+        return False
+    return True
+
+
 def check_item(item: dict[str, Any], *, topics: set[str]) -> list[str]:
     """Every problem with one item's fields, as messages (empty when it is valid)."""
     errors: list[str] = []
@@ -169,6 +179,11 @@ def check_item(item: dict[str, Any], *, topics: set[str]) -> list[str]:
     for key in ("title", "body"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             errors.append(f"'{key}' is required text")
+    if not _is_storable(item):
+        errors.append(
+            "a number is infinite or NaN: JSON (and so the database) cannot store it; "
+            "write it another way (e.g. as the text the learner's code must return)"
+        )
     if not isinstance(item.get("explanation", ""), str):
         errors.append("'explanation' must be text")
     elif handler.explanation_required and not str(item.get("explanation", "")).strip():

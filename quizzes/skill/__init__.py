@@ -41,11 +41,11 @@ items both share (Stocking-Lord linking), so a learner's score does not move jus
 the bank was recalibrated or a new cohort is stronger; it moves when the learner's own
 answers change.
 
-**Scale and levels (``scale``).** The reported score is ``150 + 50 theta``, rounded and
-clipped to 0-300, shown with its 95 % band. Five levels cut the scale at theta -1, 0, 1 and
-2 (scores 100, 150, 200, 250): Novice, Developing, Proficient, Advanced, Expert. The
-recommended starting stage is the first stage, in roadmap order, below Proficient (the
-last stage if none is).
+**Scale and levels (``scale``).** The reported score is ``150 + 50 theta``, truncated to a
+whole number and clipped to 0-300, shown with its 95 % band. Five levels cut the scale at
+theta -1, 0, 1 and 2 (scores 100, 150, 200, 250): Novice, Developing, Proficient, Advanced,
+Expert. The recommended starting stage is the first stage, in roadmap order, below
+Proficient (the last stage if none is).
 
 **Placement (``placement``).** An adaptive test across the 11 stages: it asks every stage
 once, then keeps asking the stage whose estimate is least certain, each time the item most

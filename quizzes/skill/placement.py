@@ -10,7 +10,7 @@ After every answer, ``next_item``:
 3. picks the stage (content balancing): first every stage not yet asked, in roadmap order,
    then the stage whose standard error is largest, among stages with candidates left;
 4. picks the item of that stage with the most Fisher information at the stage's current
-   estimate, with exposure control: items already used in more than ``max_exposure`` of
+   estimate, with exposure control: items already used in ``max_exposure`` or more of
    placements are skipped unless the stage has nothing else, and the item is drawn at
    random among the ``randomesque`` most informative (the "randomesque" method), so that
    the same few items do not go to everyone.
@@ -89,8 +89,9 @@ def next_item(
 ) -> Hashable | None:
     """The next item to ask, or None to stop (see the module docstring).
 
-    ``params`` holds the parameters of the answered items (for the estimate); a candidate
-    carries its own. Candidates outside ``stages`` are ignored.
+    ``params`` holds the parameters of the answered items, for the estimate (an answered
+    item missing from it is looked up among the candidates); a candidate is chosen on its
+    own parameters. Candidates outside ``stages`` are ignored.
     """
     if len(responses) >= settings.max_items:
         return None
@@ -102,7 +103,9 @@ def next_item(
             by_stage.setdefault(candidate.stage, []).append(candidate)
     if not by_stage:
         return None
-    estimates = estimate_abilities(responses, params, stages, correlation=settings.correlation)
+    known = {c.item: c.params for c in candidates}
+    known.update(params)
+    estimates = estimate_abilities(responses, known, stages, correlation=settings.correlation)
     if should_stop(responses, estimates, settings):
         return None
     stage = choose_stage(estimates, list(by_stage))

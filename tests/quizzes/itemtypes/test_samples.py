@@ -45,3 +45,20 @@ def test_a_sample_the_key_does_not_accept_is_reported(tmp_path: Path) -> None:
 def test_a_near_miss_the_key_accepts_is_reported(tmp_path: Path) -> None:
     problems = read(tmp_path, '"retry-after"', '"RETRY-AFTER"')
     assert any("'RETRY-AFTER' is accepted" in p for p in problems), problems
+
+
+def test_a_number_json_cannot_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "stage-02.yaml"
+    path.write_text(
+        HEADER
+        + ENTRY.format(accept='"Retry-After"', reject='"Retry"').replace(
+            "    accepted: [Retry-After]\n", "    accepted: [Retry-After]\n    points: .inf\n"
+        )
+    )
+    try:
+        read_bank_file(path, topics_by_stage={2: {"rest"}})
+    except BankFileError as exc:
+        messages = [p.message for p in exc.problems]
+    else:
+        messages = []
+    assert any("infinite or NaN" in m for m in messages), messages

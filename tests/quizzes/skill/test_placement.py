@@ -164,3 +164,15 @@ def test_should_stop_needs_min_items_and_every_stage_on_target():
     assert not should_stop(answers, off_target, settings)
     assert not should_stop(answers[:1], on_target, settings)
     assert should_stop([Response(k, 1, 1.0) for k in range(5)], off_target, settings)
+
+
+def test_answered_items_missing_from_params_are_estimated_with_the_candidates_params():
+    bank = _bank(3)
+    answered = [Response(bank[0].item, 1, 1.0)]
+    settings = PlacementSettings()
+    with_params = next_item(
+        answered, bank, {c.item: c.params for c in bank}, STAGES, settings, random.Random(2)
+    )
+    without = next_item(answered, bank, {}, STAGES, settings, random.Random(2))
+    assert with_params == without
+    assert with_params is not None and with_params != bank[0].item
