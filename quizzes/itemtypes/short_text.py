@@ -18,17 +18,28 @@ MAX_TEXT_CHARS = 1000
 
 
 # What a person may wrap an answer in, or end it with, without changing it.
-_WRAPPERS = "`\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _TRAILING = ".,;:!"
+# Opening → closing character of the pairs that may wrap a whole answer.
+_PAIRS = {
+    "`": "`",
+    '"': '"',
+    "'": "'",
+    "\u201c": "\u201d",
+    "\u2018": "\u2019",
+    "\u00ab": "\u00bb",
+}
 
 
 def normalize_text(text: str) -> str:
     """How short-text answers compare, and what ``pattern`` is matched against: casefolded,
-    whitespace trimmed and collapsed, without surrounding backticks or quotes and without
+    whitespace trimmed and collapsed, without a surrounding pair of backticks or quotes and without
     trailing ``.,;:!`` (so '`Retry-After`.' and '"retry-after"' read as 'retry-after')."""
     text = " ".join(str(text).split())
     while True:
-        stripped = text.rstrip(_TRAILING).strip().strip(_WRAPPERS).strip()
+        stripped = text.rstrip(_TRAILING).strip()
+        if len(stripped) >= 2 and _PAIRS.get(stripped[0]) == stripped[-1]:
+            # A matched pair only: the quote closing `after: "abc"` is part of the answer.
+            stripped = stripped[1:-1].strip()
         if stripped == text:
             return text.casefold()
         text = stripped

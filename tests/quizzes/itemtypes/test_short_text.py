@@ -35,6 +35,9 @@ def score(typed: str, **fields: Any) -> float:
         ('"`Retry-After`."', "retry-after"),
         ("third   normal\tform.", "third normal form"),
         ("O'Reilly", "o'reilly"),
+        # Only a matched pair wraps an answer: a quote that closes a value inside stays.
+        ('first: 20, after: "Y3Vy"', 'first: 20, after: "y3vy"'),
+        ('"after: "Y3Vy""', 'after: "y3vy"'),
         ("12, 0", "12, 0"),
         ("...", ""),
         ("``", ""),
