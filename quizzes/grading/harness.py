@@ -746,6 +746,12 @@ def _denial_message(number: int, denied: list[Any], error: BaseException) -> str
                 "may be dropped"
             )
         what = _ACTION_NAMES.get(action, "this operation")
+        if action in (9, 18, 23) and name and name.lower().startswith("sqlite_"):
+            # Also how pragma functions and dbstat fail: they touch sqlite_master.
+            return (
+                f"statement {number}: SQLite's own tables ({name}) are off limits, and so are "
+                "the pragma functions and dbstat that use them"
+            )
         if action in (9, 18, 23) and name:
             what = f"{what} on {name}"
         if action == 31 and name:

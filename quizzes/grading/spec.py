@@ -337,9 +337,7 @@ def _index_mode_fields(data: dict[str, Any]) -> dict[str, Any]:
         raise SpecError(f"challenge.forbid_sort: expected true or false, got {forbid_sort!r}")
     return {
         "query": _sql_text(data, "query"),
-        "requires_index_on": _table_name(
-            data["requires_index_on"], "challenge.requires_index_on"
-        ),
+        "requires_index_on": _table_name(data["requires_index_on"], "challenge.requires_index_on"),
         "forbid_sort": forbid_sort,
     }
 
