@@ -458,6 +458,8 @@ _SQL_ALLOWED_ACTIONS = frozenset((20, 21, 31, 33))  # READ, SELECT, FUNCTION, RE
 def _sql_authorizer(
     action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
 ) -> int:
+    if action == 31 and (arg2 or "").lower() in _DENIED_FUNCTIONS:
+        return 1  # disabled by Python's sqlite3 anyway; refused here too
     return 0 if action in _SQL_ALLOWED_ACTIONS else 1  # SQLITE_OK / SQLITE_DENY
 
 
