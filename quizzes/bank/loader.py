@@ -52,6 +52,25 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def load_yaml_with_lines(text: str) -> Any:
+    """YAML (safe) whose every mapping holds its line under ``LINE_KEY``."""
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+
+
+def item_lines(path: Path) -> dict[str, int]:
+    """The line of each item of a bank file, by slug (empty if the file does not parse)."""
+    try:
+        raw = load_yaml_with_lines(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    items = raw.get("items") if isinstance(raw, dict) else None
+    return {
+        item["slug"]: item[LINE_KEY]
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get("slug"), str)
+    }
+
+
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -93,7 +112,7 @@ def read_bank_file(path: Path, *, topics_by_stage: dict[int, set[str]]) -> BankF
     """Parse and validate one bank file; raise BankFileError listing every problem."""
     name = str(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+        raw = load_yaml_with_lines(path.read_text())
     except OSError as exc:
         raise BankFileError([Problem(name, None, None, f"cannot read: {exc.strerror}")]) from exc
     except yaml.YAMLError as exc:

@@ -8,6 +8,16 @@ shape and the inputs of the VISIBLE tests only; ``/sandbox/solution.py`` or
 ``/sandbox/query.sql`` the learner's code.
 Expected values never enter the sandbox.
 
+The config's ``mode`` picks the code path: ``function`` (Python), and for SQL on SQLite
+``query`` (one SELECT, its rows reported), ``index`` (a DDL script applied to each test's
+database, then the challenge's fixed query: its plan, the indexes the script created and
+its rows reported) and ``transaction`` (a script run statement by statement on one
+connection of a WAL database file in /tmp, while a second connection runs the reader's
+query before it and after each statement; the observations and the final rows of the
+checked tables reported). A script runs under an authorizer that allows its mode's
+statements only: nothing reaches a file (ATTACH, VACUUM), the connection (PRAGMA) or,
+in transaction mode, the schema, so the reader's connection and query stay as written.
+
 Protocol (output is JSON, written by a small encoder here, because the worker must
 parse it as untrusted data): one JSON object per line on the private result channel (the fd named by
 ``SKILLMAP_RESULT_FD``; stdout and stderr belong to the learner's code):
@@ -448,6 +458,8 @@ _SQL_ALLOWED_ACTIONS = frozenset((20, 21, 31, 33))  # READ, SELECT, FUNCTION, RE
 def _sql_authorizer(
     action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
 ) -> int:
+    if action == 31 and (arg2 or "").lower() in _DENIED_FUNCTIONS:
+        return 1  # disabled by Python's sqlite3 anyway; refused here too
     return 0 if action in _SQL_ALLOWED_ACTIONS else 1  # SQLITE_OK / SQLITE_DENY
 
 
@@ -564,6 +576,586 @@ def _run_sql_test(
     return {"status": "ok", "rows": rows[:MAX_ROWS], "truncated": truncated}
 
 
+# --------------------------------------------------------------------------- sql scripts
+# Index and transaction modes take a script of several statements. It is split here
+# (quotes and comments respected) and every statement is run on its own with
+# ``execute``, which refuses a second statement: what runs is exactly what was checked.
+# The first words of each statement give the learner a clear refusal; the authorizer
+# (one policy per mode) is the barrier.
+
+MAX_SCRIPT_STATEMENTS = 100
+MAX_READER_ROWS = 50
+MAX_STATEMENT_TEXT = 80
+LOCK_WAIT_SECONDS = 0.2
+
+_DENIED_FUNCTIONS = frozenset(("load_extension",))
+
+# sqlite3 authorizer action codes, for the learner's messages.
+_ACTION_NAMES = {
+    1: "CREATE INDEX", 2: "CREATE TABLE", 3: "CREATE TEMP INDEX", 4: "CREATE TEMP TABLE",
+    5: "CREATE TEMP TRIGGER", 6: "CREATE TEMP VIEW", 7: "CREATE TRIGGER", 8: "CREATE VIEW",
+    9: "DELETE", 10: "DROP INDEX", 11: "DROP TABLE", 12: "DROP TEMP INDEX",
+    13: "DROP TEMP TABLE", 14: "DROP TEMP TRIGGER", 15: "DROP TEMP VIEW", 16: "DROP TRIGGER",
+    17: "DROP VIEW", 18: "INSERT", 19: "PRAGMA", 20: "READ", 21: "SELECT",
+    22: "BEGIN/COMMIT", 23: "UPDATE", 24: "ATTACH", 25: "DETACH", 26: "ALTER TABLE",
+    27: "REINDEX", 28: "ANALYZE", 29: "CREATE VIRTUAL TABLE", 30: "DROP VIRTUAL TABLE",
+    31: "a function call", 32: "SAVEPOINT", 33: "a recursive query",
+}  # fmt: skip
+_SCHEMA_TABLES = frozenset(("sqlite_master", "sqlite_schema", "sqlite_stat1", "sqlite_stat4"))
+_STAT_TABLES = frozenset(("sqlite_stat1", "sqlite_stat4"))
+
+_INDEX_RULE = (
+    "an index script may only CREATE INDEX, CREATE UNIQUE INDEX, DROP INDEX "
+    "(of an index it created) and ANALYZE"
+)
+_TRANSACTION_RULE = (
+    "a transaction script may only read and write rows (SELECT, INSERT, UPDATE, DELETE, "
+    "REPLACE) and control transactions (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE)"
+)
+_TRANSACTION_WORDS = frozenset((
+    "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE",
+    "SELECT", "WITH", "VALUES", "INSERT", "UPDATE", "DELETE", "REPLACE",
+))  # fmt: skip
+
+
+def _skip_quoted(script: str, start: int) -> int:
+    """The index after the quoted token opening at ``start`` (its end if unterminated)."""
+    opening = script[start]
+    closing = "]" if opening == "[" else opening
+    position = start + 1
+    while True:
+        end = script.find(closing, position)
+        if end < 0:
+            return len(script)
+        if closing != "]" and script.startswith(closing, end + 1):  # a doubled quote
+            position = end + 2
+            continue
+        return end + 1
+
+
+def _skip_comment(script: str, start: int) -> int:
+    """The index after the comment opening at ``start``, or ``start`` if there is none."""
+    if script.startswith("--", start):
+        end = script.find("\n", start)
+        return len(script) if end < 0 else end + 1
+    if script.startswith("/*", start):
+        end = script.find("*/", start + 2)
+        return len(script) if end < 0 else end + 2
+    return start
+
+
+def _split_sql(script: str) -> list[str]:
+    """A script's statements, split at the semicolons outside quotes and comments;
+    pieces holding nothing but whitespace and comments are dropped."""
+    statements = []
+    start = position = 0
+    has_token = False
+    length = len(script)
+    while position < length:
+        char = script[position]
+        if char in "'\"`[":
+            position = _skip_quoted(script, position)
+            has_token = True
+            continue
+        after = _skip_comment(script, position)
+        if after != position:
+            position = after
+            continue
+        if char == ";":
+            if has_token:
+                statements.append(script[start : position + 1])
+            start = position + 1
+            has_token = False
+        elif not char.isspace():
+            has_token = True
+        position += 1
+    if has_token:
+        statements.append(script[start:])
+    return statements
+
+
+def _leading_words(statement: str, count: int = 4) -> list[str]:
+    """The first keywords of a statement, upper-cased (comments skipped)."""
+    words: list[str] = []
+    position = 0
+    length = len(statement)
+    while position < length and len(words) < count:
+        char = statement[position]
+        if char.isspace():
+            position += 1
+            continue
+        after = _skip_comment(statement, position)
+        if after != position:
+            position = after
+            continue
+        if not (char.isalpha() or char == "_"):
+            break
+        end = position
+        while end < length and (statement[end].isalnum() or statement[end] == "_"):
+            end += 1
+        words.append(statement[position:end].upper())
+        position = end
+    return words
+
+
+def _statement_kind(words: list[str]) -> str:
+    """What a statement is, in the learner's words: "DROP TABLE", "CREATE TEMP VIEW"..."""
+    if not words:
+        return "a statement that does not start with a keyword"
+    if words[0] in ("CREATE", "DROP", "ALTER"):
+        kind = [words[0]]
+        for word in words[1:]:
+            kind.append(word)
+            if word in ("TABLE", "INDEX", "VIEW", "TRIGGER"):
+                break
+        return " ".join(kind)
+    return words[0]
+
+
+def _statement_text(statement: str) -> str:
+    text = " ".join(statement.split())
+    return text if len(text) <= MAX_STATEMENT_TEXT else text[: MAX_STATEMENT_TEXT - 1] + "…"
+
+
+def _script_statements(result_fd: int) -> list[str] | None:
+    """The learner's script as statements, or None after reporting why it cannot run."""
+    with open(QUERY_PATH, "rb") as handle:
+        script = handle.read().decode("utf-8", "replace")
+    statements = _split_sql(script)
+    message = None
+    if not statements:
+        message = "the script is empty"
+    elif len(statements) > MAX_SCRIPT_STATEMENTS:
+        message = f"the script has more than {MAX_SCRIPT_STATEMENTS} statements"
+    if message is not None:
+        _emit({"t": "compile_error", "type": "SqlError", "line": None, "msg": message}, result_fd)
+        return None
+    return statements
+
+
+def _refuse(result_fd: int, message: str) -> None:
+    _emit({"t": "compile_error", "type": "SqlError", "line": None, "msg": message[:300]}, result_fd)
+
+
+def _denial_message(number: int, denied: list[Any], error: BaseException) -> str:
+    """The learner's message for a statement that failed to compile or run."""
+    message = str(error)
+    if "not authorized" in message and denied:
+        action, name = denied[-1]
+        if action == 10:
+            return (
+                f"statement {number}: DROP INDEX {name}: only an index your script created "
+                "may be dropped"
+            )
+        what = _ACTION_NAMES.get(action, "this operation")
+        if action in (9, 18, 23) and name and name.lower().startswith("sqlite_"):
+            # Also how pragma functions and dbstat fail: they touch sqlite_master.
+            return (
+                f"statement {number}: SQLite's own tables ({name}) are off limits, and so are "
+                "the pragma functions and dbstat that use them"
+            )
+        if action in (9, 18, 23) and name:
+            what = f"{what} on {name}"
+        if action == 31 and name:
+            what = f"{name}()"
+        return f"statement {number}: {what} is not allowed"
+    return f"statement {number}: {message}"
+
+
+def _index_names(connection: Any) -> set[str]:
+    rows = connection.execute("SELECT name FROM main.sqlite_master WHERE type = 'index'")
+    return {str(name).lower() for (name,) in rows.fetchall()}
+
+
+def _index_authorizer(
+    existing: set[str], denied: list[Any]
+) -> Callable[[int, str | None, str | None, str | None, str | None], int]:
+    """CREATE INDEX, DROP INDEX (not of an index that existed before the script), ANALYZE,
+    and the writes to the schema and statistics tables those statements make themselves."""
+
+    def authorize(
+        action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
+    ) -> int:
+        main = db_name in (None, "main")
+        name = (arg1 or "").lower()
+        if action in (20, 21):  # READ, SELECT: CREATE INDEX and ANALYZE read the table
+            allowed = True
+        elif action == 31:  # FUNCTION: index expressions
+            allowed = (arg2 or "").lower() not in _DENIED_FUNCTIONS
+        elif action in (1, 27, 28):  # CREATE INDEX (and its REINDEX), ANALYZE
+            allowed = main
+        elif action == 10:  # DROP INDEX
+            allowed = main and name not in existing
+        elif action in (9, 18, 23):  # what CREATE/DROP INDEX and ANALYZE write themselves
+            allowed = main and name in _SCHEMA_TABLES
+        elif action == 2:  # ANALYZE creates sqlite_stat1
+            allowed = main and name in _STAT_TABLES
+        else:
+            allowed = False
+        if allowed:
+            return 0
+        denied.append((action, arg2 if action == 31 else arg1))
+        return 1
+
+    return authorize
+
+
+def _transaction_authorizer(
+    denied: list[Any],
+) -> Callable[[int, str | None, str | None, str | None, str | None], int]:
+    """Reads, row writes to the schema's own tables, and transaction control; nothing
+    that changes the schema, the connection (PRAGMA) or reaches another file (ATTACH)."""
+
+    def authorize(
+        action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
+    ) -> int:
+        if action in (20, 21, 22, 32, 33):  # READ, SELECT, TRANSACTION, SAVEPOINT, RECURSIVE
+            allowed = True
+        elif action == 31:
+            allowed = (arg2 or "").lower() not in _DENIED_FUNCTIONS
+        elif action in (9, 18, 23):  # DELETE, INSERT, UPDATE
+            allowed = db_name == "main" and not (arg1 or "").lower().startswith("sqlite_")
+        else:
+            allowed = False
+        if allowed:
+            return 0
+        denied.append((action, arg2 if action == 31 else arg1))
+        return 1
+
+    return authorize
+
+
+def _deadline_handler(deadline: float) -> Callable[[], int]:
+    return lambda: 1 if _monotonic() > deadline else 0
+
+
+def _sql_failure(sqlite3: ModuleType, exc: BaseException, deadline: float) -> Record:
+    """A limit, or the exception's names."""
+    if isinstance(exc, MemoryError):
+        return {"status": "memory_limit"}
+    if _monotonic() > deadline:
+        return {"status": "timeout"}
+    if "out of memory" in str(exc):
+        return {"status": "memory_limit"}
+    return {"status": "exception", "exc": _exception_names(exc)}
+
+
+def _fetch_rows(cursor: Any, limit: int) -> tuple[list[list[Any]], bool]:
+    rows: list[list[Any]] = []
+    while True:
+        batch = cursor.fetchmany(500)
+        if not batch:
+            return rows, False
+        for row in batch:
+            rows.append([_sql_value(value) for value in row])
+        if len(rows) > limit:
+            return rows[:limit], True
+
+
+def _run_sql_mode(
+    config: Record,
+    result_fd: int,
+    check: Callable[[ModuleType, list[str]], str | None],
+    run_test: Callable[[ModuleType, list[str], Record, int], Record],
+) -> None:
+    """The shared frame of the script modes: split and check the script once, then run
+    it once per test (visible first; hidden inputs only after)."""
+    import sqlite3
+
+    _TRUSTED.update(_exception_classes(vars(sqlite3)))  # no learner Python runs in SQL mode
+
+    statements = _script_statements(result_fd)
+    if statements is None:
+        return
+    try:
+        problem = check(sqlite3, statements)
+    except sqlite3.Error as exc:  # the schema itself
+        _emit({"t": "setup_error", "msg": f"schema: {exc}"[:300]}, result_fd)
+        return
+    if problem is not None:
+        _refuse(result_fd, problem)
+        return
+    _emit({"t": "loaded"}, result_fd)
+
+    def run_tests(tests: list[Record], first_index: int, hidden: bool) -> None:
+        for offset, test in enumerate(tests):
+            index = first_index + offset
+            record = run_test(sqlite3, statements, test, index)
+            if hidden:
+                record = _hidden_script_record(record)
+            record["t"] = "test"
+            record["i"] = index
+            _emit(record, result_fd)
+
+    visible = config["tests"]
+    run_tests(visible, 0, hidden=False)
+    if config.get("hidden_count", 0):
+        run_tests(_read_hidden(result_fd), len(visible), hidden=True)
+
+
+def _hidden_script_record(record: Record) -> Record:
+    """What judging a hidden test needs, and nothing the learner's text shaped."""
+    if record.get("status") != "ok":
+        return {"status": "failed"}
+    kept = ("plan", "indexes", "rows", "truncated", "seen", "final", "final_truncated")
+    return {"status": "ok", **{key: record[key] for key in kept if key in record}}
+
+
+# --------------------------------------------------------------------------- sql: index
+
+
+def _check_index_script(
+    sqlite3: ModuleType, schema: str, statements: list[str], per_test: float
+) -> str | None:
+    """Why the script cannot run (statement kinds, then a run on the bare schema)."""
+    for number, statement in enumerate(statements, 1):
+        words = _leading_words(statement)
+        if not (
+            words[:2] in (["CREATE", "INDEX"], ["DROP", "INDEX"])
+            or words[:3] == ["CREATE", "UNIQUE", "INDEX"]
+            or words[:1] == ["ANALYZE"]
+        ):
+            return f"statement {number} ({_statement_kind(words)}) is not allowed: {_INDEX_RULE}"
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        connection.executescript(schema)
+        problem = _apply_index_script(sqlite3, connection, statements, per_test)
+        if problem is None:
+            return None
+        if problem.get("status") == "exception":
+            return str(problem.get("msg"))
+        return "checking your script took too long"
+    finally:
+        connection.close()
+
+
+def _apply_index_script(
+    sqlite3: ModuleType, connection: Any, statements: list[str], per_test: float
+) -> Record | None:
+    """Run the script on ``connection``; None, or the failure as a test record."""
+    deadline = _monotonic() + per_test
+    connection.set_progress_handler(_deadline_handler(deadline), 1000)
+    denied: list[Any] = []
+    connection.set_authorizer(_index_authorizer(_index_names(connection), denied))
+    for number, statement in enumerate(statements, 1):
+        try:
+            connection.execute(statement).fetchall()
+        except (MemoryError, sqlite3.Error, sqlite3.Warning) as exc:
+            failure = _sql_failure(sqlite3, exc, deadline)
+            if failure["status"] == "exception":
+                failure["msg"] = _denial_message(number, denied, exc)[:300]
+            return failure
+    return None
+
+
+def _run_index_test(
+    sqlite3: ModuleType, config: Record, statements: list[str], test: Record
+) -> Record:
+    per_test = float(config["per_test_seconds"])
+    try:
+        connection = sqlite3.connect(":memory:", isolation_level=None)
+        connection.executescript(config["schema"])
+        connection.executescript(test.get("data", ""))
+    except sqlite3.Error as exc:
+        return {"status": "setup_error", "msg": str(exc)[:300]}
+    try:
+        existing = _index_names(connection)
+        failure = _apply_index_script(sqlite3, connection, statements, per_test)
+        if failure is not None:
+            return failure
+        deadline = _monotonic() + per_test
+        connection.set_progress_handler(_deadline_handler(deadline), 1000)
+        connection.set_authorizer(_sql_authorizer)
+        try:
+            indexes = [
+                [str(name), str(table)]
+                for name, table in connection.execute(
+                    "SELECT name, tbl_name FROM main.sqlite_master WHERE type = 'index'"
+                ).fetchall()
+                if str(name).lower() not in existing
+            ]
+            plan = [
+                str(row[3])[:500]
+                for row in connection.execute("EXPLAIN QUERY PLAN " + config["query"]).fetchall()
+            ][:100]
+            rows, truncated = _fetch_rows(connection.execute(config["query"]), MAX_ROWS)
+        except (MemoryError, sqlite3.Error) as exc:
+            failure = _sql_failure(sqlite3, exc, deadline)
+            if failure["status"] == "exception":
+                failure["msg"] = f"the challenge's query failed after your script: {exc}"[:300]
+            return failure
+        return {
+            "status": "ok", "plan": plan, "indexes": indexes[:100],
+            "rows": rows, "truncated": truncated,
+        }  # fmt: skip
+    finally:
+        _close(connection)
+
+
+def _close(connection: Any) -> None:
+    try:  # noqa: SIM105 - contextlib costs an import on every run
+        connection.close()
+    except Exception:  # noqa: S110 - closing a broken connection; nothing to report
+        pass
+
+
+def _run_index(config: Record, result_fd: int) -> None:
+    per_test = float(config["per_test_seconds"])
+    _run_sql_mode(
+        config,
+        result_fd,
+        lambda sqlite3, statements: _check_index_script(
+            sqlite3, config["schema"], statements, per_test
+        ),
+        lambda sqlite3, statements, test, index: _run_index_test(sqlite3, config, statements, test),
+    )
+
+
+# --------------------------------------------------------------------------- sql: transaction
+
+TRANSACTION_DB = "/tmp/skillmap-{}.db"  # noqa: S108 - the sandbox's private tmpfs
+
+
+def _check_transaction_script(
+    sqlite3: ModuleType, schema: str, statements: list[str]
+) -> str | None:
+    """Why the script cannot run: a statement of a kind not allowed, or one that does not
+    compile against the schema (compiled with EXPLAIN, never run)."""
+    for number, statement in enumerate(statements, 1):
+        words = _leading_words(statement, 1)
+        if not words or words[0] not in _TRANSACTION_WORDS:
+            words = _leading_words(statement)
+            return (
+                f"statement {number} ({_statement_kind(words)}) is not allowed: "
+                + _TRANSACTION_RULE
+            )
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        connection.executescript(schema)
+        denied: list[Any] = []
+        connection.set_authorizer(_transaction_authorizer(denied))
+        for number, statement in enumerate(statements, 1):
+            try:
+                connection.execute("EXPLAIN " + statement).fetchall()
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                return _denial_message(number, denied, exc)
+        return None
+    finally:
+        connection.close()
+
+
+def _remove_database(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:  # noqa: SIM105 - contextlib costs an import on every run
+            os.remove(path + suffix)
+        except OSError:
+            pass
+
+
+def _run_transaction_test(
+    sqlite3: ModuleType, config: Record, statements: list[str], test: Record, index: int
+) -> Record:
+    """Run the script statement by statement on one connection of a WAL database while a
+    second connection runs the reader's query before it and after each statement."""
+    path = TRANSACTION_DB.format(index)
+    _remove_database(path)
+    try:
+        setup = sqlite3.connect(path, isolation_level=None)
+        try:
+            setup.execute("PRAGMA journal_mode = WAL").fetchall()
+            setup.executescript(config["schema"])
+            setup.executescript(test.get("data", ""))
+        finally:
+            setup.close()
+    except sqlite3.Error as exc:
+        _remove_database(path)
+        return {"status": "setup_error", "msg": str(exc)[:300]}
+    per_test = float(config["per_test_seconds"])
+    deadline = _monotonic() + per_test
+    reader = writer = None
+    try:
+        reader = sqlite3.connect(path, isolation_level=None, timeout=LOCK_WAIT_SECONDS)
+        reader.set_progress_handler(_deadline_handler(deadline), 1000)
+        reader.set_authorizer(_sql_authorizer)
+        writer = sqlite3.connect(path, isolation_level=None, timeout=LOCK_WAIT_SECONDS)
+        writer.set_progress_handler(_deadline_handler(deadline), 1000)
+        denied: list[Any] = []
+        writer.set_authorizer(_transaction_authorizer(denied))
+        reader_query = config["reader_query"]
+
+        def observe() -> Record:
+            try:
+                rows, truncated = _fetch_rows(reader.execute(reader_query), MAX_READER_ROWS)
+            except sqlite3.Error as exc:
+                if _monotonic() > deadline:
+                    raise
+                return {"error": str(exc)[:200]}
+            return {"rows": rows, "truncated": truncated} if truncated else {"rows": rows}
+
+        seen = [[0, observe()]]
+        error = None
+        for number, statement in enumerate(statements, 1):
+            try:
+                cursor = writer.execute(statement)
+                while cursor.fetchmany(500):
+                    pass
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                if _monotonic() > deadline:
+                    raise
+                error = {
+                    "at": number,
+                    "exc": _exception_names(exc),
+                    "msg": _denial_message(number, denied, exc)[:300],
+                }
+                break
+            seen.append([number, observe()])
+        left_open = bool(writer.in_transaction)
+        writer.close()  # an open transaction is rolled back
+        writer = None
+        final = []
+        final_truncated = []
+        for table, columns in config["check_tables"]:
+            select = ", ".join('"' + column + '"' for column in columns) if columns else "*"
+            rows, truncated = _fetch_rows(
+                reader.execute(f'SELECT {select} FROM main."{table}"'),  # noqa: S608
+                MAX_ROWS,
+            )
+            final.append(rows)
+            final_truncated.append(truncated)
+    except (MemoryError, sqlite3.Error, sqlite3.Warning) as exc:
+        failure = _sql_failure(sqlite3, exc, deadline)
+        if failure["status"] == "exception":  # the reader's final read: the schema's tables
+            failure["msg"] = f"reading the final state failed: {exc}"[:300]
+        return failure
+    finally:
+        for connection in (writer, reader):
+            if connection is not None:
+                _close(connection)
+        _remove_database(path)
+    return {
+        "status": "ok",
+        "seen": seen,
+        "final": final,
+        "final_truncated": final_truncated,
+        "error": error,
+        "open": left_open,
+        "statements": [_statement_text(statement) for statement in statements],
+    }
+
+
+def _run_transaction(config: Record, result_fd: int) -> None:
+    _run_sql_mode(
+        config,
+        result_fd,
+        lambda sqlite3, statements: _check_transaction_script(
+            sqlite3, config["schema"], statements
+        ),
+        lambda sqlite3, statements, test, index: _run_transaction_test(
+            sqlite3, config, statements, test, index
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -573,8 +1165,13 @@ def main() -> None:
     _emit({"t": "hello"}, result_fd)
     with open(INPUT_PATH, "rb") as handle:
         config = marshal.loads(handle.read())  # noqa: S302 - written by the worker
-    if config["mode"] == "query":
+    mode = config["mode"]
+    if mode == "query":
         _run_sql(config, result_fd)
+    elif mode == "index":
+        _run_index(config, result_fd)
+    elif mode == "transaction":
+        _run_transaction(config, result_fd)
     else:
         _run_python(config, result_fd)
     _emit({"t": "done"}, result_fd)

@@ -1,5 +1,9 @@
 """Grade a Python or SQL submission: one sandbox run, worker-side comparison.
 
+An SQL challenge's trusted side (the reference query or script, or in index mode the fixed
+query without the learner's DDL) runs in a sandbox run of its own, before and apart from
+the learner's; what it produced stays here and is compared with the learner's records.
+
 The sandbox receives the learner's code, the harness and the test INPUTS; expected
 values stay here. Visible tests run first; the inputs of hidden tests are handed over
 (on the harness's stdin) only once a result for every visible test has been received,
@@ -687,13 +691,39 @@ def _summary(outcomes: tuple[TestOutcome, ...]) -> str:
 # --------------------------------------------------------------------------- sql
 
 _reference_cache_lock = threading.Lock()
-_reference_cache: OrderedDict[str, list[list[Any]]] = OrderedDict()
+_reference_cache: OrderedDict[str, Any] = OrderedDict()
 _REFERENCE_CACHE_SIZE = 512
 
 
-def _reference_key(spec: SqlChallengeSpec, test: TestCase) -> str:
+@dataclass(frozen=True)
+class _Reference:
+    """How the trusted side of an SQL challenge is run, and what is kept of each test's
+    record: rows (the reference query, or in index mode the fixed query without the
+    learner's DDL) or a transaction's expected states."""
+
+    source: str
+    mode: str
+    extract: Callable[[SqlChallengeSpec, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class _TransactionExpectation:
+    before: list[list[Any]]  # what the reader sees before the script
+    after: list[list[Any]]  # ... and after the reference script
+    final: list[list[list[Any]]]  # each check table's rows after the reference script
+
+
+def _reference_key(spec: SqlChallengeSpec, reference: _Reference, test: TestCase) -> str:
     digest = hashlib.sha256()
-    for part in (spec.schema, test.data, spec.reference_solution):
+    tables = repr([(t.table, t.columns) for t in spec.check_tables])
+    for part in (
+        reference.mode,
+        spec.schema,
+        test.data,
+        reference.source,
+        spec.reader_query,
+        tables,
+    ):
         encoded = part.encode()
         digest.update(len(encoded).to_bytes(8, "big"))
         digest.update(encoded)
@@ -701,26 +731,38 @@ def _reference_key(spec: SqlChallengeSpec, test: TestCase) -> str:
 
 
 def _sql_config(
-    spec: SqlChallengeSpec, visible: list[TestCase], hidden_count: int
+    spec: SqlChallengeSpec, mode: str, visible: list[TestCase], hidden_count: int
 ) -> dict[str, Any]:
-    return {
-        "mode": "query",
+    config: dict[str, Any] = {
+        "mode": mode,
         "schema": spec.schema,
         "per_test_seconds": _per_test_seconds(spec.time_limit),
         "tests": [{"data": test.data} for test in visible],
         "hidden_count": hidden_count,
     }
+    if mode == "index":
+        config["query"] = spec.query
+    elif mode == "transaction":
+        config["reader_query"] = spec.reader_query
+        config["check_tables"] = [[t.table, list(t.columns)] for t in spec.check_tables]
+    return config
 
 
 def _run_sql(
-    spec: SqlChallengeSpec, query: str, visible: list[TestCase], hidden: list[TestCase], slot: int
+    spec: SqlChallengeSpec,
+    source: str,
+    visible: list[TestCase],
+    hidden: list[TestCase],
+    slot: int,
+    mode: str = "query",
 ) -> SandboxRun:
+    """One sandbox run of ``source`` (learner's or trusted) in one harness mode."""
     harness_files, argv = _harness(slot)
     return run_sandboxed(
         files={
             **harness_files,
-            "input.bin": marshal.dumps(_sql_config(spec, visible, len(hidden))),
-            "query.sql": query.encode("utf-8", "replace"),
+            "input.bin": marshal.dumps(_sql_config(spec, mode, visible, len(hidden))),
+            "query.sql": source.encode("utf-8", "replace"),
         },
         argv=argv,
         limits=_limits(spec.time_limit, spec.memory_limit_mb),
@@ -737,29 +779,75 @@ class _ReferenceFailed(Exception):
     pass
 
 
-def _reference_rows(
-    spec: SqlChallengeSpec, tests: list[TestCase], slot: int
-) -> list[list[list[Any]]]:
-    """The reference query's rows per test, from its own sandbox run (memoised)."""
-    keys = [_reference_key(spec, test) for test in tests]
+def _rows_expectation(spec: SqlChallengeSpec, record: dict[str, Any]) -> list[list[Any]]:
+    rows = _reported_rows(record)
+    if record.get("status") != _Reported.OK or rows is None or record.get("truncated"):
+        raise _ReferenceFailed("no rows")
+    return rows
+
+
+def _transaction_expectation(
+    spec: SqlChallengeSpec, record: dict[str, Any]
+) -> _TransactionExpectation:
+    seen = record.get("seen")
+    final = record.get("final")
+    if record.get("status") != _Reported.OK or not isinstance(seen, list) or not seen:
+        raise _ReferenceFailed(f"status {record.get('status')!r}")
+    observed = [_observed_rows(entry) for entry in seen]
+    if any(rows is None for rows in observed):
+        raise _ReferenceFailed("the reader could not read")
+    before, after = observed[0], observed[-1]
+    assert before is not None and after is not None
+    for rows in observed:
+        assert rows is not None
+        if not _same_rows(rows, before) and not _same_rows(rows, after):
+            raise _ReferenceFailed("the reader saw a partial state of the reference script")
+    if (
+        not isinstance(final, list)
+        or len(final) != len(spec.check_tables)
+        or any(record.get("final_truncated") or [True])
+        or not all(isinstance(rows, list) for rows in final)
+    ):
+        raise _ReferenceFailed("no final state")
+    return _TransactionExpectation(before=before, after=after, final=final)
+
+
+def _sql_reference(spec: SqlChallengeSpec) -> _Reference:
+    if spec.mode == "index":
+        return _Reference(spec.query, "query", _rows_expectation)
+    if spec.mode == "transaction":
+        return _Reference(spec.reference_solution, "transaction", _transaction_expectation)
+    return _Reference(spec.reference_solution, "query", _rows_expectation)
+
+
+def _reference_results(spec: SqlChallengeSpec, tests: list[TestCase], slot: int) -> list[Any]:
+    """What each test expects, from the trusted side's own sandbox run (memoised)."""
+    reference = _sql_reference(spec)
+    keys = [_reference_key(spec, reference, test) for test in tests]
     with _reference_cache_lock:
         cached = {key: _reference_cache[key] for key in keys if key in _reference_cache}
     missing = [test for test, key in zip(tests, keys, strict=True) if key not in cached]
     if missing:
         # All as "visible": the reference is trusted and nothing of this run is shown.
-        run = _run_sql(spec, spec.reference_solution, missing, [], slot)
+        run = _run_sql(spec, reference.source, missing, [], slot, reference.mode)
         records = _Records(run.result)
         if not records.loaded:
             detail = records.terminal.get("msg") if records.terminal else run.stderr[-300:]
-            raise _ReferenceFailed(f"the reference query failed: {detail!r}")
+            raise _ReferenceFailed(f"the reference failed: {detail!r}")
         for index, test in enumerate(missing):
             record = records.tests.get(index)
-            if record is None or record.get("status") != _Reported.OK or record.get("truncated"):
-                raise _ReferenceFailed(f"the reference query failed on test {test.name!r}")
-            cached[_reference_key(spec, test)] = record["rows"]
+            try:
+                if record is None:
+                    raise _ReferenceFailed("no record")
+                value = reference.extract(spec, record)
+            except _ReferenceFailed as exc:
+                raise _ReferenceFailed(
+                    f"the reference failed on test {test.name!r}: {exc}"
+                ) from exc
+            cached[_reference_key(spec, reference, test)] = value
         with _reference_cache_lock:
             for test in missing:
-                key = _reference_key(spec, test)
+                key = _reference_key(spec, reference, test)
                 _reference_cache[key] = cached[key]
                 _reference_cache.move_to_end(key)
             while len(_reference_cache) > _REFERENCE_CACHE_SIZE:
@@ -770,14 +858,17 @@ def _reference_rows(
 def grade_sql(
     spec: SqlChallengeSpec, query: str, *, visible_only: bool = False, slot: int = 0
 ) -> GradeReport:
-    """Run the learner's query on a fresh SQLite database per test and compare its rows
-    with the reference query's (computed in a separate sandbox run)."""
+    """Grade an SQL submission in the spec's mode, on a fresh SQLite database per test,
+    against what the trusted side produced in a separate sandbox run: the reference
+    query's rows (``query``), the fixed query's rows without the learner's DDL
+    (``index``), or the reference script's final state and reader values
+    (``transaction``)."""
     visible, hidden = _select_tests(spec.tests, visible_only)
     tests = visible + hidden
     if not tests:
         return _report(ReportStatus.GRADED, (), "There are no tests to run.", None)
     try:
-        expected_rows = _reference_rows(spec, tests, slot)
+        expected = _reference_results(spec, tests, slot)
     except _ReferenceFailed as exc:
         return _report(
             ReportStatus.ERROR,
@@ -786,7 +877,7 @@ def grade_sql(
             None,
             diagnostics=str(exc),
         )
-    run = _run_sql(spec, query, visible, hidden, slot)
+    run = _run_sql(spec, query, visible, hidden, slot, spec.mode)
     records = _Records(run.result)
     if not records.hello:
         return _infrastructure_error(run, tests)
@@ -804,25 +895,27 @@ def grade_sql(
             run,
         )
     if not records.loaded:
+        what = "query" if spec.mode == "query" else "script"
         return _report(
-            ReportStatus.COMPILE_ERROR, _not_run(tests), "Checking your query took too long.", run
+            ReportStatus.COMPILE_ERROR, _not_run(tests), f"Checking your {what} took too long.", run
         )
-    expected_by_name = {test.name: rows for test, rows in zip(tests, expected_rows, strict=True)}
+    expected_by_name = dict(zip((test.name for test in tests), expected, strict=True))
+    judge_sql, sql_passes = _SQL_JUDGES[spec.mode]
 
     def judge(test: TestCase, record: dict[str, Any]) -> TestOutcome:
-        return _judge_sql(spec, test, record, expected_by_name[test.name])
+        return judge_sql(spec, test, record, expected_by_name[test.name])
 
     def passes(test: TestCase, record: dict[str, Any]) -> bool:
-        return _sql_passes(spec, record, expected_by_name[test.name])
+        return sql_passes(spec, record, expected_by_name[test.name])
 
     outcomes = _collect(tests, records, run, judge, passes)
     return _report(ReportStatus.GRADED, outcomes, _summary(outcomes), run)
 
 
-def _rows_text(rows: list[list[Any]]) -> str:
+def _rows_text(rows: list[list[Any]], limit: int = MAX_REPR) -> str:
     shown = ", ".join(repr(tuple(row)) for row in rows[:20])
     more = f", … ({len(rows)} rows)" if len(rows) > 20 else ""
-    return _short(f"[{shown}{more}]")
+    return _short(f"[{shown}{more}]", limit)
 
 
 def _reported_rows(record: dict[str, Any]) -> list[list[Any]] | None:
@@ -832,42 +925,266 @@ def _reported_rows(record: dict[str, Any]) -> list[list[Any]] | None:
     return rows
 
 
+def _same_rows(rows: list[list[Any]], expected: list[list[Any]], *, ordered: bool = False) -> bool:
+    return scoring.rows_equal(rows, expected, ordered=ordered, tolerance=SQL_TOLERANCE)
+
+
 def _sql_passes(spec: SqlChallengeSpec, record: dict[str, Any], expected: list[list[Any]]) -> bool:
     rows = _reported_rows(record)
     return (
         record.get("status") == _Reported.OK
         and rows is not None
         and not record.get("truncated")
-        and scoring.rows_equal(rows, expected, ordered=spec.ordered, tolerance=SQL_TOLERANCE)
+        and _same_rows(rows, expected, ordered=spec.ordered)
     )
+
+
+def _input_text(test: TestCase) -> str:
+    return _short(test.data.strip() or "(no rows)")
+
+
+def _failed_run_outcome(test: TestCase, record: dict[str, Any], expected_repr: str) -> TestOutcome:
+    """A visible test whose run ended in an exception or at a limit."""
+    status = record.get("status")
+    if status == _Reported.EXCEPTION:
+        shown = _exception_display(record.get("exc"))
+        message = record.get("msg")
+        actual = _short(message) if isinstance(message, str) else f"raised {shown}"
+        return _outcome(
+            test, OutcomeCategory.EXCEPTION, exception_type=shown,
+            input_repr=_input_text(test), expected_repr=expected_repr, actual=actual,
+        )  # fmt: skip
+    if status in _LIMITS:
+        category = _LIMIT_CATEGORY[status]
+        return _outcome(
+            test, category,
+            input_repr=_input_text(test), expected_repr=expected_repr,
+            actual=_CATEGORY_TEXT[category],
+        )  # fmt: skip
+    return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
 
 
 def _judge_sql(
     spec: SqlChallengeSpec, test: TestCase, record: dict[str, Any], expected: list[list[Any]]
 ) -> TestOutcome:
-    input_repr = _short(test.data.strip() or "(no rows)")
     expected_repr = _rows_text(expected)
-    status = record.get("status")
-    if status == _Reported.OK:
+    if record.get("status") == _Reported.OK:
         rows = _reported_rows(record)
         if rows is None:
             return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
         passed = _sql_passes(spec, record, expected)
         return _outcome(
             test, OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER,
-            input_repr=input_repr, expected_repr=expected_repr, actual=_rows_text(rows),
+            input_repr=_input_text(test), expected_repr=expected_repr, actual=_rows_text(rows),
         )  # fmt: skip
-    if status == _Reported.EXCEPTION:
-        shown = _exception_display(record.get("exc"))
-        return _outcome(
-            test, OutcomeCategory.EXCEPTION, exception_type=shown,
-            input_repr=input_repr, expected_repr=expected_repr, actual=f"raised {shown}",
-        )  # fmt: skip
-    if status in _LIMITS:
-        category = _LIMIT_CATEGORY[status]
-        return _outcome(
-            test, category,
-            input_repr=input_repr, expected_repr=expected_repr,
-            actual=_CATEGORY_TEXT[category],
-        )  # fmt: skip
-    return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
+    return _failed_run_outcome(test, record, expected_repr)
+
+
+# --------------------------------------------------------------------------- sql: index
+
+
+def _strings(value: Any) -> list[str] | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return None
+    return value
+
+
+def _learner_indexes(spec: SqlChallengeSpec, record: dict[str, Any]) -> list[str]:
+    """The indexes the learner's script created on the required table."""
+    indexes = record.get("indexes")
+    if not isinstance(indexes, list):
+        return []
+    table = spec.requires_index_on.lower()
+    return [
+        entry[0]
+        for entry in indexes
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], str)
+        and entry[1].lower() == table
+    ]
+
+
+def _searches_with(detail: str, names: list[str]) -> bool:
+    """Whether a plan line is a SEARCH through one of ``names``. The line shows the table's
+    alias, but an index belongs to one table, so the index's name settles which table."""
+    if not detail.startswith("SEARCH "):
+        return False
+    for marker in (" USING INDEX ", " USING COVERING INDEX "):
+        at = detail.find(marker)
+        while at >= 0:
+            rest = detail[at + len(marker) :]
+            if any(rest == name or rest.startswith(name + " (") for name in names):
+                return True
+            at = detail.find(marker, at + 1)
+    return False
+
+
+def _sorts(plan: list[str]) -> bool:
+    return any(detail.startswith("USE TEMP B-TREE") for detail in plan)
+
+
+def _plan_passes(spec: SqlChallengeSpec, record: dict[str, Any]) -> bool:
+    plan = _strings(record.get("plan"))
+    if plan is None:
+        return False
+    names = _learner_indexes(spec, record)
+    searches = any(_searches_with(detail, names) for detail in plan)
+    return searches and not (spec.forbid_sort and _sorts(plan))
+
+
+def _index_passes(
+    spec: SqlChallengeSpec, record: dict[str, Any], expected: list[list[Any]]
+) -> bool:
+    return _sql_passes(spec, record, expected) and _plan_passes(spec, record)
+
+
+def _judge_index(
+    spec: SqlChallengeSpec, test: TestCase, record: dict[str, Any], expected: list[list[Any]]
+) -> TestOutcome:
+    table = spec.requires_index_on
+    wanted = f"SEARCH {table} USING an index your script created"
+    if spec.forbid_sort:
+        wanted += ", and no USE TEMP B-TREE"
+    expected_repr = _short(f"plan: {wanted}; the query's rows unchanged: {_rows_text(expected)}")
+    if record.get("status") != _Reported.OK:
+        return _failed_run_outcome(test, record, expected_repr)
+    plan = _strings(record.get("plan"))
+    rows = _reported_rows(record)
+    if plan is None or rows is None:
+        return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
+    actual = "plan: " + ("; ".join(plan) or "(empty)")
+    if not _learner_indexes(spec, record):
+        actual += f" (your script created no index on {table})"
+    elif spec.forbid_sort and _sorts(plan):
+        actual += " (the rows are sorted after they are found)"
+    if not _sql_passes(spec, record, expected):
+        actual += f"; the query's rows changed: {_rows_text(rows)}"
+    passed = _index_passes(spec, record, expected)
+    return _outcome(
+        test, OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER,
+        input_repr=_input_text(test), expected_repr=expected_repr, actual=_short(actual),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- sql: transaction
+
+_LONG_REPR = 1000  # a transaction's expected final state spans several tables
+
+
+def _observed_rows(entry: Any) -> list[list[Any]] | None:
+    """The rows of one reader observation ``[statement number, {rows}]``; None if the
+    reader could not read, or the entry is malformed."""
+    if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[1], dict):
+        return None
+    observation = entry[1]
+    if observation.get("truncated"):
+        return None
+    return _reported_rows(observation)
+
+
+def _sorted_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    return sorted(rows, key=repr)
+
+
+def _transaction_problem(
+    spec: SqlChallengeSpec,
+    record: dict[str, Any],
+    expected: _TransactionExpectation,
+    statements: list[str] | None = None,
+) -> str | None:
+    """None if the test passes; otherwise what went wrong, in the learner's terms."""
+    if record.get("status") != _Reported.OK:
+        return _UNREADABLE
+    final = record.get("final")
+    truncated = record.get("final_truncated")
+    if not isinstance(final, list) or not isinstance(truncated, list):
+        return _UNREADABLE
+    if len(final) != len(spec.check_tables) or len(truncated) != len(spec.check_tables):
+        return _UNREADABLE
+    for table, rows, cut, wanted in zip(
+        spec.check_tables, final, truncated, expected.final, strict=True
+    ):
+        if cut is not False or not isinstance(rows, list) or not _same_rows(rows, wanted):
+            shown = _rows_text(_sorted_rows(rows)) if isinstance(rows, list) else _UNREADABLE
+            return f"final {table.table}: {shown}"
+    seen = record.get("seen")
+    if not isinstance(seen, list) or not seen:
+        return _UNREADABLE
+    for entry in seen:
+        rows = _observed_rows(entry)
+        number = entry[0] if isinstance(entry, list) and entry else None
+        if not isinstance(number, int) or number < 0:
+            return _UNREADABLE
+        where = "before the script" if number == 0 else f"after statement {number}"
+        if number and statements and number <= len(statements):
+            where += f" ({statements[number - 1]})"
+        if rows is None:
+            return f"{where}, the concurrent reader could not read the database"
+        if not _same_rows(rows, expected.before) and not _same_rows(rows, expected.after):
+            return (
+                f"{where}, a concurrent reader saw {_rows_text(rows)}: neither the state "
+                "before the script nor the state after it"
+            )
+    return None
+
+
+def _transaction_passes(
+    spec: SqlChallengeSpec, record: dict[str, Any], expected: _TransactionExpectation
+) -> bool:
+    return _transaction_problem(spec, record, expected) is None
+
+
+def _transaction_notes(record: dict[str, Any]) -> str:
+    """How the learner's script ended, when it did not simply run to its end."""
+    error = record.get("error")
+    left_open = record.get("open") is True
+    if isinstance(error, dict) and isinstance(error.get("msg"), str):
+        note = f"{error['msg']}; the script stopped there"
+        return note + (", and its open transaction was rolled back" if left_open else "")
+    if left_open:
+        return "the script ended inside a transaction, which was rolled back"
+    return ""
+
+
+def _judge_transaction(
+    spec: SqlChallengeSpec,
+    test: TestCase,
+    record: dict[str, Any],
+    expected: _TransactionExpectation,
+) -> TestOutcome:
+    tables = "; ".join(
+        f"{table.table}: {_rows_text(_sorted_rows(rows), _LONG_REPR)}"
+        for table, rows in zip(spec.check_tables, expected.final, strict=True)
+    )
+    expected_repr = _short(
+        f"final state: {tables}. A concurrent reader sees only {_rows_text(expected.before)} "
+        f"(before) or {_rows_text(expected.after)} (after).",
+        _LONG_REPR,
+    )
+    if record.get("status") != _Reported.OK:
+        return _failed_run_outcome(test, record, expected_repr)
+    statements = _strings(record.get("statements"))
+    problem = _transaction_problem(spec, record, expected, statements)
+    if problem == _UNREADABLE:
+        return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
+    notes = _transaction_notes(record)
+    if problem is None:
+        actual = "final state as expected; the reader saw only the states before and after"
+    else:
+        actual = problem
+    if notes:
+        actual = f"{actual} ({notes})"
+    return _outcome(
+        test, OutcomeCategory.PASSED if problem is None else OutcomeCategory.WRONG_ANSWER,
+        input_repr=_input_text(test), expected_repr=expected_repr,
+        actual=_short(actual, _LONG_REPR),
+    )  # fmt: skip
+
+
+_SQL_JUDGES: dict[str, tuple[Callable[..., TestOutcome], Callable[..., bool]]] = {
+    "query": (_judge_sql, _sql_passes),
+    "index": (_judge_index, _index_passes),
+    "transaction": (_judge_transaction, _transaction_passes),
+}

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "SQL_MODES",
     "Call",
+    "CheckTable",
     "PythonChallengeSpec",
     "Rule",
     "SpecError",
@@ -104,8 +106,30 @@ class PythonChallengeSpec:
     tests_author: str | None = None
 
 
+SqlMode = Literal["query", "index", "transaction"]
+SQL_MODES: tuple[SqlMode, ...] = ("query", "index", "transaction")
+
+
+@dataclass(frozen=True)
+class CheckTable:
+    """A table whose final state a transaction challenge compares; ``columns`` empty
+    means every column (list them to leave out surrogate keys whose values depend on
+    insertion order)."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class SqlChallengeSpec:
+    """An SQL challenge on SQLite. ``mode`` says what the learner submits and how it is
+    judged (fixtures/questions/README.md): ``query`` a SELECT whose rows are compared with
+    the reference's; ``index`` a DDL script after which the fixed ``query`` must SEARCH
+    ``requires_index_on`` through an index the script created (without a temp B-tree when
+    ``forbid_sort``), its rows unchanged; ``transaction`` a script whose final state of
+    ``check_tables`` must match the reference script's, while a concurrent reader running
+    ``reader_query`` after each statement sees only the state before or after."""
+
     schema: str
     ordered: bool
     reference_solution: str
@@ -115,6 +139,12 @@ class SqlChallengeSpec:
     rules: tuple[Rule, ...] = ()
     wrong_solutions: tuple[WrongSolution, ...] = ()
     tests_author: str | None = None
+    mode: SqlMode = "query"
+    query: str = ""  # index mode: the fixed query whose plan is judged
+    requires_index_on: str = ""  # index mode: the table the plan must SEARCH by index
+    forbid_sort: bool = False  # index mode: no USE TEMP B-TREE anywhere in the plan
+    reader_query: str = ""  # transaction mode: the concurrent reader's invariant query
+    check_tables: tuple[CheckTable, ...] = ()  # transaction mode: the final state compared
 
 
 _PYTHON_KEYS = {
@@ -140,7 +170,20 @@ _SQL_KEYS = {
     "memory_limit_mb",
     "rules",
     "tests_author",
+    "mode",
+    "query",
+    "requires_index_on",
+    "forbid_sort",
+    "reader_query",
+    "check_tables",
 }
+# The keys that belong to one mode only; any other mode refuses them.
+_SQL_MODE_KEYS: dict[str, frozenset[str]] = {
+    "query": frozenset(),
+    "index": frozenset({"query", "requires_index_on", "forbid_sort"}),
+    "transaction": frozenset({"reader_query", "check_tables"}),
+}
+_CHECK_TABLE_KEYS = {"table", "columns"}
 _COMMON_TEST_KEYS = {"name", "visible", "weight", "rule"}
 _RULE_KEYS = {"id", "text"}
 _WRONG_KEYS = {"source", "breaks", "author"}
@@ -217,11 +260,24 @@ def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
 
 def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
     _check_keys(data, _SQL_KEYS, "challenge")
+    mode = data.get("mode", "query")
+    if mode not in SQL_MODES:
+        raise SpecError(
+            f"challenge.mode: expected one of {', '.join(map(repr, SQL_MODES))}, got {mode!r}"
+        )
+    for owner, keys in _SQL_MODE_KEYS.items():
+        for key in sorted(keys & data.keys()):
+            if owner != mode:
+                raise SpecError(
+                    f"challenge.{key}: only used with 'mode: {owner}' (mode is {mode!r})"
+                )
     for key in ("schema", "reference_solution"):
         if key not in data:
             raise SpecError(f"challenge: missing required key {key!r}")
         if not isinstance(data[key], str) or not data[key].strip():
             raise SpecError(f"challenge.{key}: expected a non-empty string")
+    if mode == "transaction" and "ordered" in data:
+        raise SpecError("challenge.ordered: a transaction challenge compares tables as sets")
     ordered = data.get("ordered", False)
     if not isinstance(ordered, bool):
         raise SpecError(f"challenge.ordered: expected true or false, got {ordered!r}")
@@ -249,7 +305,75 @@ def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
         rules=rules,
         wrong_solutions=wrong,
         tests_author=_author(data),
+        mode=mode,
+        **_SQL_MODE_PARSERS[mode](data),
     )
+
+
+def _sql_text(data: dict[str, Any], key: str) -> str:
+    if key not in data:
+        raise SpecError(f"challenge: missing required key {key!r} (mode {data.get('mode')!r})")
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError(f"challenge.{key}: expected a non-empty string of SQL")
+    return value
+
+
+def _table_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise SpecError(f"{where}: expected a table name (a plain identifier), got {value!r}")
+    return value
+
+
+def _query_mode_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _index_mode_fields(data: dict[str, Any]) -> dict[str, Any]:
+    if "requires_index_on" not in data:
+        raise SpecError("challenge: missing required key 'requires_index_on' (mode 'index')")
+    forbid_sort = data.get("forbid_sort", False)
+    if not isinstance(forbid_sort, bool):
+        raise SpecError(f"challenge.forbid_sort: expected true or false, got {forbid_sort!r}")
+    return {
+        "query": _sql_text(data, "query"),
+        "requires_index_on": _table_name(data["requires_index_on"], "challenge.requires_index_on"),
+        "forbid_sort": forbid_sort,
+    }
+
+
+def _transaction_mode_fields(data: dict[str, Any]) -> dict[str, Any]:
+    reader_query = _sql_text(data, "reader_query")
+    if "check_tables" not in data:
+        raise SpecError("challenge: missing required key 'check_tables' (mode 'transaction')")
+    raw = data["check_tables"]
+    if not isinstance(raw, list) or not raw:
+        raise SpecError("challenge.check_tables: expected a non-empty list of table names")
+    tables: list[CheckTable] = []
+    for index, entry in enumerate(raw):
+        where = f"challenge.check_tables[{index}]"
+        if isinstance(entry, dict):
+            _check_keys(entry, _CHECK_TABLE_KEYS, where)
+            table = _table_name(entry.get("table"), f"{where}.table")
+            columns = entry.get("columns")
+            if not isinstance(columns, list) or not columns:
+                raise SpecError(f"{where}.columns: expected a non-empty list of column names")
+            names = tuple(_table_name(c, f"{where}.columns") for c in columns)
+            if len(set(names)) != len(names):
+                raise SpecError(f"{where}.columns: a column is listed twice")
+            tables.append(CheckTable(table, names))
+        else:
+            tables.append(CheckTable(_table_name(entry, where)))
+    if len({t.table.lower() for t in tables}) != len(tables):
+        raise SpecError("challenge.check_tables: a table is listed twice")
+    return {"reader_query": reader_query, "check_tables": tuple(tables)}
+
+
+_SQL_MODE_PARSERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "query": _query_mode_fields,
+    "index": _index_mode_fields,
+    "transaction": _transaction_mode_fields,
+}
 
 
 def _test_list(data: dict[str, Any]) -> list[dict[str, Any]]:

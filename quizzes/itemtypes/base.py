@@ -115,6 +115,12 @@ class ItemTypeHandler:
     # Its answers pick among options (``choice_options``), whose picks item statistics count.
     has_choices: ClassVar[bool] = False
     default_points: ClassVar[int] = 1
+    # The answer field a learner types into (a number, a phrase). Bank entries of such a
+    # type list ``samples`` of what learners type, scored by ``check_samples``.
+    typed_answer_field: ClassVar[str | None] = None
+    # The key is one of the options the question shows, so another item showing the same
+    # option gives nothing away; only another item *stating* it (title, body) does.
+    answer_among_options: ClassVar[bool] = False
     # The bank fields this type adds to the common ones (slug, title, body, …).
     bank_keys: ClassVar[frozenset[str]] = frozenset()
     answer_serializer: ClassVar[builtins.type[AnswerSerializer]]
@@ -135,14 +141,16 @@ class ItemTypeHandler:
         """The version's ``data`` (the key included) from a validated bank entry."""
         raise NotImplementedError
 
-    def check_samples(self, item: dict[str, Any], field: str) -> list[str]:
+    def check_samples(self, item: dict[str, Any], field: str | None = None) -> list[str]:
         """Run an entry's ``samples`` (typed answers a correct learner would give, and near
         misses) through this type's scoring: each ``accept`` must score full marks and each
-        ``reject`` none. ``field`` is the answer field a typed sample fills."""
+        ``reject`` none. ``field`` is the answer field a typed sample fills (by default the
+        type's ``typed_answer_field``)."""
         samples = strip_lines(item.get("samples"))
-        if samples is None:
+        field = field or self.typed_answer_field
+        if samples is None or field is None:
             return []
-        if not isinstance(samples, dict) or set(samples) - {"accept", "reject"}:
+        if not isinstance(samples, dict) or set(samples) - {"accept", "reject", LINE_KEY}:
             return ["'samples' must be a mapping with 'accept' and 'reject' lists"]
         errors = []
         data = self.build_data(item)
@@ -160,6 +168,21 @@ class ItemTypeHandler:
                     verdict = "is not accepted" if want else "is accepted"
                     errors.append(f"sample {str(value)!r} {verdict} (scores {got:g})")
         return errors
+
+    def bank_answer_phrases(self, item: dict[str, Any], data: Data | None = None) -> list[str]:
+        """``answer_phrases`` of a validated bank entry (a type may add what only the entry
+        holds, such as samples of accepted answers); ``data`` is its ``build_data``, if
+        already built."""
+        return self.answer_phrases(self.build_data(item) if data is None else data)
+
+    def boolean_key(self, data: Data) -> bool | None:
+        """The key, for a type whose key is a single true or false; None for any other."""
+        return None
+
+    def answer_cues(self, data: Data) -> list[str]:
+        """Surface cues that point to the key without knowing the subject (such as a key
+        that is the only long option), as problems for the bank check."""
+        return []
 
     # --- an attempt -------------------------------------------------------------------
     def layout(self, data: Data, rng: random.Random, *, shuffle: bool) -> Layout:

@@ -59,6 +59,9 @@ class ChallengeHandler(ItemTypeHandler):
     answer_serializer = CodeAnswer
     question_template = "quizzes/itemtypes/challenge.html"
     review_template = "quizzes/itemtypes/challenge_review.html"
+    # Whether `check_bank --mutation` mutates the reference solution (quizzes.bank.mutation
+    # rewrites Python source).
+    mutation_tested: ClassVar[bool] = False
     # The editor's syntax mode and the label above it.
     editor_language: ClassVar[str]
     code_label: ClassVar[str]

@@ -24,6 +24,7 @@ class ChoiceHandler(ItemTypeHandler):
     bank_keys = frozenset({"choices"})
     has_choices = True
     review_template = "quizzes/itemtypes/choice_review.html"
+    answer_among_options = True
 
     def correct_count_problem(self, correct: int, total: int) -> str | None:
         raise NotImplementedError
@@ -107,6 +108,14 @@ class ChoiceHandler(ItemTypeHandler):
     def choice_picks(self, data: Data, given: Answer) -> list[str]:
         known = {c["id"] for c in data["choices"]}
         return sorted(i for i in self.picked_ids(given) if i in known)
+
+    def answer_phrases(self, data: Data) -> list[str]:
+        # As prose: without code marks and the full stop that ends an option.
+        return [
+            " ".join(str(c["text"]).replace("`", "").split()).rstrip(".")
+            for c in data["choices"]
+            if c["correct"]
+        ]
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"choices": self.correct_ids(data)}

@@ -12,5 +12,6 @@ class CodeChallenge(ChallengeHandler):
     type = ItemType.PYTHON
     editor_language = "python"
     code_label = "Python code"
+    mutation_tested = True
     spec_parser = staticmethod(python_spec_from_dict)
     runner = staticmethod(grade_python)

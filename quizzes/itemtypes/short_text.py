@@ -17,9 +17,32 @@ from quizzes.models import ItemType
 MAX_TEXT_CHARS = 1000
 
 
+# What a person may wrap an answer in, or end it with, without changing it.
+_TRAILING = ".,;:!"
+# Opening → closing character of the pairs that may wrap a whole answer.
+_PAIRS = {
+    "`": "`",
+    '"': '"',
+    "'": "'",
+    "\u201c": "\u201d",
+    "\u2018": "\u2019",
+    "\u00ab": "\u00bb",
+}
+
+
 def normalize_text(text: str) -> str:
-    """How short-text answers compare: trimmed, inner whitespace collapsed, casefolded."""
-    return " ".join(str(text).split()).casefold()
+    """How short-text answers compare, and what ``pattern`` is matched against: casefolded,
+    whitespace trimmed and collapsed, without a surrounding pair of backticks or quotes and without
+    trailing ``.,;:!`` (so '`Retry-After`.' and '"retry-after"' read as 'retry-after')."""
+    text = " ".join(str(text).split())
+    while True:
+        stripped = text.rstrip(_TRAILING).strip()
+        if len(stripped) >= 2 and _PAIRS.get(stripped[0]) == stripped[-1]:
+            # A matched pair only: the quote closing `after: "abc"` is part of the answer.
+            stripped = stripped[1:-1].strip()
+        if stripped == text:
+            return text.casefold()
+        text = stripped
 
 
 class ShortTextAnswer(AnswerSerializer):
@@ -39,6 +62,7 @@ class ShortTextAnswer(AnswerSerializer):
 class ShortText(ItemTypeHandler):
     type = ItemType.SHORT_TEXT
     bank_keys = frozenset({"accepted", "pattern", "samples"})
+    typed_answer_field = "text"
     answer_serializer = ShortTextAnswer
     question_template = "quizzes/itemtypes/short_text.html"
     review_template = "quizzes/itemtypes/short_text_review.html"
@@ -54,6 +78,13 @@ class ShortText(ItemTypeHandler):
             or not all(isinstance(a, str | int | float) and str(a).strip() for a in accepted)
         ):
             errors.append("'accepted' must be a non-empty list of non-empty strings")
+        else:
+            for answer in accepted or []:
+                if not normalize_text(str(answer)):
+                    errors.append(
+                        f"the accepted answer {answer!r} is empty once normalised (quotes, "
+                        "backticks and trailing punctuation are ignored)"
+                    )
         if pattern is not None:
             try:
                 compiled = re.compile(str(pattern), re.IGNORECASE)
@@ -67,7 +98,7 @@ class ShortText(ItemTypeHandler):
                         errors.append(f"'pattern' does not match the accepted answer {answer!r}")
         if errors:
             return errors
-        return self.check_samples(item, "text")
+        return self.check_samples(item)
 
     def build_data(self, item: dict[str, Any]) -> Data:
         return {
@@ -92,6 +123,15 @@ class ShortText(ItemTypeHandler):
 
     def answer_phrases(self, data: Data) -> list[str]:
         return [str(a) for a in data.get("accepted") or []]
+
+    def bank_answer_phrases(self, item: dict[str, Any], data: Data | None = None) -> list[str]:
+        # A pattern-only item has no accepted list: what its samples accept is its answer.
+        samples = item.get("samples")
+        accept = samples.get("accept") if isinstance(samples, dict) else None
+        typed = [normalize_text(str(a)) for a in accept or [] if isinstance(a, str | int | float)]
+        phrases = super().bank_answer_phrases(item, data)
+        known = {normalize_text(p) for p in phrases}
+        return phrases + sorted({t for t in typed if t and t not in known})
 
     def key_display(self, data: Data) -> dict[str, Any]:
         return {"accepted": data.get("accepted") or [], "pattern": data.get("pattern")}

@@ -18,6 +18,18 @@ class SingleChoiceAnswer(AnswerSerializer):
         return value
 
 
+# The key is "clearly the longest option" when it is longer than every distractor by more
+# than both of these: a fifth of the longest distractor's length, and ten characters.
+# Lengths count characters with whitespace runs collapsed. Test-wise learners pick such an
+# option unread; the margins leave alone keys that are merely a few words longer.
+LONGEST_KEY_MARGIN = 0.2
+LONGEST_KEY_MIN_CHARS = 10
+
+
+def option_length(text: str) -> int:
+    return len(" ".join(text.split()))
+
+
 class SingleChoice(ChoiceHandler):
     type = ItemType.SINGLE_CHOICE
     answer_serializer = SingleChoiceAnswer
@@ -38,6 +50,18 @@ class SingleChoice(ChoiceHandler):
 
     def key_answer(self, data: Data) -> Answer:
         return {"choice": self.correct_ids(data)[0]}
+
+    def answer_cues(self, data: Data) -> list[str]:
+        key = max(option_length(c["text"]) for c in data["choices"] if c["correct"])
+        longest = max(
+            (option_length(c["text"]) for c in data["choices"] if not c["correct"]), default=0
+        )
+        if key - longest > max(LONGEST_KEY_MARGIN * longest, LONGEST_KEY_MIN_CHARS):
+            return [
+                f"the key is clearly the longest option ({key} characters, the longest "
+                f"distractor {longest}): shorten the key or lengthen a distractor"
+            ]
+        return []
 
     def picked_ids(self, given: Answer) -> set[str]:
         return {given["choice"]} if given.get("choice") else set()

@@ -59,6 +59,9 @@ class TrueFalse(ItemTypeHandler):
     def key_answer(self, data: Data) -> Answer:
         return {"value": data["answer"]}
 
+    def boolean_key(self, data: Data) -> bool | None:
+        return bool(data["answer"])
+
     def review_view(
         self, data: Data, layout: Layout, answer: Answer, given: Answer
     ) -> dict[str, Any]:

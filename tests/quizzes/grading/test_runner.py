@@ -343,6 +343,10 @@ def test_sql_float_results_compare_with_tolerance() -> None:
         ("INSERT INTO accounts VALUES (9, 'x', 1)", "SQL error: only a single SELECT"),
         ("PRAGMA table_info(accounts)", "SQL error: only a single SELECT"),
         ("ATTACH DATABASE '/tmp/x.db' AS x", "SQL error: only a single SELECT"),
+        (
+            "SELECT load_extension('/usr/lib/x86_64-linux-gnu/libc.so.6')",
+            "SQL error: only a single SELECT",
+        ),
         ("   ", "SQL error: the query is empty"),
     ],
 )

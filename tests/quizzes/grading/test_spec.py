@@ -10,6 +10,7 @@ import pytest
 
 from quizzes.grading.spec import (
     Call,
+    CheckTable,
     PythonChallengeSpec,
     SpecError,
     SqlChallengeSpec,
@@ -228,3 +229,110 @@ def test_rules_tests_and_wrong_solutions_name_each_other() -> None:
 def test_malformed_rules_are_rejected(path: list[Any], value: Any, message: str) -> None:
     with pytest.raises(SpecError, match=re.escape(message)):
         spec_from_dict("python", changed(RULED, path, value))
+
+
+# ------------------------------------------------------------------------------- SQL modes
+
+INDEX: dict[str, Any] = {
+    **SQL,
+    "mode": "index",
+    "query": "SELECT id FROM t WHERE id > 1 ORDER BY id",
+    "requires_index_on": "t",
+    "forbid_sort": True,
+    "reference_solution": "CREATE INDEX t_id ON t(id);",
+}
+TRANSACTION: dict[str, Any] = {
+    "mode": "transaction",
+    "schema": "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);",
+    "reference_solution": "BEGIN; UPDATE accounts SET balance = balance - 1 WHERE id = 1; "
+    "UPDATE accounts SET balance = balance + 1 WHERE id = 2; COMMIT;",
+    "reader_query": "SELECT SUM(balance) FROM accounts",
+    "check_tables": ["accounts", {"table": "audit", "columns": ["account_id", "event"]}],
+    "tests": [{"name": "two", "visible": True, "data": "INSERT INTO accounts VALUES (1, 5);"}],
+}
+
+
+def test_an_sql_challenge_is_a_query_unless_it_says_otherwise() -> None:
+    spec = spec_from_dict("sql", SQL)
+    assert isinstance(spec, SqlChallengeSpec)
+    assert spec.mode == "query"
+    assert (spec.query, spec.requires_index_on, spec.forbid_sort) == ("", "", False)
+    assert (spec.reader_query, spec.check_tables) == ("", ())
+    explicit = spec_from_dict("sql", {**SQL, "mode": "query"})
+    assert explicit == spec
+
+
+def test_index_mode_keeps_the_fixed_query_and_the_plan_requirement() -> None:
+    spec = spec_from_dict("sql", INDEX)
+    assert isinstance(spec, SqlChallengeSpec)
+    assert spec.mode == "index"
+    assert spec.query == "SELECT id FROM t WHERE id > 1 ORDER BY id"
+    assert (spec.requires_index_on, spec.forbid_sort, spec.ordered) == ("t", True, True)
+    assert spec.reference_solution == "CREATE INDEX t_id ON t(id);"
+    lenient = spec_from_dict("sql", changed(INDEX, ["forbid_sort"], delete=True))
+    assert isinstance(lenient, SqlChallengeSpec) and lenient.forbid_sort is False
+
+
+def test_transaction_mode_keeps_the_reader_and_the_checked_tables() -> None:
+    spec = spec_from_dict("sql", TRANSACTION)
+    assert isinstance(spec, SqlChallengeSpec)
+    assert spec.mode == "transaction"
+    assert spec.reader_query == "SELECT SUM(balance) FROM accounts"
+    assert spec.check_tables == (
+        CheckTable("accounts"),
+        CheckTable("audit", ("account_id", "event")),
+    )
+    assert spec.ordered is False
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (changed(SQL, ["mode"], "explain"),
+         "challenge.mode: expected one of 'query', 'index', 'transaction', got 'explain'"),
+        (changed(SQL, ["query"], "SELECT 1"),
+         "challenge.query: only used with 'mode: index' (mode is 'query')"),
+        (changed(SQL, ["reader_query"], "SELECT 1"),
+         "challenge.reader_query: only used with 'mode: transaction' (mode is 'query')"),
+        (changed(INDEX, ["check_tables"], ["t"]),
+         "challenge.check_tables: only used with 'mode: transaction' (mode is 'index')"),
+        (changed(TRANSACTION, ["forbid_sort"], True),
+         "challenge.forbid_sort: only used with 'mode: index' (mode is 'transaction')"),
+        (changed(INDEX, ["query"], delete=True),
+         "challenge: missing required key 'query' (mode 'index')"),
+        (changed(INDEX, ["query"], "  "),
+         "challenge.query: expected a non-empty string of SQL"),
+        (changed(INDEX, ["requires_index_on"], delete=True),
+         "challenge: missing required key 'requires_index_on' (mode 'index')"),
+        (changed(INDEX, ["requires_index_on"], "t; DROP TABLE t"),
+         "challenge.requires_index_on: expected a table name (a plain identifier)"),
+        (changed(INDEX, ["forbid_sort"], "yes"),
+         "challenge.forbid_sort: expected true or false, got 'yes'"),
+        (changed(TRANSACTION, ["reader_query"], delete=True),
+         "challenge: missing required key 'reader_query' (mode 'transaction')"),
+        (changed(TRANSACTION, ["check_tables"], delete=True),
+         "challenge: missing required key 'check_tables' (mode 'transaction')"),
+        (changed(TRANSACTION, ["check_tables"], []),
+         "challenge.check_tables: expected a non-empty list of table names"),
+        (changed(TRANSACTION, ["check_tables"], "accounts"),
+         "challenge.check_tables: expected a non-empty list of table names"),
+        (changed(TRANSACTION, ["check_tables", 0], "main.accounts"),
+         "challenge.check_tables[0]: expected a table name (a plain identifier)"),
+        (changed(TRANSACTION, ["check_tables", 1, "columns"], []),
+         "challenge.check_tables[1].columns: expected a non-empty list of column names"),
+        (changed(TRANSACTION, ["check_tables", 1, "columns"], ["event", "event"]),
+         "challenge.check_tables[1].columns: a column is listed twice"),
+        (changed(TRANSACTION, ["check_tables", 1, "order_by"], ["id"]),
+         "challenge.check_tables[1]: unknown key(s) 'order_by'"),
+        (changed(TRANSACTION, ["check_tables"], ["accounts", "Accounts"]),
+         "challenge.check_tables: a table is listed twice"),
+        (changed(TRANSACTION, ["ordered"], True),
+         "challenge.ordered: a transaction challenge compares tables as sets"),
+    ],
+)  # fmt: skip
+def test_malformed_sql_modes_are_rejected_with_a_precise_message(
+    data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        spec_from_dict("sql", data)
+    assert message in str(caught.value)
