@@ -4,6 +4,7 @@ from quizzes.analytics import api as analytics_api
 from quizzes.analytics import views as analytics
 from quizzes.assessments import api
 from quizzes.assessments import views as learner
+from quizzes.bank import browse_views as browser
 from quizzes.bank import views as authoring
 from quizzes.pipeline import views as ops
 
@@ -32,9 +33,20 @@ urlpatterns = [
         learner.attempt_result_status,
         name="attempt-result-status",
     ),
+    path(
+        "attempts/<int:attempt_id>/items/<int:position>/report",
+        learner.attempt_item_report,
+        name="attempt-item-report",
+    ),
     path("dashboard/", analytics.dashboard, name="dashboard"),
     # Instructors and admins
-    path("author/items/", authoring.author_items, name="author-items"),
+    path("author/items/", browser.bank_browser, name="author-items"),
+    path("author/items/bulk", browser.bank_bulk, name="bank-bulk"),
+    path("author/items/<slug:slug>/history", browser.item_history, name="item-history"),
+    path("author/reports/", browser.report_queue, name="item-reports"),
+    path("author/reports/<int:report_id>/close", browser.report_close, name="item-report-close"),
+    path("author/quizzes/pool-form", authoring.quiz_pool_form, name="quiz-pool-form"),
+    path("author/quizzes/<slug:slug>/preview", browser.quiz_preview, name="quiz-preview"),
     path("author/items/new", authoring.item_new, name="item-new"),
     path("author/items/<slug:slug>/", authoring.item_preview, name="item-preview"),
     path("author/items/<slug:slug>/edit", authoring.item_edit, name="item-edit"),

@@ -81,7 +81,10 @@ class AttemptClosed(AttemptError):
 def check_can_start(*, learner: User, quiz: Quiz) -> None:
     if quiz.status != QuizStatus.PUBLISHED:
         raise AttemptError("This quiz is not open yet.")
-    if quiz.closes_at and timezone.now() >= quiz.closes_at:
+    now = timezone.now()
+    if quiz.opens_at and now < quiz.opens_at:
+        raise AttemptError(f"This quiz opens on {quiz.opens_at:%Y-%m-%d at %H:%M} UTC.")
+    if quiz.closes_at and now >= quiz.closes_at:
         raise AttemptClosed("This quiz has closed.")
     if quiz.max_attempts is not None:
         used = Attempt.objects.filter(learner=learner, quiz=quiz).count()

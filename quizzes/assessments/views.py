@@ -9,12 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from quizzes.access import AuthenticatedRequest, learner_required
 from quizzes.assessments.feedback import feedback_due
 from quizzes.assessments.placement import placement_result
 from quizzes.assessments.presenters import attempt_item_views, item_review
+from quizzes.assessments.reports import ReportRefused, item_report_create
 from quizzes.assessments.selectors import (
     access_attempt,
     attempt_items,
@@ -224,3 +226,24 @@ def attempt_result_status(request: AuthenticatedRequest, attempt_id: int) -> Htt
         # Stop htmx polling: the fragment no longer carries the polling trigger.
         response["HX-Trigger"] = "graded"
     return response
+
+
+@login_required
+@require_POST
+def attempt_item_report(
+    request: AuthenticatedRequest, attempt_id: int, position: int
+) -> HttpResponse:
+    """A learner reports a problem with a question of their own attempt (feedback shown)."""
+    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)
+    try:
+        item_report_create(
+            attempt=attempt,
+            position=position,
+            learner=request.user,
+            message=request.POST.get("message", ""),
+        )
+    except ReportRefused as exc:
+        messages.error(request, f"Your report was not sent: {exc}")
+    else:
+        messages.success(request, "Thank you: your report was sent to the question's authors.")
+    return redirect(f"{reverse('attempt-result', args=[attempt.pk])}#q{position}")

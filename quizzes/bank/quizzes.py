@@ -164,6 +164,8 @@ def pool_problems(pool: QuizPool) -> Errors:
     checkable = "topic" not in errors and "stage" not in errors
     if checkable and pool.topic_id and pool.stage_id and pool.topic.stage_id != pool.stage_id:  # type: ignore[union-attr]
         _add(errors, "topic", "That topic belongs to another stage.")
+    if pool.item_id and "count" not in errors and pool.count != 1:
+        _add(errors, "count", "A pool with a hand-picked item draws exactly that item: count 1.")
     if "item_types" not in errors:
         types = pool.item_types
         if not isinstance(types, list) or not all(is_registered(t) for t in types):

@@ -26,41 +26,10 @@ from quizzes.bank.authoring import (
     item_set_status,
     item_yaml,
 )
-from quizzes.bank.forms import PoolFormSet, QuizForm
+from quizzes.bank.forms import MAX_POOLS, PoolForm, PoolFormSet, QuizForm
 from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
 from quizzes.itemtypes import handler_for
 from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
-
-
-@login_required
-@permission_required("quizzes.author_item", raise_exception=True)
-@require_GET
-def author_items(request: AuthenticatedRequest) -> HttpResponse:
-    stage_number = request.GET.get("stage", "")
-    stage = (
-        Stage.objects.filter(number=int(stage_number)).first()
-        if stage_number.isdecimal() and len(stage_number) < 6
-        else None
-    )
-    can_see_stats = request.user.has_perm("quizzes.view_item_statistics")
-    if can_see_stats:
-        # Picks read every answer: for one stage's items, not the whole bank's.
-        rows: list[Any] = item_statistics(stage=stage, picks=stage is not None)
-    else:
-        items = Item.objects.select_related("current_version", "topic", "stage")
-        rows = [{"item": i} for i in (items.filter(stage=stage) if stage else items)]
-    return render(
-        request,
-        "quizzes/staff/items.html",
-        {
-            "stages": Stage.objects.active(),
-            "stage": stage,
-            "rows": rows,
-            "can_see_stats": can_see_stats,
-            "flag_min": FLAG_MIN_ANSWERS,
-            "poor_fit": POOR_FIT_RMSD,
-        },
-    )
 
 
 @login_required
@@ -282,6 +251,30 @@ def quiz_edit(request: AuthenticatedRequest, slug: str | None = None) -> HttpRes
     return render(
         request,
         "quizzes/staff/quiz_edit.html",
-        {"form": form, "pools": pools, "quiz": quiz},
+        {"form": form, "pools": pools, "quiz": quiz, "item_slugs": _published_slugs()},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _published_slugs() -> list[str]:
+    return list(
+        Item.objects.filter(status=ItemStatus.PUBLISHED)
+        .order_by("slug")
+        .values_list("slug", flat=True)
+    )
+
+
+@_author
+@require_GET
+def quiz_pool_form(request: AuthenticatedRequest) -> HttpResponse:
+    """One more empty pool for the quiz builder (htmx), with the formset's new form count."""
+    raw = request.GET.get("pools-TOTAL_FORMS", "")
+    if not raw.isdecimal() or int(raw) >= MAX_POOLS:
+        return HttpResponse(f"A quiz has at most {MAX_POOLS} pools.", status=400)
+    index = int(raw)
+    pool = PoolForm(prefix=f"pools-{index}", use_required_attribute=False)
+    return render(
+        request,
+        "quizzes/staff/_pool_form.html",
+        {"pool": pool, "number": index + 1, "total": index + 1, "oob": True},
     )

@@ -24,6 +24,7 @@ from quizzes.models.grading import (
 )
 from quizzes.models.ops import WorkerHeartbeat
 from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizStatus
+from quizzes.models.reviews import BankAction, BankEvent, ItemReport, ItemReportStatus
 from quizzes.models.roadmap import Stage, Topic
 from quizzes.models.skill import CalibrationRun, ItemCalibration, SkillEstimate, SkillHistory
 
@@ -35,12 +36,16 @@ __all__ = [
     "AttemptEvent",
     "AttemptItem",
     "AttemptStatus",
+    "BankAction",
+    "BankEvent",
     "CalibrationRun",
     "Cognitive",
     "EventKind",
     "FeedbackMode",
     "Item",
     "ItemCalibration",
+    "ItemReport",
+    "ItemReportStatus",
     "ItemStatus",
     "ItemType",
     "ItemVersion",

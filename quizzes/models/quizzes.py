@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -41,6 +42,7 @@ class Quiz(models.Model):
     feedback_mode = models.CharField(
         max_length=14, choices=FeedbackMode.choices, default=FeedbackMode.AFTER_SUBMIT
     )
+    opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
     shuffle_items = models.BooleanField(default=True)
     shuffle_choices = models.BooleanField(default=True)
@@ -56,6 +58,10 @@ class Quiz(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": "The quiz must close after it opens."})
 
     @property
     def is_challenge(self) -> bool:

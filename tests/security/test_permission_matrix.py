@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
 from quizzes.assessments.services import attempt_start
-from quizzes.models import QuizPool
+from quizzes.models import ItemReport, QuizPool
 from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import PYTHON, TRUE_FALSE, load_sample_items
@@ -53,6 +53,7 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "attempts/<int:attempt_id>/result": {"get": (LOGIN, 404, 200, 200)},
     "attempts/<int:attempt_id>/result/status": {"get": (LOGIN, 404, 200, 200)},
     "attempts/<int:attempt_id>/log": {"get": (LOGIN, 403, 200, 200)},
+    "attempts/<int:attempt_id>/items/<int:position>/report": {"post": (LOGIN, 404, 404, 404)},
     "author/attempts/": {"get": AUTHOR_PAGE},
     "dashboard/": {"get": LEARNER_PAGE},
     # authoring (instructors)
@@ -61,6 +62,10 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "author/items/<slug:slug>/": {"get": AUTHOR_PAGE},
     "author/items/<slug:slug>/edit": {"get": AUTHOR_PAGE},
     "author/items/<slug:slug>/status": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
+    "author/items/<slug:slug>/history": {"get": AUTHOR_PAGE},
+    "author/items/bulk": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},  # empty: nothing changes
+    "author/reports/": {"get": AUTHOR_PAGE},
+    "author/reports/<int:report_id>/close": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
     "author/items/<slug:slug>/regrade": {  # GET: the dry run; POST applies once confirmed
         "get": AUTHOR_PAGE,
         "post": (LOGIN, 403, REDIRECT, REDIRECT),
@@ -74,6 +79,8 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "author/quizzes/": {"get": AUTHOR_PAGE},
     "author/quizzes/new": {"get": AUTHOR_PAGE},
     "author/quizzes/<slug:slug>/edit": {"get": AUTHOR_PAGE},
+    "author/quizzes/<slug:slug>/preview": {"get": AUTHOR_PAGE},
+    "author/quizzes/pool-form": {"get": (LOGIN, 403, 400, 400)},  # no form count given
     # operations and roles (admins)
     "ops/grading/": {"get": ADMIN_PAGE},
     "ops/grading/<int:submission_id>/requeue": {"post": (LOGIN, 403, 403, REDIRECT)},
@@ -172,8 +179,12 @@ def world(db: None, topic: Any) -> dict[str, Any]:
     submission = submission_create(
         learner=owner, item_version=challenge.current_version, source="x", attempt_item=code_item
     )
+    report = ItemReport.objects.create(
+        item=tf, version=tf.current_version, attempt=attempt, reporter=owner, message="Typo"
+    )
     return {
         "owner": owner,
+        "report_id": report.pk,
         "attempt_id": attempt.pk,
         "position": 1,
         "submission_id": submission.pk,
@@ -193,7 +204,7 @@ def concrete(route: str, world: dict[str, Any]) -> str:
     else:
         slug = world["quiz_slug"]
     path = route
-    for name in ("attempt_id", "position", "submission_id", "user_id", "number"):
+    for name in ("attempt_id", "position", "submission_id", "user_id", "number", "report_id"):
         path = path.replace(f"<int:{name}>", str(world[name]))
     path = path.replace("<slug:slug>", slug)
     path = path.replace("^confirm-email/(?P<key>[-:\\w]+)/$", "confirm-email/not-a-key/")
