@@ -29,7 +29,15 @@ from quizzes.assessments.services import (
     attempt_submit,
 )
 from quizzes.bank.loader import bank_load
-from quizzes.models import Item, Quiz, QuizPool, Submission, SubmissionStatus, WorkerHeartbeat
+from quizzes.models import (
+    Item,
+    ItemReport,
+    Quiz,
+    QuizPool,
+    Submission,
+    SubmissionStatus,
+    WorkerHeartbeat,
+)
 from tests.browser.helpers import log_in, right_answer
 from tests.conftest import BASE_DIR
 from tests.factories import QuizFactory, UserFactory
@@ -52,6 +60,9 @@ PAGES: dict[str, tuple[str, ...]] = {
     "author/items/<slug:slug>/": ("instructor",),
     "author/items/<slug:slug>/regrade": ("instructor",),  # the dry run
     "author/items/<slug:slug>/edit": ("instructor",),
+    "author/items/<slug:slug>/history": ("instructor",),
+    "author/reports/": ("instructor",),
+    "author/quizzes/<slug:slug>/preview": ("instructor",),
     "author/import": ("instructor",),
     "author/analytics/": ("instructor",),
     "author/analytics/heatmap": ("instructor",),
@@ -93,6 +104,7 @@ SKIPPED: dict[str, str] = {
     "api/schema/": "the OpenAPI description (YAML)",
     "api/docs/": "Swagger UI, laid out by its own vendored stylesheet",
     "attempts/<int:attempt_id>/result/status": "an htmx fragment of the result page",
+    "author/quizzes/pool-form": "an htmx fragment of the quiz builder",
     "author/export/stage-<int:number>.yaml": "a YAML download",
     "author/analytics/results.csv": "a CSV download",
     "author/analytics/items.csv": "a CSV download",
@@ -287,6 +299,11 @@ def world(roadmap: Any) -> dict[str, Any]:
     )  # fmt: skip
     sql_item = Item.objects.filter(stage=stage, type="sql").order_by("slug").first()
     assert sql_item is not None
+    # A learner's report with a long word, for the history page and the report queue.
+    report = ItemReport.objects.create(
+        item=sql_item, version=sql_item.current_version, attempt=graded, reporter=learner,
+        message="The expected rows ignore voided shipments: " + LONG_ROW,
+    )  # fmt: skip
     return {
         "users": {
             "learner": learner,
@@ -307,6 +324,7 @@ def world(roadmap: Any) -> dict[str, Any]:
             "stage_slug": stage.slug,
             "quiz_slug": quiz.slug,
             "item_slug": sql_item.slug,
+            "report_id": report.pk,
         },
     }
 

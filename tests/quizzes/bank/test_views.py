@@ -254,7 +254,7 @@ def test_regrade_is_a_dry_run_until_confirmed_and_the_review_shows_the_key_used(
 def test_quiz_authoring_with_pools(author: Client, topic: Any) -> None:
     form = {
         "slug": "cache-drill", "title": "Cache drill", "description": "", "stage": topic.stage.pk,
-        "status": "published", "time_limit_seconds": "600", "max_attempts": "",
+        "status": "published", "time_limit_minutes": "10", "max_attempts": "",
         "pass_mark_percent": "60", "feedback_mode": "immediate", "closes_at": "",
         "shuffle_items": "on", "shuffle_choices": "on",
         "pools-TOTAL_FORMS": "1", "pools-INITIAL_FORMS": "0", "pools-MIN_NUM_FORMS": "0",
@@ -273,6 +273,7 @@ def test_quiz_authoring_with_pools(author: Client, topic: Any) -> None:
     assert author.post("/author/quizzes/new", form).status_code == 302
     quiz = Quiz.objects.get(slug="cache-drill")
     assert quiz.pools.get().count == 3 and quiz.feedback_mode == "immediate"
+    assert quiz.time_limit_seconds == 600
 
 
 def test_editing_a_quiz_with_a_topic_of_another_stage_changes_nothing(
@@ -283,7 +284,7 @@ def test_editing_a_quiz_with_a_topic_of_another_stage_changes_nothing(
     elsewhere = TopicFactory()
     form = {
         "slug": quiz.slug, "title": "After", "description": "", "stage": topic.stage.pk,
-        "status": "published", "time_limit_seconds": "", "max_attempts": "",
+        "status": "published", "time_limit_minutes": "", "max_attempts": "",
         "pass_mark_percent": "60", "feedback_mode": "after_submit", "closes_at": "",
         "pools-TOTAL_FORMS": "1", "pools-INITIAL_FORMS": "1", "pools-MIN_NUM_FORMS": "0",
         "pools-MAX_NUM_FORMS": "1000", "pools-0-id": pool.pk, "pools-0-quiz": quiz.pk,
