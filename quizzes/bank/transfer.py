@@ -264,10 +264,11 @@ def _plan_questions(
             continue
         stage, topic = target
         try:
-            entry = entry_from_question(question)
+            entry, mapping_warnings = entry_from_question(question)
         except Unmappable as exc:
             row.reasons.append(str(exc))
             continue
+        row.warnings = [*row.warnings, *mapping_warnings]
         row.type = str(entry["type"])
         item, slug = _slug_for(question, taken)
         taken.add(slug)

@@ -85,10 +85,11 @@ def number_text(value: float) -> str:
 
 
 # --- Moodle → Skillmap -----------------------------------------------------------------------
-def entry_from_question(question: Question) -> dict[str, Any]:
+def entry_from_question(question: Question) -> tuple[dict[str, Any], list[str]]:
     """A bank entry (without slug, topic and difficulty: the importer adds them) for a
-    mappable question; raises Unmappable for the others. Lossy mappings add a warning to
-    ``question.warnings``."""
+    mappable question, and a warning for each thing the mapping could not keep; raises
+    Unmappable for a question Skillmap cannot hold."""
+    warnings: list[str] = []
     convert = _FROM_MOODLE.get(question.qtype)
     if convert is None:
         raise Unmappable(f"Moodle question type {question.qtype!r} has no Skillmap equivalent")
@@ -99,14 +100,14 @@ def entry_from_question(question: Question) -> dict[str, Any]:
     }
     if question.general_feedback.strip():
         entry["explanation"] = question.general_feedback
-    entry.update(convert(question))
+    entry.update(convert(question, warnings))
     for key in ("pattern", "samples", "relative_tolerance"):
         if key in question.extra and key not in entry:
-            question.warnings.append(f"Skillmap's {key!r} does not apply to this type: ignored")
-    return entry
+            warnings.append(f"Skillmap's {key!r} does not apply to this type: ignored")
+    return entry, warnings
 
 
-def _choices(question: Question) -> dict[str, Any]:
+def _choices(question: Question, warnings: list[str]) -> dict[str, Any]:
     if not question.answers:
         raise Unmappable("the question has no answers")
     correct_count = sum(1 for a in question.answers if a.fraction > 0)
@@ -117,7 +118,7 @@ def _choices(question: Question) -> dict[str, Any]:
         if single:
             choice["correct"] = answer.fraction >= 100 - 1e-6
             if 0 < answer.fraction < 100 - 1e-6:
-                question.warnings.append(
+                warnings.append(
                     f"choice {n} gave {answer.fraction:g}% in Moodle; Skillmap's single "
                     "choice scores all or nothing, so it is now wrong"
                 )
@@ -134,7 +135,7 @@ def _choices(question: Question) -> dict[str, Any]:
             for a in question.answers
         )
         if uneven:
-            question.warnings.append(
+            warnings.append(
                 "Moodle's answer fractions ("
                 + ", ".join(f"{a.fraction:g}%" for a in question.answers)
                 + f") are not kept: Skillmap gives +1/{correct_count} for each correct pick and "
@@ -144,7 +145,7 @@ def _choices(question: Question) -> dict[str, Any]:
     return {"type": str(kind), "choices": choices}
 
 
-def _true_false(question: Question) -> dict[str, Any]:
+def _true_false(question: Question, warnings: list[str]) -> dict[str, Any]:
     by_value: dict[bool, Answer] = {}
     for answer in question.answers:
         word = answer.text.strip().lower()
@@ -172,19 +173,19 @@ def wildcard_pattern(answer: str) -> str:
     return ".*".join(re.escape(p) for p in literal)
 
 
-def _short_text(question: Question) -> dict[str, Any]:
+def _short_text(question: Question, warnings: list[str]) -> dict[str, Any]:
     accepted: list[str] = []
     patterns: list[str] = []
     for n, answer in enumerate(question.answers, start=1):
         text = answer.text.strip()
         if answer.fraction < 100 - 1e-6:
             if answer.fraction > 0:
-                question.warnings.append(
+                warnings.append(
                     f"answer {n} ({text!r}) gave {answer.fraction:g}% in Moodle; Skillmap's "
                     "short answers score all or nothing, so it is not accepted"
                 )
             elif text != "*" and answer.feedback.strip():
-                question.warnings.append(
+                warnings.append(
                     f"answer {n} ({text!r}) only carried feedback in Moodle: not kept"
                 )
             continue
@@ -193,15 +194,15 @@ def _short_text(question: Question) -> dict[str, Any]:
         else:
             accepted.append(text.replace("\\*", "*"))
         if answer.feedback.strip():
-            question.warnings.append(
+            warnings.append(
                 f"feedback on answer {n} is not kept: Skillmap shows the explanation instead"
             )
     if question.case_sensitive:
-        question.warnings.append(
+        warnings.append(
             "Moodle compared this answer case-sensitively; Skillmap ignores case"
         )
     if patterns:
-        question.warnings.append(
+        warnings.append(
             "Moodle's * wildcards became the regex pattern " + "|".join(patterns)
         )
     entry: dict[str, Any] = {"type": str(ItemType.SHORT_TEXT)}
@@ -221,7 +222,7 @@ def _short_text(question: Question) -> dict[str, Any]:
     return entry
 
 
-def _numeric(question: Question) -> dict[str, Any]:
+def _numeric(question: Question, warnings: list[str]) -> dict[str, Any]:
     full = [a for a in question.answers if a.fraction >= 100 - 1e-6 and a.text.strip() != "*"]
     if not full:
         raise Unmappable("no answer gives 100%")
@@ -233,12 +234,12 @@ def _numeric(question: Question) -> dict[str, Any]:
     if not math.isfinite(value):
         raise Unmappable(f"the answer {answer.text!r} is not a finite number")
     if len(full) > 1:
-        question.warnings.append(
+        warnings.append(
             f"{len(full)} answers gave 100% in Moodle; Skillmap keeps the first ({answer.text})"
         )
     dropped = [a for a in question.answers if a not in full and a.fraction > 0]
     if dropped:
-        question.warnings.append(
+        warnings.append(
             "partially correct answers are not kept: "
             + ", ".join(f"{a.text} ({a.fraction:g}%)" for a in dropped)
         )
@@ -255,17 +256,17 @@ def _numeric(question: Question) -> dict[str, Any]:
         entry["unit"] = base_units[0]
     other = [name for name, _ in units if name not in base_units[:1]]
     if other:
-        question.warnings.append("units other than the main one are not kept: " + ", ".join(other))
+        warnings.append("units other than the main one are not kept: " + ", ".join(other))
     if "samples" in question.extra:
         entry["samples"] = question.extra["samples"]
     return entry
 
 
-def _matching(question: Question) -> dict[str, Any]:
+def _matching(question: Question, warnings: list[str]) -> dict[str, Any]:
     pairs = []
     for left, right in question.subquestions:
         if not left.strip():
-            question.warnings.append(
+            warnings.append(
                 f"the extra answer {right!r} (a distractor with no question) is not kept"
             )
             continue
@@ -273,11 +274,11 @@ def _matching(question: Question) -> dict[str, Any]:
     return {"type": str(ItemType.MATCHING), "pairs": pairs}
 
 
-def _ordering(question: Question) -> dict[str, Any]:
+def _ordering(question: Question, warnings: list[str]) -> dict[str, Any]:
     return {"type": str(ItemType.ORDERING), "sequence": [a.text for a in question.answers]}
 
 
-_FROM_MOODLE = {
+_FROM_MOODLE: dict[str, Callable[[Question, list[str]], dict[str, Any]]] = {
     MULTICHOICE: _choices,
     TRUEFALSE: _true_false,
     SHORTANSWER: _short_text,
