@@ -153,26 +153,38 @@ def category_segments(path: str) -> list[str]:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in slugify(text).split("-") if len(w) > 3}
+    return {w for w in slugify(text).split("-") if len(w) > 2}
+
+
+def _names(segment: str, slug: str, title: str) -> bool:
+    """Whether a category segment names a stage or topic: its slug or title, the start of
+    its title ('CDN integration' for 'CDN integration for static assets'), or every word of
+    its slug ('redis-caching' in 'Caching with Redis')."""
+    titled = slugify(title)
+    words = set(segment.split("-"))
+    return (
+        segment in (slug, titled)
+        or (len(segment) > 3 and titled.startswith(segment + "-"))
+        or set(slug.split("-")) <= words
+    )
 
 
 def guess_target(path: str, stages: list[Stage]) -> str:
     """The roadmap topic a category most likely means ("N/topic"), or "" for no good guess:
-    a segment naming a topic (slug or title) counts most, one naming its stage next, and
-    shared words a little."""
+    a segment naming a topic counts most, one naming its stage next, shared words a little."""
     segments = [slugify(s) for s in category_segments(path)]
     words = _words(" ".join(category_segments(path)))
     best, best_score = "", 0.0
     for stage in stages:
-        stage_names = {stage.slug, slugify(stage.title), f"stage-{stage.number}",
-                       f"stage-{stage.number:02d}"}  # fmt: skip
-        stage_score = 2.0 if stage_names & set(segments) else 0.0
+        named = [stage.slug, f"stage-{stage.number}", f"stage-{stage.number:02d}"]
+        stage_score = 0.0
+        if any(_names(seg, stage.slug, stage.title) or seg in named for seg in segments):
+            stage_score = 2.0
         for topic in stage.topics.all():
             score = stage_score
-            if {topic.slug, slugify(topic.title)} & set(segments):
-                score += 3 + (
-                    1 if segments and segments[-1] in (topic.slug, slugify(topic.title)) else 0
-                )
+            hits = [i for i, seg in enumerate(segments) if _names(seg, topic.slug, topic.title)]
+            if hits:
+                score += 3 + (1 if hits[-1] == len(segments) - 1 else 0)
             score += 0.5 * len(words & _words(topic.title))
             if score > best_score:
                 best, best_score = f"{stage.number}/{topic.slug}", score
@@ -195,14 +207,6 @@ def parse_target(target: str, stages: list[Stage]) -> tuple[Stage, Topic] | None
 
 
 # --- planning ------------------------------------------------------------------------------------
-def _free_slug(base: str, taken: set[str]) -> str:
-    base = base[:100].strip("-") or "moodle-question"
-    slug, n = base, 2
-    while slug in taken or Item.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 def _unchanged(item: Item, entry: dict[str, Any], stage: Stage, topic: Topic) -> bool:
     version = item.current_version
     if version is None or (item.stage_id, item.topic_id) != (stage.pk, topic.pk):
@@ -270,25 +274,26 @@ def _plan_questions(
             continue
         row.warnings = [*row.warnings, *mapping_warnings]
         row.type = str(entry["type"])
-        item, slug = _slug_for(question, taken)
-        taken.add(slug)
-        row.slug = slug
         if "difficulty" not in question.extra:
             no_difficulty += 1
         entry = {
-            "slug": slug,
             **entry,
             "topic": topic.slug,
             "difficulty": question.extra.get("difficulty", DEFAULT_DIFFICULTY),
             "cognitive": question.extra.get("cognitive", "recall"),
         }
         if question.default_grade is not None and question.default_grade != 1:
-            entry["points"] = (
-                int(question.default_grade)
-                if question.default_grade.is_integer()
-                else question.default_grade
-            )
-        problems = check_item(entry, topics=known.get(stage.number, set()))
+            grade = question.default_grade
+            entry["points"] = int(grade) if grade.is_integer() else grade
+        # Checked before a slug is chosen: only a valid entry can be compared with an item.
+        problems = check_item({"slug": "s", **entry}, topics=known.get(stage.number, set()))
+        if problems:
+            row.reasons += problems
+            continue
+        item, slug = _slug_for(question, entry, stage, topic, taken)
+        taken.add(slug)
+        row.slug = slug
+        entry = {"slug": slug, **entry}
         if item is not None and item.type != entry["type"]:
             problems.append(
                 f"the item {slug!r} exists as another type ({item.type}); give the question "
@@ -311,15 +316,32 @@ def _plan_questions(
     return planned
 
 
-def _slug_for(question: Question, taken: set[str]) -> tuple[Item | None, str]:
-    """(the existing item this question updates, its slug). Only an idnumber that is a
-    Skillmap slug matches an existing item; anything else gets a free slug."""
+def _slug_for(
+    question: Question, entry: dict[str, Any], stage: Stage, topic: Topic, taken: set[str]
+) -> tuple[Item | None, str]:
+    """(the existing item this question updates or leaves unchanged, its slug). An idnumber
+    that is a Skillmap slug names its item. A slug made from the name only matches an item
+    that already holds exactly this question (importing a file twice changes nothing);
+    otherwise it gets a free slug, so it never overwrites another item."""
     idnumber = question.idnumber.strip()
     if idnumber and _SLUG_RE.match(idnumber) and len(idnumber) <= 120 and idnumber not in taken:
         existing = Item.objects.select_related("current_version").filter(slug=idnumber).first()
         return existing, idnumber
-    base = slugify(idnumber) or slugify(question.name)[:80] or "moodle-question"
-    return None, _free_slug(base, taken)
+    base = (slugify(idnumber) or slugify(question.name)[:80] or "moodle-question")[:100]
+    base = base.strip("-") or "moodle-question"
+    slug, n = base, 2
+    while True:
+        existing = Item.objects.select_related("current_version").filter(slug=slug).first()
+        if existing is None and slug not in taken:
+            return None, slug
+        if (
+            existing is not None
+            and slug not in taken
+            and existing.type == entry["type"]
+            and _unchanged(existing, {"slug": slug, **entry}, stage, topic)
+        ):
+            return existing, slug
+        slug, n = f"{base}-{n}", n + 1
 
 
 def _plan_yaml(report: ImportReport, data: bytes) -> list[_Planned]:

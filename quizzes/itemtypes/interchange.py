@@ -101,6 +101,17 @@ def entry_from_question(question: Question) -> tuple[dict[str, Any], list[str]]:
     if question.general_feedback.strip():
         entry["explanation"] = question.general_feedback
     entry.update(convert(question, warnings))
+    if "explanation" not in entry:
+        # Skillmap needs an explanation; Moodle's questions often have only per-answer
+        # feedback. The right answers' feedback says why they are right: it stands in.
+        feedback = [
+            a.feedback.strip() for a in question.answers if a.fraction >= 100 and a.feedback.strip()
+        ]
+        if feedback:
+            entry["explanation"] = "\n\n".join(dict.fromkeys(feedback))
+            warnings.append(
+                "there is no general feedback: the right answer's feedback is the explanation"
+            )
     for key in ("pattern", "samples", "relative_tolerance"):
         if key in question.extra and key not in entry:
             warnings.append(f"Skillmap's {key!r} does not apply to this type: ignored")
@@ -185,26 +196,20 @@ def _short_text(question: Question, warnings: list[str]) -> dict[str, Any]:
                     "short answers score all or nothing, so it is not accepted"
                 )
             elif text != "*" and answer.feedback.strip():
-                warnings.append(
-                    f"answer {n} ({text!r}) only carried feedback in Moodle: not kept"
-                )
+                warnings.append(f"answer {n} ({text!r}) only carried feedback in Moodle: not kept")
             continue
         if re.search(r"(?<!\\)\*", text):
             patterns.append(wildcard_pattern(text))
         else:
             accepted.append(text.replace("\\*", "*"))
-        if answer.feedback.strip():
+        if answer.feedback.strip() and question.general_feedback.strip():
             warnings.append(
                 f"feedback on answer {n} is not kept: Skillmap shows the explanation instead"
             )
     if question.case_sensitive:
-        warnings.append(
-            "Moodle compared this answer case-sensitively; Skillmap ignores case"
-        )
+        warnings.append("Moodle compared this answer case-sensitively; Skillmap ignores case")
     if patterns:
-        warnings.append(
-            "Moodle's * wildcards became the regex pattern " + "|".join(patterns)
-        )
+        warnings.append("Moodle's * wildcards became the regex pattern " + "|".join(patterns))
     entry: dict[str, Any] = {"type": str(ItemType.SHORT_TEXT)}
     extra = question.extra
     if "accepted" in extra:

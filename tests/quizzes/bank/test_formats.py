@@ -382,7 +382,11 @@ def test_gift_short_answer_numbers_ranges_and_tolerances(gift: ParsedFile) -> No
     assert (entry_of(names["Range"])["answer"], entry_of(names["Range"])["tolerance"]) == (10, 5)
     weighted = names["Weighted numbers"]
     assert (entry_of(weighted)["answer"], entry_of(weighted)["tolerance"]) == (90, 0)
-    assert weighted.warnings == ["partially correct answers are not kept: 90 (50%)"]
+    assert weighted.warnings == [
+        "partially correct answers are not kept: 90 (50%)",
+        "there is no general feedback: the right answer's feedback is the explanation",
+    ]
+    assert entry_of(weighted)["explanation"] == "Exactly."
 
 
 def test_gift_matching_true_false_and_missing_word(gift: ParsedFile) -> None:
@@ -401,14 +405,17 @@ def test_gift_matching_true_false_and_missing_word(gift: ParsedFile) -> None:
     assert entry_of(names["Absolute limit"])["answer"] is False  # {F}
     missing = next(q for q in gift.questions if q.name.startswith("Rate limiting protects"))
     assert entry_of(missing)["body"] == "Rate limiting protects \\_\\_\\_\\_\\_ from overload."
-    assert missing.warnings == ["a missing-word question: the answers' place shows as _____"]
+    assert missing.warnings == [
+        "a missing-word question: the answers' place shows as _____",
+        "there is no general feedback: the right answer's feedback is the explanation",
+    ]
 
 
 def test_gift_questions_that_cannot_be_read_are_skipped_with_the_reason(gift: ParsedFile) -> None:
     skipped = [(q.name, q.source_type, q.reason) for q in gift.questions if q.question is None]
     assert skipped == [
         ("Essay", "essay", "essay questions are marked by hand; Skillmap has no hand-marked type"),
-        ("question 12", "description",
+        ("question 13", "description",
          "a description is text, not a question (it has no {…} answers)"),
         ("Broken weight", "(broken)", "answer 1: the weight '%abc%one' is not %number%"),
         ("Broken number", "(broken)", "answer 1: 'lots' is not a number"),
