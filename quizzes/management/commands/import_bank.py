@@ -111,4 +111,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(render_report(report))
         if report.problems or report.importable == 0:
-            raise CommandError(refused or "nothing in the file can be imported")
+            raise CommandError(
+                refused or "; ".join(report.problems) or "no question in the file can be imported"
+            )
