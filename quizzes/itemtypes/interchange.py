@@ -112,6 +112,10 @@ def entry_from_question(question: Question) -> tuple[dict[str, Any], list[str]]:
             warnings.append(
                 "there is no general feedback: the right answer's feedback is the explanation"
             )
+    if question.tags:
+        warnings.append(
+            f"Moodle tags are not kept (Skillmap has topics instead): {', '.join(question.tags)}"
+        )
     for key in ("pattern", "samples", "relative_tolerance"):
         if key in question.extra and key not in entry:
             warnings.append(f"Skillmap's {key!r} does not apply to this type: ignored")

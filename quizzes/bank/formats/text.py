@@ -68,9 +68,8 @@ def _drop_embedded(soup: BeautifulSoup, files: set[str], warnings: list[str]) ->
         if link.name == "a" and not target.startswith(PLUGINFILE):
             continue
         name = unquote(target.removeprefix(PLUGINFILE + "/"))
-        warnings.append(
-            f"the {link.name} to {name!r} is not imported: Skillmap items hold no files"
-        )
+        what = "link" if link.name == "a" else f"<{link.name}>"
+        warnings.append(f"the {what} to {name!r} is not imported: Skillmap items hold no files")
         text = link.get_text(" ", strip=True)
         if text:
             link.replace_with(text)

@@ -85,7 +85,8 @@ def test_html_in_cdata_becomes_markdown_and_an_embedded_image_a_warning(
     assert entry["explanation"].startswith("The leftmost column of a composite index")
     assert question.warnings == [
         "image 'index diagram.png' (embedded in the file) is not imported: Skillmap items "
-        "show no images; its alt text 'B-tree on country then city' stands in"
+        "show no images; its alt text 'B-tree on country then city' stands in",
+        "Moodle tags are not kept (Skillmap has topics instead): indexes",
     ]
     assert "@@PLUGINFILE@@" not in str(entry) and "iVBOR" not in str(entry)
 
@@ -179,6 +180,33 @@ def test_types_skillmap_cannot_hold_are_skipped_with_their_reason(moodle4: Parse
         "random": "a random question is drawn from a Moodle category when the quiz starts; "
         "import the category's questions instead",
     }
+
+
+def test_links_to_embedded_files_keep_their_text_and_scripts_never_arrive() -> None:
+    html = (
+        '<p><a href="@@PLUGINFILE@@/bonjour.mp3">Listen to this greeting:</a><br>'
+        '<img src="x" onerror="alert(1)">What language?</p><script>alert(2)</script>'
+        '<p><a href="https://example.org/doc">the docs</a></p>'
+    )
+    question = (
+        '<question type="truefalse"><name><text>Greeting</text></name>'
+        f'<questiontext format="html"><text><![CDATA[{html}]]></text>'
+        '<file name="bonjour.mp3" encoding="base64">SUQz</file></questiontext>'
+        '<generalfeedback format="html"><text>French.</text></generalfeedback>'
+        '<answer fraction="100"><text>true</text></answer>'
+        '<answer fraction="0"><text>false</text></answer></question>'
+    )
+    [parsed] = read_questions(quiz(question), "moodle-xml").questions
+    entry = entry_of(parsed)
+    assert entry["body"] == (
+        "Listen to this greeting:  \n[image: x]What language?\n\n[the docs](https://example.org/doc)"
+    )
+    assert "alert" not in entry["body"] and "onerror" not in entry["body"]
+    assert parsed.warnings == [
+        "image 'x' (linked) is not imported: Skillmap items show no images; a placeholder "
+        "stands in",
+        "the link to 'bonjour.mp3' is not imported: Skillmap items hold no files",
+    ]
 
 
 # --- Moodle XML: bad questions and bad files ------------------------------------------------------
