@@ -372,7 +372,8 @@ def bank_export_selection_view(request: AuthenticatedRequest) -> HttpResponse:
         problems.append("Choose Moodle XML or GIFT.")
     stage = None
     if number:
-        stage = Stage.objects.filter(number=int(number)).first() if number.isdecimal() else None
+        known = number.isdecimal() and len(number) < 6
+        stage = Stage.objects.filter(number=int(number)).first() if known else None
         if stage is None:
             problems.append(f"There is no stage {number[:10]!r}.")
     if topic and stage is None:

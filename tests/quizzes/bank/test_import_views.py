@@ -197,6 +197,7 @@ def test_exports_download_moodle_xml_and_gift(author: Client, topic: Any) -> Non
     [
         ({"format": "yaml"}, "Choose Moodle XML or GIFT."),
         ({"stage": "999"}, "There is no stage '999'."),
+        ({"stage": "99999999999999999999"}, "There is no stage '9999999999'."),
         ({"topic": "jwt"}, "Choose the topic's stage too."),
         ({"items": "no-such-item"}, "No item matches this selection."),
     ],
