@@ -312,6 +312,8 @@ CONTENT_SECURITY_POLICY = {
 # The largest API request body (JSON): the largest answer is 64 KiB of code, which JSON
 # escaping can grow several times. Larger bodies are refused with a 413 before parsing.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
+# The largest question-bank file an instructor may import (YAML, Moodle XML or GIFT).
+BANK_IMPORT_MAX_BYTES = env.int("BANK_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

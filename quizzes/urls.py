@@ -54,6 +54,21 @@ urlpatterns = [
     path("author/items/<slug:slug>/regrade", authoring.item_regrade_view, name="item-regrade"),
     path("author/import", authoring.bank_import_view, name="bank-import"),
     path("author/export/stage-<int:number>.yaml", authoring.bank_export_view, name="bank-export"),
+    path(
+        "author/export/stage-<int:number>.xml",
+        authoring.bank_export_moodle_view,
+        name="bank-export-moodle",
+    ),
+    path(
+        "author/export/stage-<int:number>.gift",
+        authoring.bank_export_gift_view,
+        name="bank-export-gift",
+    ),
+    path(
+        "author/export/selection",
+        authoring.bank_export_selection_view,
+        name="bank-export-selection",
+    ),
     path("author/analytics/", analytics.cohort_analytics, name="cohort-analytics"),
     path("author/analytics/heatmap", analytics.cohort_heatmap_view, name="cohort-heatmap"),
     path("author/analytics/results.csv", analytics.results_csv, name="results-csv"),

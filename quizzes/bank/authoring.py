@@ -1,9 +1,9 @@
 """Authoring in the browser: items edited as YAML (the bank's own format, checked by the
-same rules as `load_bank`), draft → published, import/export of bank files, and regrading."""
+same rules as `load_bank`), draft → published, and the YAML export of a stage. Imports
+(YAML, Moodle XML, GIFT) and the Moodle exports are in ``transfer.py``."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +13,14 @@ from django.db import transaction
 from accounts.models import User
 from quizzes.bank.check import check_challenge
 from quizzes.bank.loader import (
-    BankFile,
     BankFileError,
     ItemConflict,
-    LoadReport,
     Problem,
     _LineLoader,
-    bank_file_load,
     check_item,
     content_hash,
     item_create,
     item_version_create,
-    read_bank_file,
     topics_by_stage,
 )
 from quizzes.itemtypes import handler_for
@@ -141,17 +137,6 @@ def item_set_status(*, item: Item, status: str) -> None:
     item.save(update_fields=["status", "updated_at"])
 
 
-def bank_import(*, name: str, text: str) -> LoadReport:
-    """Load an uploaded bank file with the same all-or-nothing rules as `load_bank`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_text(text)
-        bank: BankFile = read_bank_file(path, topics_by_stage=topics_by_stage())
-        report = LoadReport()
-        bank_file_load(bank=bank, report=report)
-    return report
-
-
 def bank_export(*, stage: Stage) -> str:
     items = (
         Item.objects.filter(stage=stage, current_version__isnull=False)
@@ -164,18 +149,12 @@ def bank_export(*, stage: Stage) -> str:
     return header + to_yaml(data)
 
 
-def bank_import_errors(exc: BankFileError) -> list[str]:
-    return [str(p) for p in exc.problems]
-
-
 __all__ = [
     "NEW_ITEM_TEMPLATE",
     "AuthoringError",
     "BankFileError",
     "Problem",
     "bank_export",
-    "bank_import",
-    "bank_import_errors",
     "item_save_from_yaml",
     "item_set_status",
     "item_yaml",

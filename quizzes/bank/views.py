@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
@@ -18,16 +20,26 @@ from quizzes.assessments.services import RegradeError, item_regrade, item_regrad
 from quizzes.bank.authoring import (
     NEW_ITEM_TEMPLATE,
     AuthoringError,
-    BankFileError,
     bank_export,
-    bank_import,
-    bank_import_errors,
     item_save_from_yaml,
     item_set_status,
     item_yaml,
 )
+from quizzes.bank.formats import FORMAT_LABELS, FORMATS, GIFT, MOODLE_XML, YAML
 from quizzes.bank.forms import MAX_POOLS, PoolForm, PoolFormSet, QuizForm
 from quizzes.bank.quizzes import QuizInvalid, quiz_item_count, quiz_save
+from quizzes.bank.transfer import (
+    ImportRefused,
+    ImportReport,
+    bank_import_apply,
+    bank_import_plan,
+    bank_import_stage,
+    bank_import_staged,
+    bank_import_unstage,
+    export_gift,
+    export_items,
+    export_moodle_xml,
+)
 from quizzes.itemtypes import handler_for
 from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
 
@@ -165,37 +177,120 @@ def item_regrade_view(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     return render(request, "quizzes/staff/item_regrade.html", {"item": item, "plan": plan})
 
 
-@_author
-def bank_import_view(request: AuthenticatedRequest) -> HttpResponse:
-
-    problems: list[str] = []
-    if request.method == "POST":
-        upload = request.FILES.get("bank")
-        if upload is None:
-            problems = ["Choose a bank file (stage-NN.yaml) to import."]
-        elif (upload.size or 0) > 2 * 1024 * 1024:
-            problems = ["The file is larger than 2 MiB."]
-        else:
-            try:
-                text = upload.read().decode("utf-8")
-                report = bank_import(name=upload.name or "bank.yaml", text=text)
-            except UnicodeDecodeError:
-                problems = ["The file is not UTF-8 text."]
-            except BankFileError as exc:
-                problems = bank_import_errors(exc)
-            else:
-                messages.success(
-                    request,
-                    f"Imported: {len(report.created)} created, {len(report.updated)} updated, "
-                    f"{len(report.unchanged)} unchanged.",
-                )
-                return redirect("author-items")
+def _import_page(
+    request: AuthenticatedRequest,
+    *,
+    report: ImportReport | None = None,
+    problems: list[str] | None = None,
+    digest: str = "",
+    fmt: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    stages = list(Stage.objects.active().prefetch_related("topics"))
+    targets = [
+        (stage, [(f"{stage.number}/{t.slug}", t.title) for t in stage.topics.all()])
+        for stage in stages
+    ]
     return render(
         request,
         "quizzes/staff/import.html",
-        {"problems": problems, "stages": Stage.objects.active()},
-        status=400 if problems else 200,
+        {
+            "problems": problems or [],
+            "report": report,
+            "digest": digest,
+            "format": fmt or (report.format if report else "auto"),
+            "formats": [("auto", "Detect from the file"), *FORMAT_LABELS.items()],
+            "export_formats": [(MOODLE_XML, FORMAT_LABELS[MOODLE_XML]), (GIFT, "GIFT")],
+            "stages": stages,
+            "targets": targets,
+            "previewed": json.dumps(report.category_map, sort_keys=True) if report else "",
+            "max_bytes": settings.BANK_IMPORT_MAX_BYTES,
+        },
+        status=status,
     )
+
+
+def _chosen_format(request: AuthenticatedRequest) -> str | None:
+    fmt = request.POST.get("format", "auto")
+    return fmt if fmt in FORMATS else None
+
+
+@_author
+@require_http_methods(["GET", "POST"])
+def bank_import_view(request: AuthenticatedRequest) -> HttpResponse:
+    """GET: the upload form. POST ``upload``: keep the file server-side and show the dry run.
+    POST ``preview``: the dry run again with the chosen category mapping. POST ``confirm``:
+    import exactly what the shown report says, or nothing."""
+    if request.method == "GET":
+        return _import_page(request)
+    action = request.POST.get("action", "upload")
+    fmt = _chosen_format(request)
+    if action == "upload":
+        upload = request.FILES.get("bank")
+        if upload is None:
+            return _import_page(request, problems=["Choose a file to import."], status=400)
+        limit = settings.BANK_IMPORT_MAX_BYTES
+        if (upload.size or 0) > limit:
+            return _import_page(
+                request,
+                problems=[
+                    f"The file is {upload.size:,} bytes; the limit is {limit:,}. "
+                    "Split it and import the parts."
+                ],
+                status=400,
+            )
+        data = upload.read()
+        name = upload.name or "upload"
+        digest = bank_import_stage(user_id=request.user.pk, name=name, data=data)
+        report = bank_import_plan(name=name, data=data, fmt=fmt)
+        return _import_page(
+            request, report=report, digest=digest, status=400 if report.problems else 200
+        )
+    if action not in ("preview", "confirm"):
+        return _import_page(request, problems=["Unknown action."], status=400)
+    digest = request.POST.get("upload", "")
+    try:
+        name, data = bank_import_staged(user_id=request.user.pk, digest=digest)
+    except ImportRefused as exc:
+        return _import_page(request, problems=[f"Nothing was imported: {exc}"], status=400)
+    # The categories come from the file itself; the form only says where each one goes.
+    categories = bank_import_plan(name=name, data=data, fmt=fmt).categories
+    mapping = {
+        c.path: request.POST.get(f"map-{i}", c.target)[:200] for i, c in enumerate(categories)
+    }
+    report = bank_import_plan(name=name, data=data, fmt=fmt, category_map=mapping)
+    if action == "preview":
+        return _import_page(request, report=report, digest=digest)
+    if request.POST.get("previewed", "") != json.dumps(mapping, sort_keys=True):
+        return _import_page(
+            request,
+            report=report,
+            digest=digest,
+            problems=["The category mapping changed: review the new report, then confirm."],
+            status=400,
+        )
+    try:
+        done = bank_import_apply(
+            name=name, data=data, fmt=fmt, category_map=mapping, author=request.user
+        )
+    except ImportRefused as exc:
+        return _import_page(
+            request,
+            report=report,
+            digest=digest,
+            problems=[f"Nothing was imported: {exc}"],
+            status=400,
+        )
+    bank_import_unstage(user_id=request.user.pk, digest=digest)
+    summary = done.summary()
+    messages.success(
+        request,
+        f"Imported {done.file}: {summary['create']} created"
+        + (" (as drafts)" if done.format != YAML else "")
+        + f", {summary['update']} updated, {summary['unchanged']} unchanged, "
+        f"{summary['skip']} skipped.",
+    )
+    return redirect("author-items")
 
 
 @_author
@@ -206,6 +301,62 @@ def bank_export_view(request: AuthenticatedRequest, number: int) -> HttpResponse
     response = HttpResponse(bank_export(stage=stage), content_type="application/x-yaml")
     response["Content-Disposition"] = f'attachment; filename="stage-{number:02d}.yaml"'
     return response
+
+
+def _download(text: str, fmt: str, filename: str) -> HttpResponse:
+    content_type = "application/xml" if fmt == MOODLE_XML else "text/plain"
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@_author
+@require_GET
+def bank_export_moodle_view(request: AuthenticatedRequest, number: int) -> HttpResponse:
+
+    stage = get_object_or_404(Stage, number=number)
+    text = export_moodle_xml(export_items(stage=stage))
+    return _download(text, MOODLE_XML, f"stage-{number:02d}.xml")
+
+
+@_author
+@require_GET
+def bank_export_gift_view(request: AuthenticatedRequest, number: int) -> HttpResponse:
+
+    stage = get_object_or_404(Stage, number=number)
+    return _download(export_gift(export_items(stage=stage)), GIFT, f"stage-{number:02d}.gift")
+
+
+@_author
+@require_GET
+def bank_export_selection_view(request: AuthenticatedRequest) -> HttpResponse:
+    """A selection as Moodle XML or GIFT: a stage, one of its topics, and/or items by slug
+    (``?item=a&item=b``, or ``items`` separated by commas or spaces)."""
+    fmt = request.GET.get("format", MOODLE_XML)
+    number = request.GET.get("stage", "")
+    topic = request.GET.get("topic", "")
+    slugs = request.GET.getlist("item") + request.GET.get("items", "").replace(",", " ").split()
+    problems = []
+    if fmt not in (MOODLE_XML, GIFT):
+        problems.append("Choose Moodle XML or GIFT.")
+    stage = None
+    if number:
+        known = number.isdecimal() and len(number) < 6
+        stage = Stage.objects.filter(number=int(number)).first() if known else None
+        if stage is None:
+            problems.append(f"There is no stage {number[:10]!r}.")
+    if topic and stage is None:
+        problems.append("Choose the topic's stage too.")
+    if len(slugs) > 5000:
+        problems.append("Select at most 5000 items.")
+    items = export_items(stage=stage, topic=topic[:60], slugs=slugs or None) if not problems else []
+    if not problems and not items:
+        problems.append("No item matches this selection.")
+    if problems:
+        return _import_page(request, problems=problems, status=400)
+    text = export_moodle_xml(items) if fmt == MOODLE_XML else export_gift(items)
+    suffix = "xml" if fmt == MOODLE_XML else "gift"
+    return _download(text, fmt, f"skillmap-selection.{suffix}")
 
 
 @_author

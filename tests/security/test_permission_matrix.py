@@ -70,8 +70,14 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
         "get": AUTHOR_PAGE,
         "post": (LOGIN, 403, REDIRECT, REDIRECT),
     },
-    "author/import": {"get": AUTHOR_PAGE},
+    "author/import": {  # POST with no file: the form again, with its error
+        "get": AUTHOR_PAGE,
+        "post": (LOGIN, 403, 400, 400),
+    },
     "author/export/stage-<int:number>.yaml": {"get": AUTHOR_PAGE},
+    "author/export/stage-<int:number>.xml": {"get": AUTHOR_PAGE},
+    "author/export/stage-<int:number>.gift": {"get": AUTHOR_PAGE},
+    "author/export/selection": {"get": AUTHOR_PAGE},  # no filter: every exportable item
     "author/analytics/": {"get": AUTHOR_PAGE},
     "author/analytics/heatmap": {"get": AUTHOR_PAGE},
     "author/analytics/results.csv": {"get": AUTHOR_PAGE},
