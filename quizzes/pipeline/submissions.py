@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from quizzes.metrics import SUBMISSIONS_CREATED
 from quizzes.models import (
     HELD,
     IN_FLIGHT,
@@ -124,4 +125,17 @@ def submission_create(
         )
         held_submissions_release(learner_id=submission.learner_id)
         submission.refresh_from_db(fields=["enqueued_at"])
+        transaction.on_commit(partial(_created, submission.pk, kind, submission.enqueued_at))
     return submission
+
+
+def _created(submission_id: int, kind: str, enqueued_at: object) -> None:
+    """Counted and logged once stored; in a request, the line carries its request id, which
+    the grading task's log lines carry too (config/logs.py)."""
+    SUBMISSIONS_CREATED.labels(kind).inc()
+    logger.info(
+        "submission %s stored for grading (%s)",
+        submission_id,
+        "sent" if enqueued_at else "held behind the learner's in-flight cap",
+        extra={"submission_id": submission_id, "kind": kind},
+    )
