@@ -51,7 +51,9 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            # Django logs a 4xx/5xx after the middleware returned, with the request attached.
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         task = task_var.get()
         if task is not None and not hasattr(record, "task_id"):
             record.task_id, record.task_name = task
@@ -67,6 +69,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = sane_request_id(request.headers.get(HTTP_HEADER)) or new_request_id()
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
