@@ -40,11 +40,16 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     make_wsgi_app,
 )
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+# No "_created" series beside each counter and histogram: Prometheus does not need them,
+# and they would double the number of series.
+disable_created_metrics()
 
 # --- requests ---------------------------------------------------------------------------
 HTTP_REQUEST_SECONDS = Histogram(
