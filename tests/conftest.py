@@ -130,26 +130,40 @@ def shared_database_url() -> str:
 class WorkerProcess:
     """A real ``celery worker`` in its own process group, sharing the test database."""
 
-    def __init__(self, *, concurrency: int = 1, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int = 1,
+        extra_env: dict[str, str] | None = None,
+        prefix: list[str] | None = None,
+        log_path: Path | None = None,
+        hostname: str = "",
+    ) -> None:
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        # A command to start the worker under, such as `ip netns exec NAME`.
+        self.prefix = prefix or []
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = Path(settings.VAR_DIR) / f"test-worker-{os.getpid()}.log"
+        self.log_path = log_path or Path(settings.VAR_DIR) / f"test-worker-{os.getpid()}.log"
+        self.hostname = hostname or f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
 
     def start(self) -> WorkerProcess:
         env = child_env(
-            DATABASE_URL=shared_database_url(),
-            DEBUG="true",
-            WORKER_HEARTBEAT_SECONDS="1",
-            **self.extra_env,
+            **{
+                "DATABASE_URL": shared_database_url(),
+                "DEBUG": "true",
+                "WORKER_HEARTBEAT_SECONDS": "1",
+                **self.extra_env,
+            }
         )
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
+                *self.prefix,
                 sys.executable, "-m", "celery", "-A", "config", "worker",
                 "-Q", "default,grading", "--concurrency", str(self.concurrency),
                 "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-                "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                "--hostname", self.hostname,
             ],
             cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
