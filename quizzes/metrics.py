@@ -49,7 +49,7 @@ from prometheus_client.registry import Collector
 
 # No "_created" series beside each counter and histogram: Prometheus does not need them,
 # and they would double the number of series.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # --- requests ---------------------------------------------------------------------------
 HTTP_REQUEST_SECONDS = Histogram(
