@@ -138,13 +138,13 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
             AttemptEvent.objects.create(
                 attempt=attempt, kind=EventKind.STARTED, data={"item_count": len(items)}
             )
-            transaction.on_commit(ATTEMPTS_STARTED.inc)
     except IntegrityError:
         # A second request (double click, two tabs) won the race: resume its attempt.
         existing = open_attempt(learner=learner, quiz=quiz)
         if existing is None:
             raise
         return existing
+    ATTEMPTS_STARTED.inc()
     return attempt
 
 
@@ -416,9 +416,9 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         AttemptEvent.objects.create(
             attempt=attempt, kind=EventKind.AUTO_SUBMITTED if auto else EventKind.SUBMITTED
         )
-        transaction.on_commit(ATTEMPTS_SUBMITTED.labels("deadline" if auto else "learner").inc)
         if not pending_code:
             _finalize(attempt)
+    ATTEMPTS_SUBMITTED.labels("deadline" if auto else "learner").inc()
     return attempt
 
 

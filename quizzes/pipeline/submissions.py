@@ -125,17 +125,12 @@ def submission_create(
         )
         held_submissions_release(learner_id=submission.learner_id)
         submission.refresh_from_db(fields=["enqueued_at"])
-        transaction.on_commit(partial(_created, submission.pk, kind, submission.enqueued_at))
-    return submission
-
-
-def _created(submission_id: int, kind: str, enqueued_at: object) -> None:
-    """Counted and logged once stored; in a request, the line carries its request id, which
-    the grading task's log lines carry too (config/logs.py)."""
+    # In a request, this line carries its request id, as do the grading task's lines.
     SUBMISSIONS_CREATED.labels(kind).inc()
     logger.info(
         "submission %s stored for grading (%s)",
-        submission_id,
-        "sent" if enqueued_at else "held behind the learner's in-flight cap",
-        extra={"submission_id": submission_id, "kind": kind},
+        submission.pk,
+        "sent" if submission.enqueued_at else "held behind the learner's in-flight cap",
+        extra={"submission_id": submission.pk, "kind": kind},
     )
+    return submission
