@@ -16,8 +16,11 @@ uses a folder of its own (``config/prometheus.py``) and serves it on
 a worker on another host is scraped where it runs. Without the variable (``runserver``,
 tests, a single-process server) each process reports its own registry.
 
-Access. ``/metrics`` and a worker's port answer clients in ``METRICS_ALLOWED_NETWORKS``
-(loopback by default), or any client that sends ``Authorization: Bearer <METRICS_TOKEN>``.
+Access. ``/metrics`` and a worker's port answer clients that connect directly from
+``METRICS_ALLOWED_NETWORKS`` (loopback by default), or any client that sends
+``Authorization: Bearer <METRICS_TOKEN>``. A request that came through a reverse proxy
+(it carries X-Forwarded-For, Forwarded or X-Real-IP) needs the token: on the same host, the
+proxy's loopback address would otherwise open the metrics to everyone.
 
 This module imports no Django models, so any layer may count through it.
 """
@@ -189,14 +192,27 @@ def exposition_registry(extra: Iterable[Collector] = ()) -> CollectorRegistry:
 Networks = Sequence[IPv4Network | IPv6Network]
 
 
+# Headers a reverse proxy adds. A request carrying one came through a proxy, whose address
+# (often loopback, on the same host) says nothing about the client: only the token counts.
+PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
+
 def metrics_access_allowed(
-    *, remote_addr: str | None, authorization: str | None, networks: Networks, token: str
+    *,
+    remote_addr: str | None,
+    authorization: str | None,
+    networks: Networks,
+    token: str,
+    proxied: bool = False,
 ) -> bool:
-    """The scraper is in an allowed network, or holds the token (compared in constant time)."""
+    """The scraper holds the token (compared in constant time), or connects directly (not
+    through a proxy) from an allowed network."""
     if token and authorization:
         scheme, _, given = authorization.partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token):
             return True
+    if proxied:
+        return False
     try:
         address = ip_address(remote_addr or "")
     except ValueError:
@@ -233,6 +249,7 @@ def serve_metrics(
             authorization=environ.get("HTTP_AUTHORIZATION"),
             networks=networks,
             token=token,
+            proxied=any(environ.get(header) for header in PROXY_HEADERS),
         )
         if not allowed:
             start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])

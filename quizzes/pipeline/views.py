@@ -11,7 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from quizzes.metrics import FORBIDDEN, exposition_registry, metrics_access_allowed
+from quizzes.metrics import (
+    FORBIDDEN,
+    PROXY_HEADERS,
+    exposition_registry,
+    metrics_access_allowed,
+)
 from quizzes.models import Submission
 from quizzes.pipeline.grading import submission_requeue
 from quizzes.pipeline.ops import GradingStateCollector, readiness_problems, worker_status
@@ -88,6 +93,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         authorization=request.headers.get("Authorization"),
         networks=settings.METRICS_ALLOWED_NETWORKS,
         token=settings.METRICS_TOKEN,
+        proxied=any(request.META.get(header) for header in PROXY_HEADERS),
     )
     if not allowed:
         return HttpResponse(FORBIDDEN, status=403, content_type="text/plain; charset=utf-8")

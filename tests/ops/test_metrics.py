@@ -96,6 +96,24 @@ def test_without_a_token_only_the_allowed_networks_are_served(
     assert client.get("/metrics", REMOTE_ADDR="not-an-address").status_code == 403
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_X_FORWARDED_FOR": "198.51.100.7"},
+        {"HTTP_FORWARDED": "for=198.51.100.7"},
+        {"HTTP_X_REAL_IP": "198.51.100.7"},
+    ],
+)
+def test_through_a_reverse_proxy_on_loopback_only_the_token_opens_metrics(
+    client: Client, settings: Any, header: dict[str, str]
+) -> None:
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+    assert client.get("/metrics").status_code == 200  # a direct scrape from loopback
+    assert client.get("/metrics", **header).status_code == 403  # a visitor via the proxy
+    scrape(client, HTTP_AUTHORIZATION="Bearer s3cret-scrape-token", **header)
+
+
 def test_a_malformed_network_list_is_one_clear_line() -> None:
     from tests.config.test_settings import run_manage
 
