@@ -33,7 +33,7 @@ system-deps-run:
 	@./deploy/system-deps.sh bubblewrap
 
 system-deps-test:
-	@./deploy/system-deps.sh bubblewrap chromium
+	@./deploy/system-deps.sh bubblewrap chromium prometheus iproute2 socat
 
 # A local, git-ignored .env so that every command in the README works in this checkout
 # (config/env.py reads it; variables set in the environment still win). Never overwritten.

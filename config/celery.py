@@ -4,9 +4,17 @@ import os
 import sys
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
+
+from config import logs
+from config.prometheus import is_celery_worker, prepare_worker_dir
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+if is_celery_worker(sys.argv):
+    # Before prometheus_client is imported: the worker's metrics go to a folder of its own,
+    # shared by its pool processes and served on WORKER_METRICS_PORT (quizzes/metrics.py).
+    prepare_worker_dir()
 
 app = Celery("skillmap")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -14,6 +22,24 @@ app.autodiscover_tasks(["quizzes.pipeline", "quizzes.analytics"])
 
 # Loaded by name when a worker builds its blueprint (after Django is set up).
 app.steps["worker"].add("quizzes.pipeline.worker:HeartbeatStep")
+app.steps["worker"].add("quizzes.pipeline.worker:MetricsServerStep")
+
+# The request id travels with the task (config/logs.py).
+signals.before_task_publish.connect(logs.add_request_id_to_message, weak=False)
+signals.task_prerun.connect(logs.enter_task_context, weak=False)
+signals.task_postrun.connect(logs.leave_task_context, weak=False)
+
+
+@signals.setup_logging.connect(weak=False)
+def use_django_logging(**kwargs: object) -> None:
+    """Workers and beat log as the web does (settings.LOGGING: JSON with request ids),
+    instead of Celery's own format."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
 
 if Path(sys.argv[0]).name == "celery" or sys.argv[1:3] == ["-m", "celery"]:
     # Started as `celery -A config …`: load settings now so that bad configuration is

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,6 +75,32 @@ def read_redis_url(name: str) -> str | None:
     if urlsplit(url).scheme not in {"redis", "rediss"} or not urlsplit(url).hostname:
         raise ConfigError(f"{name} must look like redis://host:6379/0, got {url!r}")
     return url
+
+
+BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp"}
+
+
+def read_broker_url(name: str) -> str | None:
+    """A Celery broker URL: Redis (``redis://``) or RabbitMQ (``amqp://``)."""
+    url = os.environ.get(name, "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in BROKER_SCHEMES or not parts.hostname:
+        raise ConfigError(
+            f"{name} must look like amqp://user:pass@host:5672// or redis://host:6379/0, "
+            f"got {url!r}"
+        )
+    return url
+
+
+def read_networks(name: str, default: str) -> list[IPv4Network | IPv6Network]:
+    """A comma-separated list of networks (``10.0.0.0/8,::1/128``); empty means none."""
+    raw = os.environ.get(name, default)
+    try:
+        return [ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be networks like 10.0.0.0/8,::1/128 ({exc})") from exc
 
 
 def read_path(name: str, default: Path) -> Path:

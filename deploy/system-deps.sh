@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages Skillmap needs when they are missing and we can (root + apt).
-# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests)
+# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests;
+# prometheus provides promtool, which checks deploy/prometheus; iproute2 (ip) and socat let the
+# two-host worker test build its network namespaces)
 set -euo pipefail
-declare -A binary=([bubblewrap]=bwrap [chromium]=chromium)
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [prometheus]=promtool [iproute2]=ip)
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")

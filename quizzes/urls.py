@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("readyz", ops.readyz, name="readyz"),
     path("status/workers", ops.workers, name="worker-status"),
+    path("metrics", ops.metrics, name="metrics"),
     # Learner pages
     path("stages/<slug:slug>/", learner.stage_detail, name="stage-detail"),
     path("quizzes/<slug:slug>/", learner.quiz_detail, name="quiz-detail"),

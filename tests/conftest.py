@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,26 +130,40 @@ def shared_database_url() -> str:
 class WorkerProcess:
     """A real ``celery worker`` in its own process group, sharing the test database."""
 
-    def __init__(self, *, concurrency: int = 1, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int = 1,
+        extra_env: dict[str, str] | None = None,
+        prefix: list[str] | None = None,
+        log_path: Path | None = None,
+        hostname: str = "",
+    ) -> None:
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        # A command to start the worker under, such as `ip netns exec NAME`.
+        self.prefix = prefix or []
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = Path(settings.VAR_DIR) / f"test-worker-{os.getpid()}.log"
+        self.log_path = log_path or Path(settings.VAR_DIR) / f"test-worker-{os.getpid()}.log"
+        self.hostname = hostname or f"test-{os.getpid()}-{time.monotonic_ns()}@%h"
 
     def start(self) -> WorkerProcess:
         env = child_env(
-            DATABASE_URL=shared_database_url(),
-            DEBUG="true",
-            WORKER_HEARTBEAT_SECONDS="1",
-            **self.extra_env,
+            **{
+                "DATABASE_URL": shared_database_url(),
+                "DEBUG": "true",
+                "WORKER_HEARTBEAT_SECONDS": "1",
+                **self.extra_env,
+            }
         )
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
+                *self.prefix,
                 sys.executable, "-m", "celery", "-A", "config", "worker",
                 "-Q", "default,grading", "--concurrency", str(self.concurrency),
                 "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-                "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                "--hostname", self.hostname,
             ],
             cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -185,6 +200,84 @@ def start_worker(transactional_db: None) -> Iterator[Callable[..., WorkerProcess
     yield start
     for worker in started:
         worker.stop()
+
+
+# --- Brokers: the basic worker tests run on the suite's broker and on RabbitMQ --------------
+# A vhost of its own keeps parallel runs on one RabbitMQ apart (e.g. amqp://guest:guest@
+# 127.0.0.1:5672/skillmap_ci); the default is RabbitMQ's default vhost on this machine.
+RABBITMQ_URL = os.environ.get("SKILLMAP_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+class Broker:
+    """The broker a worker test runs on: ``env`` goes to the worker subprocess, and this
+    test process sends its tasks there too."""
+
+    def __init__(self, name: str, env: dict[str, str], *, redelivers_on_disconnect: bool):
+        self.name = name
+        self.env = env
+        # RabbitMQ hands a dead consumer's unacknowledged message to the next consumer at
+        # once; Redis waits for its visibility timeout, the folder broker has lost it.
+        self.redelivers_on_disconnect = redelivers_on_disconnect
+
+
+def rabbitmq_unreachable(url: str = RABBITMQ_URL) -> str | None:
+    """Why RabbitMQ cannot be used, or None when a connection opens."""
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        return f"RabbitMQ is unreachable at {url}: {type(exc).__name__}: {exc}"
+    return None
+
+
+@contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """Point this process's Celery app at another broker, and back afterwards."""
+    from config.celery import app
+
+    keys = ("broker_url", "broker_transport", "broker_transport_options")
+    saved = {key: app.conf[key] for key in keys}
+
+    def reset() -> None:
+        from kombu import pools
+
+        pools.reset()  # closes and forgets every pooled connection and producer
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reset()
+    app.conf.update(
+        broker_url=url, broker_transport=None, broker_transport_options={"confirm_publish": True}
+    )
+    try:
+        yield
+    finally:
+        reset()
+        app.conf.update(saved)
+
+
+@pytest.fixture(params=["suite", "rabbitmq"])
+def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
+    """Parametrises a worker test: the suite's own broker, then RabbitMQ (skipped, with
+    the reason, only when RabbitMQ cannot be reached)."""
+    if request.param == "suite":
+        amqp = bool(settings.CELERY_BROKER_URL.startswith("amqp"))
+        yield Broker("suite", {}, redelivers_on_disconnect=amqp)
+        return
+    reason = rabbitmq_unreachable()
+    if reason:
+        pytest.skip(reason)
+    with celery_broker(RABBITMQ_URL):
+        from config.celery import app
+
+        with app.connection_for_write() as conn:  # nothing left from an earlier run
+            for queue in app.conf.task_queues:
+                bound = queue(conn.default_channel)
+                bound.declare()
+                bound.purge()
+        yield Broker("rabbitmq", {"CELERY_BROKER_URL": RABBITMQ_URL}, redelivers_on_disconnect=True)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from quizzes.assessments.placement import placement_choose
 from quizzes.bank.quizzes import quiz_draw
 from quizzes.itemtypes import AnswerError, handler_for
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
+from quizzes.metrics import ATTEMPTS_STARTED, ATTEMPTS_SUBMITTED, AUTOSAVE_FAILURES, AUTOSAVES
 from quizzes.models import (
     Attempt,
     AttemptEvent,
@@ -146,6 +147,7 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
         if existing is None:
             raise
         return existing
+    ATTEMPTS_STARTED.inc()
     return attempt
 
 
@@ -207,10 +209,12 @@ def attempt_answer_save(
         or isinstance(revision, bool)
         or not 1 <= revision <= MAX_REVISION
     ):
+        AUTOSAVE_FAILURES.labels("invalid").inc()
         raise AttemptError(f"The save needs a revision from 1 to {MAX_REVISION}.", field="revision")
     try:
-        return _answer_save(attempt=attempt, position=position, answer=answer, revision=revision)
+        result = _answer_save(attempt=attempt, position=position, answer=answer, revision=revision)
     except AttemptClosed as exc:
+        AUTOSAVE_FAILURES.labels("closed").inc()
         # Logged after the failed transaction rolled back, so the refusal is kept.
         AttemptEvent.objects.create(
             attempt=attempt,
@@ -219,6 +223,14 @@ def attempt_answer_save(
             data={"reason": str(exc), "revision": revision},
         )
         raise
+    except AttemptError:
+        AUTOSAVE_FAILURES.labels("invalid").inc()
+        raise
+    except Exception:
+        AUTOSAVE_FAILURES.labels("error").inc()
+        raise
+    AUTOSAVES.labels("saved" if result.saved else "stale").inc()
+    return result
 
 
 def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int) -> SaveResult:
@@ -409,6 +421,7 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         )
         if not pending_code:
             _finalize(attempt)
+    ATTEMPTS_SUBMITTED.labels("deadline" if auto else "learner").inc()
     return attempt
 
 

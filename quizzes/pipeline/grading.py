@@ -57,6 +57,15 @@ from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
 from quizzes.itemtypes import challenge_handler_for
+from quizzes.metrics import (
+    GRADING_CLAIM_TO_GRADED_SECONDS,
+    GRADING_QUEUE_WAIT_SECONDS,
+    GRADING_RUNS,
+    SANDBOX_RUN_SECONDS,
+    SANDBOX_RUNS,
+    SANDBOX_TEST_OUTCOMES,
+    SWEEPER_RECOVERIES,
+)
 from quizzes.models import (
     GRADING_UNAVAILABLE,
     HELD,
@@ -82,6 +91,11 @@ class GradingRun(StrEnum):
     ERROR = "error"  # tried too often: marked ERROR
     UNAVAILABLE = "unavailable"  # no sandbox: back in the queue, the try not counted
     LOST_LEASE = "lost-lease"  # ran too long; another worker took it over
+
+
+INFRASTRUCTURE_ERROR = "infrastructure-error"  # raised GradingInfrastructureError: retried
+for _outcome in [*GradingRun, INFRASTRUCTURE_ERROR]:
+    GRADING_RUNS.labels(str(_outcome))  # every outcome is exported from the start, at 0
 
 
 # --- sandbox health, cached per process ---------------------------------------------------
@@ -144,7 +158,34 @@ def _release(submission_id: int, token: uuid.UUID, *, reason: str, count_try: bo
 
 
 def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
-    """Claim, run in the sandbox, and store the result once. Returns what happened."""
+    """Claim, run in the sandbox, and store the result once. Returns what happened.
+
+    Each run is counted (``skillmap_grading_runs_total``) and logged with the submission's
+    id; in a worker the log line also carries the submitting request's id (config/logs.py)."""
+    try:
+        run = _submission_grade(submission_id=submission_id, slot=slot)
+    except GradingInfrastructureError as exc:
+        GRADING_RUNS.labels(INFRASTRUCTURE_ERROR).inc()
+        logger.warning(
+            "grading submission %s: %s (%s); retried",
+            submission_id,
+            INFRASTRUCTURE_ERROR,
+            exc,
+            extra={"submission_id": submission_id, "outcome": INFRASTRUCTURE_ERROR},
+        )
+        raise
+    GRADING_RUNS.labels(run.value).inc()
+    logger.info(
+        "grading submission %s: %s",
+        submission_id,
+        run.value,
+        extra={"submission_id": submission_id, "outcome": run.value},
+    )
+    return run
+
+
+def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
+    claimed_at = time.monotonic()
     now = timezone.now()
     token = uuid.uuid4()
     claimed = (
@@ -166,17 +207,20 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
     submission = (
         Submission.objects.select_related("item_version__item")
         .only(
-            "pk", "kind", "source", "attempt_count", "attempt_item_id", "learner_id",
+            "pk", "kind", "source", "attempt_count", "attempt_item_id", "learner_id", "enqueued_at",
             "item_version__id", "item_version__data", "item_version__content_hash",
             "item_version__item__type",
         )
         .get(pk=submission_id)
     )  # fmt: skip
+    if submission.enqueued_at is not None:
+        GRADING_QUEUE_WAIT_SECONDS.observe(max(0.0, (now - submission.enqueued_at).total_seconds()))
     if submission.attempt_count > settings.GRADING_MAX_ATTEMPTS:
         _mark_error(submission, token, "Grading failed repeatedly; an operator has been told.")
         return GradingRun.ERROR
     available, reason = sandbox_available()
     if not available:
+        SANDBOX_RUNS.labels("unavailable").inc()
         _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {reason}", count_try=False)
         return GradingRun.UNAVAILABLE
     try:
@@ -187,20 +231,31 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
             slot=slot,
         )
     except SandboxUnavailable as exc:
+        SANDBOX_RUNS.labels("unavailable").inc()
         forget_sandbox_health()
         _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {exc}", count_try=False)
         return GradingRun.UNAVAILABLE
     except Exception as exc:
-        logger.exception("grading submission %s failed", submission_id)
+        SANDBOX_RUNS.labels("crashed").inc()
+        logger.exception(
+            "grading submission %s failed", submission_id, extra={"submission_id": submission_id}
+        )
         _release(
             submission_id, token, reason=f"infrastructure: {type(exc).__name__}", count_try=True
         )
         raise GradingInfrastructureError(str(exc)) from exc
+    SANDBOX_RUNS.labels(str(report.status)).inc()
+    SANDBOX_RUN_SECONDS.observe(report.wall_seconds)
+    for outcome in report.outcomes:
+        SANDBOX_TEST_OUTCOMES.labels(str(outcome.category)).inc()
     if report.status == ReportStatus.ERROR:
         # The harness itself failed (not the learner's code): retry, bounded.
         _release(submission_id, token, reason=report.message, count_try=True)
         raise GradingInfrastructureError(report.message)
-    return GradingRun.GRADED if _store_result(submission, token, report) else GradingRun.LOST_LEASE
+    if not _store_result(submission, token, report):
+        return GradingRun.LOST_LEASE
+    GRADING_CLAIM_TO_GRADED_SECONDS.observe(time.monotonic() - claimed_at)
+    return GradingRun.GRADED
 
 
 def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport) -> bool:
@@ -298,6 +353,17 @@ def submissions_sweep() -> SweepReport:
     waiting = Submission.objects.filter(HELD).values_list("learner_id", flat=True).distinct()
     for learner_id in list(waiting.order_by("learner_id")[:500]):
         report.released_held += held_submissions_release(learner_id=learner_id)
+    for kind, ids in (
+        ("expired_lease", report.requeued_expired),
+        ("stale_queued", report.requeued_stale),
+        ("errored", report.errored),
+        ("released_held", report.released_held),
+    ):
+        SWEEPER_RECOVERIES.labels(kind).inc(len(ids))
+        if ids:
+            logger.info(
+                "sweeper: %s %s", kind, ids, extra={"sweep": kind, "submission_ids": ids[:50]}
+            )
     return report
 
 

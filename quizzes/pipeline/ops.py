@@ -1,17 +1,22 @@
-"""Operational state: readiness of the web process, liveness of workers."""
+"""Operational state: readiness of the web process, liveness of workers, and the gauges
+``/metrics`` reads from the database at scrape time."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.db.models import Count, Min, Q
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
-from quizzes.models import WorkerHeartbeat
+from quizzes.models import HELD, Submission, SubmissionStatus, WorkerHeartbeat
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,84 @@ def worker_status() -> dict[str, object]:
         "workers": workers,
         "grading_available": any(w["sandbox"]["available"] for w in alive),  # type: ignore[index]
     }
+
+
+class GradingStateCollector(Collector):
+    """Scrape-time gauges from the database, the one view every web process shares:
+    the grading queue (queued, held, running, stuck, the oldest queued row's age) and the
+    workers' heartbeats. Two queries, both on indexed columns of the rows in flight."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily(
+            "skillmap_database_up", "1 if the scrape could read the grading state."
+        )
+        try:
+            families = list(self._families())
+        except DatabaseError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _families(self) -> Iterator[GaugeMetricFamily]:
+        now = timezone.now()
+        sent = Q(status=SubmissionStatus.QUEUED, enqueued_at__isnull=False)
+        state = Submission.objects.filter(
+            status__in=[SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]
+        ).aggregate(
+            queued=Count("id", filter=sent),
+            held=Count("id", filter=HELD),
+            running=Count("id", filter=Q(status=SubmissionStatus.RUNNING)),
+            stuck=Count("id", filter=Q(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now)),
+            oldest=Min("created_at", filter=sent),
+        )
+        depth = GaugeMetricFamily(
+            "skillmap_grading_queue_depth",
+            "Submissions waiting or being graded, by state (queued: sent to the broker; "
+            "held: behind the learner's in-flight cap; running: claimed by a worker).",
+            labels=["state"],
+        )
+        for name in ("queued", "held", "running"):
+            depth.add_metric([name], state[name])
+        yield depth
+        yield GaugeMetricFamily(
+            "skillmap_grading_stuck",
+            "Running submissions whose lease expired (the sweeper will re-send them).",
+            value=state["stuck"],
+        )
+        oldest = state["oldest"]
+        yield GaugeMetricFamily(
+            "skillmap_grading_oldest_queued_age_seconds",
+            "Age of the oldest submission sent and not yet claimed (0 when none).",
+            value=(now - oldest).total_seconds() if oldest else 0.0,
+        )
+        stale_after = timedelta(seconds=settings.WORKER_STALE_AFTER_SECONDS)
+        # Workers seen lately; long-gone host names drop out instead of piling up.
+        recent = WorkerHeartbeat.objects.filter(last_seen__gte=now - 10 * stale_after)
+        alive = grading = 0
+        age = GaugeMetricFamily(
+            "skillmap_worker_heartbeat_age_seconds",
+            "Seconds since each recently seen worker wrote its heartbeat.",
+            labels=["worker"],
+        )
+        for hostname, last_seen, sandbox in recent.values_list(
+            "hostname", "last_seen", "sandbox_available"
+        ):
+            seconds = (now - last_seen).total_seconds()
+            age.add_metric([hostname], seconds)
+            if seconds <= stale_after.total_seconds():
+                alive += 1
+                grading += int(bool(sandbox))
+        yield age
+        yield GaugeMetricFamily(
+            "skillmap_workers_alive",
+            "Workers whose heartbeat is fresher than WORKER_STALE_AFTER_SECONDS.",
+            value=alive,
+        )
+        yield GaugeMetricFamily(
+            "skillmap_workers_grading_available",
+            "Live workers whose sandbox can run code.",
+            value=grading,
+        )

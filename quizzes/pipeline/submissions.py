@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from quizzes.metrics import SUBMISSIONS_CREATED
 from quizzes.models import (
     HELD,
     IN_FLIGHT,
@@ -124,4 +125,12 @@ def submission_create(
         )
         held_submissions_release(learner_id=submission.learner_id)
         submission.refresh_from_db(fields=["enqueued_at"])
+    # In a request, this line carries its request id, as do the grading task's lines.
+    SUBMISSIONS_CREATED.labels(kind).inc()
+    logger.info(
+        "submission %s stored for grading (%s)",
+        submission.pk,
+        "sent" if submission.enqueued_at else "held behind the learner's in-flight cap",
+        extra={"submission_id": submission.pk, "kind": kind},
+    )
     return submission

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from quizzes.metrics import (
+    FORBIDDEN,
+    PROXY_HEADERS,
+    exposition_registry,
+    metrics_access_allowed,
+)
 from quizzes.models import Submission
 from quizzes.pipeline.grading import submission_requeue
-from quizzes.pipeline.ops import readiness_problems, worker_status
+from quizzes.pipeline.ops import GradingStateCollector, readiness_problems, worker_status
 from quizzes.pipeline.selectors import grading_overview
 
 
@@ -73,3 +81,21 @@ def workers(request: HttpRequest) -> JsonResponse:
     if not request.user.has_perm("quizzes.operate_grading"):
         status = {key: status[key] for key in ("alive", "grading_available")}
     return JsonResponse(status, status=200 if status["alive"] else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus's text format: this server's metrics (every gunicorn process's) and the
+    grading state read from the database. For the monitoring network or the token holder."""
+    allowed = metrics_access_allowed(
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        authorization=request.headers.get("Authorization"),
+        networks=settings.METRICS_ALLOWED_NETWORKS,
+        token=settings.METRICS_TOKEN,
+        proxied=any(request.META.get(header) for header in PROXY_HEADERS),
+    )
+    if not allowed:
+        return HttpResponse(FORBIDDEN, status=403, content_type="text/plain; charset=utf-8")
+    registry = exposition_registry([GradingStateCollector()])
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,5 @@
-"""Worker-side wiring: a heartbeat written on a timer from inside each Celery worker."""
+"""Worker-side wiring: a heartbeat written on a timer from inside each Celery worker, and
+the worker's own metrics exporter (quizzes/metrics.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from quizzes.grading.sandbox import check_sandbox
+from quizzes.metrics import WORKER_LAST_HEARTBEAT, WORKER_SANDBOX_AVAILABLE, serve_metrics
 from quizzes.pipeline.ops import worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
@@ -57,5 +59,35 @@ class HeartbeatStep(bootsteps.StartStopStep):
                 sandbox_reason=reason,
                 started_at=self.started_at,
             )
+            WORKER_LAST_HEARTBEAT.set_to_current_time()
+            WORKER_SANDBOX_AVAILABLE.set(1 if available else 0)
         except Exception:  # a failed heartbeat must not kill the worker
             logger.exception("worker heartbeat failed")
+
+
+class MetricsServerStep(bootsteps.StartStopStep):
+    """Serves this worker's metrics (its pool processes' included) on WORKER_METRICS_PORT.
+
+    Each worker is its own scrape target, wherever it runs; 0 turns the exporter off."""
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.server: Any = None
+
+    def start(self, worker: Any) -> None:
+        port = settings.WORKER_METRICS_PORT
+        if not port:
+            return
+        self.server = serve_metrics(
+            address=settings.WORKER_METRICS_ADDRESS,
+            port=port,
+            networks=settings.METRICS_ALLOWED_NETWORKS,
+            token=settings.METRICS_TOKEN,
+        )
+        logger.info("worker metrics on http://%s:%s/metrics", settings.WORKER_METRICS_ADDRESS, port)
+
+    def stop(self, worker: Any) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None

@@ -27,7 +27,10 @@ def test_database_vendor_matches_environment() -> None:
 def test_broker_matches_environment() -> None:
     from config.celery import app
 
-    if os.environ.get("REDIS_URL"):
+    if os.environ.get("CELERY_BROKER_URL"):
+        assert app.conf.broker_url == os.environ["CELERY_BROKER_URL"]
+        assert app.conf.broker_transport is None
+    elif os.environ.get("REDIS_URL"):
         assert app.conf.broker_url.startswith("redis://")
         assert app.conf.broker_transport is None
         assert app.conf.worker_enable_remote_control is True
@@ -133,6 +136,8 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "true", "DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must be"),
         ({"DEBUG": "true", "DATABASE_URL": "postgres://"}, "DATABASE_URL must name a host"),
         ({"DEBUG": "true", "REDIS_URL": "localhost:6379"}, "REDIS_URL must look like"),
+        ({"DEBUG": "true", "CELERY_BROKER_URL": "kafka://k:9092"}, "CELERY_BROKER_URL must look"),
+        ({"DEBUG": "true", "CELERY_BROKER_URL": "amqp://"}, "CELERY_BROKER_URL must look"),
         ({"DEBUG": "true", "ENV_FILE": "/nonexistent/.env"}, "ENV_FILE names no file"),
     ],
 )
@@ -142,6 +147,35 @@ def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) 
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        # RabbitMQ: publisher confirms, no visibility timeout; Redis stays the cache.
+        (
+            {"CELERY_BROKER_URL": "amqp://u:p@rabbit:5672/vh", "REDIS_URL": "redis://r:6379/1"},
+            "amqp://u:p@rabbit:5672/vh {'confirm_publish': True} redis://r:6379/1",
+        ),
+        # Redis named as the broker only: the visibility timeout applies.
+        (
+            {"CELERY_BROKER_URL": "redis://r:6379/2", "CELERY_VISIBILITY_TIMEOUT": "900"},
+            "redis://r:6379/2 {'visibility_timeout': 900} None",
+        ),
+        ({"REDIS_URL": "redis://r:6379/3"}, "redis://r:6379/3 {'visibility_timeout': 3600}"),
+    ],
+)
+def test_the_broker_url_chooses_the_broker_and_its_options(
+    env: dict[str, str], expected: str
+) -> None:
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CELERY_BROKER_URL, s.CELERY_BROKER_TRANSPORT_OPTIONS,"
+        " s.REDIS_URL if 'CELERY_BROKER_URL' in __import__('os').environ else '')"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, DEBUG="true", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
 
 
 def test_unreachable_redis_is_reported_by_the_system_check() -> None:

@@ -39,6 +39,9 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "healthz": {"get": PUBLIC},
     "readyz": {"get": PUBLIC},
     "status/workers": {"get": (503, 503, 503, 503)},  # no worker runs in this test
+    # by network or token, not by role: the test client is loopback, an allowed network
+    # (tests/ops/test_metrics.py refuses other networks and wrong tokens)
+    "metrics": {"get": PUBLIC},
     "api/schema/": {"get": PUBLIC},  # the API description, no data
     "api/docs/": {"get": PUBLIC},
     # learner pages; the attempt belongs to another learner

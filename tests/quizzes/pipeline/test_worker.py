@@ -23,7 +23,7 @@ from quizzes.models import (
 )
 from quizzes.pipeline.grading import submissions_sweep
 from quizzes.pipeline.submissions import submission_create
-from tests.conftest import wait_for
+from tests.conftest import Broker, wait_for
 from tests.factories import QuizFactory, UserFactory
 from tests.samples import PYTHON, load_sample_items
 
@@ -43,9 +43,9 @@ def status_of(submission: Submission) -> str:
 
 
 def test_a_submission_goes_from_queued_to_graded(
-    start_worker: Any, challenge: Any, learner: Any
+    start_worker: Any, broker: Broker, challenge: Any, learner: Any
 ) -> None:
-    worker = start_worker()
+    worker = start_worker(extra_env=broker.env)
     submission = submission_create(
         learner=learner,
         item_version=challenge.current_version,
@@ -57,16 +57,22 @@ def test_a_submission_goes_from_queued_to_graded(
     )
     submission.refresh_from_db()
     assert submission.score == 1.0 and submission.attempt_count == 1
+    if broker.name == "rabbitmq":  # the worker consumed from RabbitMQ, not the suite's broker
+        from config.celery import app
+
+        with app.connection_for_write() as conn:
+            grading = conn.default_channel.queue_declare("grading", passive=True)
+        assert grading.consumer_count >= 1
 
 
 def test_a_killed_worker_loses_nothing_and_grades_once(
-    start_worker: Any, challenge: Any, learner: Any, topic: Any, settings: Any
+    start_worker: Any, broker: Broker, challenge: Any, learner: Any, topic: Any, settings: Any
 ) -> None:
     quiz = QuizFactory(stage=topic.stage)
     QuizPool.objects.create(quiz=quiz, count=1, item=challenge)
     attempt = attempt_start(learner=learner, quiz=quiz)
     attempt_answer_save(attempt=attempt, position=1, answer={"code": SLOW_RIGHT}, revision=1)
-    first = start_worker(extra_env={"GRADING_LEASE_SECONDS": "2"})
+    first = start_worker(extra_env={**broker.env, "GRADING_LEASE_SECONDS": "2"})
     attempt_submit(attempt=attempt)
     submission = Submission.objects.get(attempt_item__attempt=attempt)
     wait_for(lambda: status_of(submission) == "running", timeout=60, what="the worker to claim it")
@@ -77,10 +83,16 @@ def test_a_killed_worker_loses_nothing_and_grades_once(
         timeout=10,
         what="the lease to expire",
     )
-    start_worker()
-    report = submissions_sweep()
-    assert report.requeued_expired == [submission.pk]
-    wait_for(lambda: status_of(submission) == "graded", timeout=60, what="regrading")
+    start_worker(extra_env=broker.env)
+    if broker.redelivers_on_disconnect:
+        # RabbitMQ gave the dead worker's unacknowledged message to the new worker, which
+        # takes the expired lease over: no sweep needed.
+        wait_for(lambda: status_of(submission) == "graded", timeout=60, what="redelivery")
+    else:
+        # Redis would redeliver only after its visibility timeout; the sweeper does not wait.
+        report = submissions_sweep()
+        assert report.requeued_expired == [submission.pk]
+        wait_for(lambda: status_of(submission) == "graded", timeout=60, what="regrading")
     submission.refresh_from_db()
     attempt.refresh_from_db()
     assert submission.score == 1.0
