@@ -69,6 +69,7 @@ def test_celery_routes_grading_to_its_queue_and_everything_else_to_default() -> 
     from config.celery import app
     from quizzes.pipeline import tasks
 
+    app.loader.import_default_modules()  # as a worker does: every app's tasks registered
     assert routed_queue(tasks.grade_submission.name) == "grading"
     for task in (tasks.health_ping, tasks.sweep_submissions, tasks.autosubmit_attempts):
         assert routed_queue(task.name) == "default", task.name
