@@ -45,6 +45,7 @@ from quizzes.models import (
     SubmissionKind,
 )
 from quizzes.pipeline.submissions import submission_create
+from quizzes.preferences import learner_language
 from quizzes.text import printable
 
 logger = logging.getLogger(__name__)
@@ -99,10 +100,10 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
     rng = random.Random(seed)  # noqa: S311 (shuffling, not secrets)
     if quiz.is_adaptive:
         # The first item only; each next one is chosen from the answers (placement_next).
-        first = placement_choose(Attempt(quiz=quiz, seed=seed), [])
+        first = placement_choose(Attempt(quiz=quiz, seed=seed, learner=learner), [])
         items = [first] if first is not None else []
     else:
-        items = quiz_draw(quiz=quiz, rng=rng)
+        items = quiz_draw(quiz=quiz, rng=rng, language=learner_language(user=learner))
     if not items:
         raise AttemptError("This quiz has no questions yet.")
     now = timezone.now()
