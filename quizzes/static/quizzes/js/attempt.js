@@ -279,7 +279,7 @@
       } else {
         textarea.value = code;
       }
-      var label = form.querySelector("[data-code-label]");
+      var label = form.querySelector("[data-code-label-text]");
       if (label) label.textContent = option.dataset.codeLabel || "";
       var version = form.querySelector("[data-language-version]");
       if (version) version.textContent = option.dataset.version || "";
