@@ -187,3 +187,32 @@ def test_the_placement_asks_for_the_language_first(roadmap: Any) -> None:
     learner_language_set(user=learner, language="python")
     response = client.post(f"/quizzes/{slug}/start")
     assert response.status_code == 302 and response["Location"] == f"/quizzes/{slug}/"
+
+
+def test_the_language_api(learner: Any, go: Placeholder) -> None:
+    client = client_for(learner)
+    body = client.get("/api/me/language").json()
+    assert body == {
+        "language": None,
+        "choices": [{"key": "python", "label": "Python"}, {"key": "go", "label": "Go"}],
+    }
+    saved = client.put("/api/me/language", {"language": "go"}, content_type="application/json")
+    assert saved.status_code == 200 and saved.json()["language"] == "go"
+    refused = client.put("/api/me/language", {"language": "cobol"}, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["errors"] == [
+        {"field": "language", "message": "Choose one of the offered languages: Python, Go."}
+    ]
+    assert learner_language(user=learner) == "go"
+
+
+def test_the_placement_api_asks_for_the_language_first(roadmap: Any) -> None:
+    from quizzes.bank.quizzes import PLACEMENT_SLUG, default_quizzes_sync
+
+    default_quizzes_sync()
+    learner = UserFactory(role="learner")
+    response = client_for(learner).post(f"/api/quizzes/{PLACEMENT_SLUG}/attempts")
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["field"] == "language"
+    assert not learner.attempts.exists()
