@@ -418,7 +418,7 @@ def _build_snapshot(target: Path) -> None:
                         str(_SNAPSHOT_BUILDER),
                     ],
                     cwd=work,
-                    env={"SKILLMAP_TYPESCRIPT": str(typescript_dir()), "PATH": "/usr/bin:/bin"},
+                    env={"SKILLMAP_TYPESCRIPT": str(typescript_dir().parent), "PATH": "/usr/bin:/bin"},
                     capture_output=True,
                     timeout=SNAPSHOT_BUILD_TIMEOUT,
                     check=False,

@@ -69,6 +69,12 @@ const exitNow = process.reallyExit ? process.reallyExit.bind(process) : process.
 const call = (fn, self, ...args) => apply(fn, self, args);
 
 const RESULT_FD = Number(process.env.SKILLMAP_RESULT_FD);
+const NODE_GLOBALS = [
+  'console', 'process', 'Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder',
+  'atob', 'btoa', 'structuredClone', 'queueMicrotask', 'setTimeout', 'clearTimeout',
+  'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'AbortController',
+  'AbortSignal', 'performance',
+];
 const ERROR_NAMES = [
   'Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
   'URIError', 'AggregateError',
@@ -347,8 +353,13 @@ function makeContext() {
   const global = vm.runInContext('globalThis', context);
   trustRealm(global);
   defineProperty(global, TIMED_KEY, { value: runPending, configurable: false, enumerable: false, writable: false });
-  // What a Node module expects to find: console (on the learner's own stdout/stderr).
-  defineProperty(global, 'console', { value: console, configurable: true, enumerable: false, writable: true });
+  // What a Node module expects to find besides the language's own builtins (console
+  // writes to the learner's stdout/stderr).
+  for (const name of NODE_GLOBALS) {
+    if (name in globalThis) {
+      defineProperty(global, name, { value: globalThis[name], configurable: true, enumerable: false, writable: true });
+    }
+  }
   return { context, global, parse: vm.runInContext('JSON.parse', context) };
 }
 

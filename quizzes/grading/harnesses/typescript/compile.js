@@ -1,82 +1,86 @@
 // Type-check and compile a TypeScript solution with the pinned compiler (inside the
 // sandbox; Node's own modules and the compiler only). See docs/architecture.md,
-// "Languages": strict mode, ES2022 and nothing of the DOM, lib files parsed once.
+// "Languages": strict mode, ES2022 and the part of Node's API in node-subset.d.ts, no
+// DOM. Every file the compiler reads besides the solution (lib files, the subset) is
+// read and parsed once, when the startup snapshot is built (snapshot.js); inside the
+// sandbox the compiler sees those files only, from memory.
 'use strict';
 
 const path = require('path');
 
-const FILE = 'solution.ts';
+const FILE = '/sandbox/solution.ts';
 const MAX_DIAGNOSTICS = 5;
-// What the learner's code may use beyond ES2022: console (their stdout/stderr).
-const ENV_FILE = 'skillmap-env.d.ts';
-const ENV_TEXT = [
-  'interface Console {',
-  '  log(...data: unknown[]): void; error(...data: unknown[]): void;',
-  '  warn(...data: unknown[]): void; info(...data: unknown[]): void;',
-  '  debug(...data: unknown[]): void; dir(item?: unknown): void;',
-  '  table(data: unknown): void; trace(...data: unknown[]): void;',
-  '}',
-  'declare var console: Console;',
-  '',
-].join('\n');
 
 function options(ts) {
   return {
     strict: true,
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
     lib: ['lib.es2022.d.ts'],
     types: [],
     skipLibCheck: true,
     noEmitOnError: true,
-    esModuleInterop: false,
+    esModuleInterop: true,
     newLine: ts.NewLineKind.LineFeed,
     sourceMap: false,
+    noResolve: false,
   };
 }
 
-// Lib files are parsed once per process (or once per snapshot, see snapshot.js).
-function libCache(ts, libDir) {
-  const cache = new Map();
-  return {
+// The files the compiler reads, recorded while the snapshot is built (`live`), then
+// frozen: a sandboxed compile finds exactly what the build found, and nothing else.
+function fileCache(ts, packageDir, roots) {
+  const libDir = path.join(packageDir, 'typescript', 'lib');
+  const sourceFiles = new Map();
+  const texts = new Map();
+  const exists = new Map();
+  const directories = new Map();
+  const cache = {
+    live: true,
     libDir,
-    get(fileName) {
-      let file = cache.get(fileName);
-      if (file === undefined) {
-        const text = ts.sys.readFile(path.join(libDir, fileName));
-        file = text === undefined ? null : ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, false);
-        cache.set(fileName, file);
+    roots,
+    sourceFile(fileName) {
+      if (!sourceFiles.has(fileName)) {
+        const text = cache.live ? ts.sys.readFile(fileName) : undefined;
+        sourceFiles.set(fileName, text === undefined ? undefined
+          : ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, false));
       }
-      return file === null ? undefined : file;
+      return sourceFiles.get(fileName);
     },
-    warm(compilerOptions) {
-      // Parse every lib file a compile with these options reads.
-      const host = makeHost(ts, this, '', new Map());
-      ts.createProgram([ENV_FILE], compilerOptions, host).getGlobalDiagnostics();
+    readFile: (fileName) => remember(texts, fileName, () => ts.sys.readFile(fileName)),
+    fileExists: (fileName) => remember(exists, fileName, () => ts.sys.fileExists(fileName)) || false,
+    directoryExists: (name) => remember(directories, name, () => ts.sys.directoryExists(name)) || false,
+    freeze() {
+      cache.live = false;
     },
   };
+  function remember(map, key, read) {
+    if (!map.has(key)) {
+      if (!cache.live) return undefined;
+      map.set(key, read());
+    }
+    return map.get(key);
+  }
+  return cache;
 }
 
-function makeHost(ts, libs, source, emitted) {
+function makeHost(ts, files, source, emitted) {
   const solution = ts.createSourceFile(FILE, source, ts.ScriptTarget.ES2022, false);
-  const env = ts.createSourceFile(ENV_FILE, ENV_TEXT, ts.ScriptTarget.ES2022, false);
   return {
-    getSourceFile(fileName) {
-      if (fileName === FILE) return solution;
-      if (fileName === ENV_FILE) return env;
-      return libs.get(path.basename(fileName));
-    },
-    getDefaultLibFileName: () => 'lib.es2022.d.ts',
-    getDefaultLibLocation: () => libs.libDir,
+    getSourceFile: (fileName) => (fileName === FILE ? solution : files.sourceFile(fileName)),
+    getDefaultLibFileName: (compilerOptions) => path.join(files.libDir, ts.getDefaultLibFileName(compilerOptions)),
+    getDefaultLibLocation: () => files.libDir,
     writeFile: (fileName, text) => emitted.set(path.basename(fileName), text),
-    getCurrentDirectory: () => '',
+    getCurrentDirectory: () => '/sandbox',
     getDirectories: () => [],
     getCanonicalFileName: (fileName) => fileName,
     useCaseSensitiveFileNames: () => true,
     getNewLine: () => '\n',
-    fileExists: (fileName) => fileName === FILE || fileName === ENV_FILE || libs.get(path.basename(fileName)) !== undefined,
-    readFile: () => undefined,
-    directoryExists: () => true,
+    fileExists: (fileName) => fileName === FILE || files.fileExists(fileName),
+    readFile: (fileName) => (fileName === FILE ? source : files.readFile(fileName)),
+    directoryExists: (name) => name === '/sandbox' || files.directoryExists(name),
+    realpath: (name) => name,
   };
 }
 
@@ -90,11 +94,11 @@ function describe(ts, diagnostic) {
 }
 
 // {js} or {error: {type, line, msg}}: msg lists up to five diagnostics, one per line,
-// each as "line N: TS1234: text" (lines of the learner's own file).
-function compileWith(ts, libs, source) {
+// each as "line N: TS1234: text" (lines of the learner's own file: nothing is added to
+// it before it is compiled).
+function compileWith(ts, files, source) {
   const emitted = new Map();
-  const compilerOptions = options(ts);
-  const program = ts.createProgram([FILE, ENV_FILE], compilerOptions, makeHost(ts, libs, source, emitted));
+  const program = ts.createProgram([...files.roots, FILE], options(ts), makeHost(ts, files, source, emitted));
   const solution = program.getSourceFile(FILE);
   let diagnostics = program.getSyntacticDiagnostics(solution);
   if (!diagnostics.length) {
@@ -115,4 +119,4 @@ function compileWith(ts, libs, source) {
   return { js };
 }
 
-module.exports = { compileWith, libCache, options };
+module.exports = { compileWith, fileCache, options };

@@ -1,7 +1,7 @@
 // Builds the V8 startup snapshot TypeScript challenges run from (on the worker's host,
 // with trusted input only: the pinned compiler and compile.js; no learner code):
 //
-//     SKILLMAP_TYPESCRIPT=<the typescript package folder> \
+//     SKILLMAP_TYPESCRIPT=<toolchains/typescript/node_modules> \
 //       node --snapshot-blob typescript.blob --build-snapshot snapshot.js
 //
 // The snapshot holds the compiler already loaded, every lib file it reads already
@@ -28,14 +28,20 @@ function load(file, extra) {
 }
 
 const packageDir = process.env.SKILLMAP_TYPESCRIPT;
-if (!packageDir) throw new Error('SKILLMAP_TYPESCRIPT must name the typescript package folder');
-const libDir = path.join(packageDir, 'lib');
-const ts = load(path.join(libDir, 'typescript.js'));
+if (!packageDir) throw new Error('SKILLMAP_TYPESCRIPT must name the node_modules folder');
+const ts = load(path.join(packageDir, 'typescript', 'lib', 'typescript.js'));
 const driver = load(path.join(__dirname, 'compile.js'));
-const libs = driver.libCache(ts, libDir);
-libs.warm(driver.options(ts));
-// Compile a little of everything once, so the checker's code is compiled too.
-driver.compileWith(ts, libs, [
+const files = driver.fileCache(ts, packageDir, [path.join(__dirname, 'node-subset.d.ts')]);
+// Compile a little of everything once: every file the compiler reads is recorded (and
+// parsed) now, and the checker's code is compiled too.
+const warm = driver.compileWith(ts, files, [
+  'import { createHash, createHmac, timingSafeEqual } from "node:crypto";',
+  'import * as crypto from "crypto";',
+  'const sum = (text: string): string => createHash("sha256").update(text).digest("hex");',
+  'export const mac = (key: string, text: string): boolean =>',
+  '  timingSafeEqual(createHmac("sha256", key).update(text).digest(), Buffer.from(sum(text)));',
+  'export const id = crypto.randomUUID();',
+
   'export type Row = { id: string; tags: string[]; score?: number | null };',
   'export function total(rows: Row[], by: Record<string, number> = {}): Map<string, number> {',
   '  const out = new Map<string, number>();',
@@ -53,10 +59,12 @@ driver.compileWith(ts, libs, [
   '}',
   '',
 ].join('\n'));
+if (warm.error) throw new Error('the warm-up compile failed: ' + warm.error.msg);
+files.freeze();
 
 globalThis.__skillmapTypeScript = {
   version: ts.version,
-  compile: (source) => driver.compileWith(ts, libs, source),
+  compile: (source) => driver.compileWith(ts, files, source),
 };
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {
