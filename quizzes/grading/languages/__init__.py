@@ -14,6 +14,7 @@ from __future__ import annotations
 from .base import Language, SandboxProgram
 from .errors import ERRORS, ErrorKind, accepted_classes
 from .names import LANGUAGE_KEYS
+from .javascript import JavaScriptLanguage, TypeScriptLanguage
 from .python import PythonLanguage
 
 __all__ = [
@@ -80,3 +81,5 @@ def language_for_filename(filename: str) -> Language | None:
 
 
 register(PythonLanguage())
+register(JavaScriptLanguage())
+register(TypeScriptLanguage())
