@@ -316,9 +316,10 @@ def test_no_network_from_node() -> None:
         const finish = () => { if (--pending === 0) console.log(JSON.stringify(out)); };
         for (const [host, port] of targets) {
           const socket = net.connect({ host, port, timeout: 1000 });
-          socket.on('connect', () => { out[host + ':' + port] = 'CONNECTED'; socket.destroy(); finish(); });
-          socket.on('error', (error) => { out[host + ':' + port] = error.code; finish(); });
-          socket.on('timeout', () => { out[host + ':' + port] = 'TIMEOUT'; socket.destroy(); finish(); });
+          const seen = (what) => { out[host + ':' + port] = what; socket.destroy(); finish(); };
+          socket.on('connect', () => seen('CONNECTED'));
+          socket.on('error', (error) => seen(error.code));
+          socket.on('timeout', () => seen('TIMEOUT'));
         }
         try {
           const udp = dgram.createSocket('udp4');

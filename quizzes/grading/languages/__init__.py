@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .base import Language, SandboxProgram
 from .errors import ERRORS, ErrorKind, accepted_classes
-from .names import LANGUAGE_KEYS
 from .javascript import JavaScriptLanguage, TypeScriptLanguage
+from .names import LANGUAGE_KEYS
 from .python import PythonLanguage
 
 __all__ = [

@@ -332,9 +332,7 @@ class TypeScriptLanguage(_Node):
         if signature.kind == "function":
             assert signature.returns is not None
             params = self.params_text(signature.params, True)
-            lines.append(
-                f"export function {exported}({params}): {ts_type(signature.returns)} {{"
-            )
+            lines.append(f"export function {exported}({params}): {ts_type(signature.returns)} {{")
             lines.append('  throw new Error("not implemented yet");')
             lines.append("}")
         else:
@@ -409,7 +407,7 @@ def _build_snapshot(target: Path) -> None:
         with tempfile.TemporaryDirectory(dir=target.parent) as work:
             partial = Path(work) / "snapshot.blob"
             try:
-                done = subprocess.run(  # noqa: S603 - fixed argv, trusted inputs only
+                done = subprocess.run(
                     [
                         NODE,
                         "--snapshot-blob",
@@ -418,7 +416,10 @@ def _build_snapshot(target: Path) -> None:
                         str(_SNAPSHOT_BUILDER),
                     ],
                     cwd=work,
-                    env={"SKILLMAP_TYPESCRIPT": str(typescript_dir().parent), "PATH": "/usr/bin:/bin"},
+                    env={
+                        "SKILLMAP_TYPESCRIPT": str(typescript_dir().parent),
+                        "PATH": "/usr/bin:/bin",
+                    },
                     capture_output=True,
                     timeout=SNAPSHOT_BUILD_TIMEOUT,
                     check=False,

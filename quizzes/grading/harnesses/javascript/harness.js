@@ -327,7 +327,8 @@ function timed(context, seconds, thunk) {
     pendingThunk = null;
     // Node's own error when the watchdog terminated the script; anything else escaped
     // the thunk's handlers (the stack overflowed inside them, say).
-    if (error instanceof Error && ownValue(error, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+    // (Made in whichever realm was running: test it by kind, not by instanceof.)
+    if (isNativeError(error) && !isProxy(error) && ownValue(error, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
       return ['timeout'];
     }
     return ['error', error];
