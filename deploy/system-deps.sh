@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages Skillmap needs when they are missing and we can (root + apt).
-# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests)
+# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests;
+# nodejs grades JavaScript and TypeScript, and npm, installed with it when missing, fetches the
+# pinned TypeScript compiler)
 set -euo pipefail
-declare -A binary=([bubblewrap]=bwrap [chromium]=chromium)
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [nodejs]=node [npm]=npm)
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")
+  if [ "$pkg" = nodejs ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
