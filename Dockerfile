@@ -14,9 +14,10 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     VAR_DIR=/var/lib/skillmap \
     STATIC_ROOT=/app/staticfiles
-# bubblewrap runs learners' code; libseccomp2 builds the sandbox's syscall filter.
+# bubblewrap runs learners' code; libseccomp2 builds the sandbox's syscall filter;
+# golang-go (Go 1.19, with its precompiled standard library) builds Go submissions.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 \
+    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 golang-go \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 skillmap \
     && useradd --system --uid 10001 --gid skillmap --home-dir /app --shell /usr/sbin/nologin skillmap \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages Skillmap needs when they are missing and we can (root + apt).
-# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests)
+# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser
+# tests; golang-go grades Go: Debian's Go 1.19 with its precompiled standard library)
 set -euo pipefail
-declare -A binary=([bubblewrap]=bwrap [chromium]=chromium)
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [golang-go]=go)
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")
