@@ -85,7 +85,16 @@ def _receiver(class_name: str) -> str:
 
 
 def declarations(config: dict[str, Any]) -> list[str]:
-    """The declarations the harness calls, as the learner writes them."""
+    """The declarations the harness uses, as the learner writes them."""
+    signature = config["signature"]
+    sentinels = [
+        f"var {SENTINELS[kind][0]} = errors.New({_quote(SENTINELS[kind][1])})"
+        for kind in _error_kinds(signature)
+    ]
+    return sentinels + _function_declarations(config)
+
+
+def _function_declarations(config: dict[str, Any]) -> list[str]:
     signature = config["signature"]
     if config["kind"] == "function":
         results = _results(signature["returns"], signature.get("errors", []))
@@ -304,7 +313,7 @@ def generate_starter(config: dict[str, Any], *, summary: str = "") -> str:
         lines += ["}", ""]
     if summary:
         lines.append(f"// {summary}")
-    heads = declarations(config)
+    heads = _function_declarations(config)
     if config["kind"] == "function":
         returns, errors = signature["returns"], signature.get("errors", [])
         lines += [heads[0] + " {", "\t// Your code here.", _body(returns, errors), "}"]

@@ -24,17 +24,22 @@ from __future__ import annotations
 import _json
 import os
 import resource
+import select
+import signal
 import sys
+import time
 
 GOROOT = "/usr/lib/go-1.19"
 TOOLS = GOROOT + "/pkg/tool/linux_amd64"
 PACKAGES = GOROOT + "/pkg/linux_amd64"
 BUILD = "/tmp/skillmap-build"  # noqa: S108 - the sandbox's private tmpfs
 PROGRAM = BUILD + "/prog"
-SOURCES = ("/sandbox/solution.go", "/sandbox/skillmap_main.go")
-COMPILE_FLAGS = ("-complete", "-nolocalimports", "-trimpath", "/sandbox=>", "-c=1")
+# Relative to /sandbox (the tools run there), so diagnostics name "solution.go:LINE".
+SOURCES = ("solution.go", "skillmap_main.go")
+COMPILE_FLAGS = ("-complete", "-nolocalimports", "-c=1")
 MIB = 1024 * 1024
 BUILD_CPU_SECONDS = 10
+BUILD_WALL_SECONDS = 8.0  # for compile and link together; the worker's clock is longer
 BUILD_DATA_MB = 1024
 MAX_DIAGNOSTICS = 16384
 TOOL_ENV = {"PATH": "/usr/bin:/bin", "GOROOT": GOROOT, "GOMAXPROCS": "1", "HOME": "/tmp"}  # noqa: S108
@@ -55,8 +60,9 @@ def emit(fd: int, record: dict[str, object]) -> None:
         data = data[os.write(fd, data) :]
 
 
-def run_tool(argv: list[str], result_fd: int) -> tuple[int, bytes]:
-    """Run a toolchain command under the build's limits; (exit status, its output)."""
+def run_tool(argv: list[str], result_fd: int, deadline: float) -> tuple[int, bytes]:
+    """Run a toolchain command under the build's limits; (exit status, its output). A
+    tool still running at ``deadline`` is killed (it then reads as killed by SIGKILL)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: limits, output into the pipe, then the tool
@@ -65,6 +71,7 @@ def run_tool(argv: list[str], result_fd: int) -> tuple[int, bytes]:
             os.dup2(write_end, 1)
             os.dup2(write_end, 2)
             os.close(result_fd)  # the toolchain never writes records
+            os.chdir("/sandbox")
             resource.setrlimit(resource.RLIMIT_CPU, (BUILD_CPU_SECONDS, BUILD_CPU_SECONDS))
             data = BUILD_DATA_MB * MIB
             resource.setrlimit(resource.RLIMIT_DATA, (data, data))
@@ -75,6 +82,10 @@ def run_tool(argv: list[str], result_fd: int) -> tuple[int, bytes]:
     chunks = []
     size = 0
     while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+            os.kill(pid, signal.SIGKILL)
+            break
         chunk = os.read(read_end, 65536)
         if not chunk:
             break
@@ -102,11 +113,13 @@ def build_failed(fd: int, kind: str, status: int, output: bytes) -> None:
         signum = os.WTERMSIG(status)
         text = (text + "\n" if text else "") + (
             "the build took too long"
-            if signum in (9, 24)
+            if signum in (signal.SIGKILL, signal.SIGXCPU)
             else f"the build stopped (signal {signum})"
         )
-        if signum == 25:
+        if signum == signal.SIGXFSZ:
             text = "the program the build produced is too large"
+    elif "file too large" in text:
+        text = "the program the build produced is too large"
     elif "out of memory" in text or "cannot allocate memory" in text:
         text = "the build ran out of memory"
     emit(fd, {"t": "compile_error", "type": kind, "line": first_line(text), "msg": text})
@@ -117,8 +130,8 @@ def build_archive(fd: int) -> None:
     archive = BUILD + "/skillmapharness.a"
     status, output = run_tool([
         TOOLS + "/compile", "-o", archive, "-p", "skillmapharness", *COMPILE_FLAGS,
-        "-I", PACKAGES, "-pack", "/sandbox/harness.go",
-    ], fd)  # fmt: skip
+        "-I", PACKAGES, "-pack", "harness.go",
+    ], fd, time.monotonic() + BUILD_WALL_SECONDS)  # fmt: skip
     if status != 0:
         os.write(2, output)
         sys.exit(1)
@@ -135,19 +148,20 @@ def main() -> None:
         return
     cpu_seconds, heap_mb, data_mb, address_mb = (int(arg) for arg in sys.argv[1:5])
     emit(fd, {"t": "hello"})
+    deadline = time.monotonic() + BUILD_WALL_SECONDS
     os.mkdir(BUILD, 0o700)
     archive = BUILD + "/main.a"
     status, output = run_tool([
         TOOLS + "/compile", "-o", archive, "-p", "main", *COMPILE_FLAGS,
         "-I", "/sandbox", "-I", PACKAGES, "-pack", *SOURCES,
-    ], fd)  # fmt: skip
+    ], fd, deadline)  # fmt: skip
     if status != 0:
         build_failed(fd, "compile", status, output)
         return
     status, output = run_tool([
         TOOLS + "/link", "-s", "-w", "-buildmode=exe", "-o", PROGRAM,
         "-L", "/sandbox", "-L", PACKAGES, archive,
-    ], fd)  # fmt: skip
+    ], fd, deadline)  # fmt: skip
     if status != 0:
         build_failed(fd, "link", status, output)
         return
