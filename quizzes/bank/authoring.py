@@ -27,7 +27,7 @@ from quizzes.bank.loader import (
     read_bank_file,
     topics_by_stage,
 )
-from quizzes.itemtypes import handler_for
+from quizzes.itemtypes import canonical_type, handler_for, is_registered
 from quizzes.itemtypes.base import strip_lines
 from quizzes.models import (
     Item,
@@ -91,6 +91,8 @@ def _parse_item(text: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise AuthoringError(["expected one item: a mapping with slug, type, topic, …"])
     entry: dict[str, Any] = strip_lines(raw)
+    if is_registered(entry.get("type")):
+        entry["type"] = canonical_type(entry["type"])  # an old alias, stored by its name
     return entry
 
 

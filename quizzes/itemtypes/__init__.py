@@ -7,6 +7,7 @@ from quizzes.itemtypes.base import AnswerError, ChoiceOption, ItemTypeHandler
 from quizzes.itemtypes.registry import (
     UnknownItemType,
     all_handlers,
+    canonical_type,
     challenge_handler_for,
     choice_types,
     handler_for,
@@ -22,6 +23,7 @@ __all__ = [
     "ItemTypeHandler",
     "UnknownItemType",
     "all_handlers",
+    "canonical_type",
     "challenge_handler_for",
     "choice_types",
     "handler_for",

@@ -121,6 +121,9 @@ class ItemTypeHandler:
     # The key is one of the options the question shows, so another item showing the same
     # option gives nothing away; only another item *stating* it (title, body) does.
     answer_among_options: ClassVar[bool] = False
+    # Its bank entries take per-language files beside the stage file
+    # (languages/<slug>/<language>.yaml, merged by the loader into the entry).
+    language_files: ClassVar[bool] = False
     # The bank fields this type adds to the common ones (slug, title, body, …).
     bank_keys: ClassVar[frozenset[str]] = frozenset()
     answer_serializer: ClassVar[builtins.type[AnswerSerializer]]

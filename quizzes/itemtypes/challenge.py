@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rest_framework.exceptions import ValidationError
 
 from quizzes.grading.runner import GradeReport
-from quizzes.grading.spec import PythonChallengeSpec, SpecError, SqlChallengeSpec
+from quizzes.grading.spec import CodeChallengeSpec, SpecError, SqlChallengeSpec
 from quizzes.itemtypes.base import (
     Answer,
     AnswerSerializer,
@@ -19,7 +19,7 @@ from quizzes.itemtypes.base import (
     strip_lines,
 )
 
-Spec = PythonChallengeSpec | SqlChallengeSpec
+Spec = CodeChallengeSpec | SqlChallengeSpec
 MAX_CODE_BYTES = 64 * 1024
 _TOO_LONG = f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB."
 
@@ -83,9 +83,16 @@ class ChallengeHandler(ItemTypeHandler):
         return self.spec_parser(challenge)
 
     def grade(
-        self, spec: Spec, source: str, *, visible_only: bool = False, slot: int = 0
+        self,
+        spec: Spec,
+        source: str,
+        *,
+        language: str | None = None,
+        visible_only: bool = False,
+        slot: int = 0,
     ) -> GradeReport:
-        """Run ``source`` in the sandbox against the spec's tests."""
+        """Run ``source`` (written in ``language``, None for the type's own) in the
+        sandbox against the spec's tests."""
         return self.runner(spec, source, visible_only=visible_only, slot=slot)
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:

@@ -1,17 +1,35 @@
-"""Coding challenges: a function or class, graded in Python in the sandbox."""
+"""Coding challenges: a function or class over JSON-like values, described by a
+language-neutral signature and graded in the learner's language in the sandbox
+(quizzes/grading/languages)."""
 
 from __future__ import annotations
 
-from quizzes.grading.runner import grade_python
-from quizzes.grading.spec import python_spec_from_dict
-from quizzes.itemtypes.challenge import ChallengeHandler
+from typing import ClassVar
+
+from quizzes.grading.runner import GradeReport, grade_code
+from quizzes.grading.spec import CodeChallengeSpec, code_spec_from_dict
+from quizzes.itemtypes.challenge import ChallengeHandler, Spec
 from quizzes.models import ItemType
 
 
 class CodeChallenge(ChallengeHandler):
-    type = ItemType.PYTHON
+    type = ItemType.CODE
     editor_language = "python"
     code_label = "Python code"
     mutation_tested = True
-    spec_parser = staticmethod(python_spec_from_dict)
-    runner = staticmethod(grade_python)
+    language_files: ClassVar[bool] = True
+    spec_parser = staticmethod(code_spec_from_dict)
+
+    def grade(
+        self,
+        spec: Spec,
+        source: str,
+        *,
+        language: str | None = None,
+        visible_only: bool = False,
+        slot: int = 0,
+    ) -> GradeReport:
+        assert isinstance(spec, CodeChallengeSpec)
+        return grade_code(
+            spec, source, language=language or "python", visible_only=visible_only, slot=slot
+        )
