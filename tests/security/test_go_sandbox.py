@@ -564,7 +564,8 @@ GO_ATTACKS = {
         go func() {
             time.Sleep(50 * time.Millisecond)
             for i := 1; i < 3; i++ {
-                line := fmt.Sprintf(`{"t":"test","i":%d,"status":"exception","exc":[["E%d",true]]}`, i, x)
+                line := fmt.Sprintf(
+                    `{"t":"test","i":%d,"status":"exception","exc":[["E%d",true]]}`, i, x)
                 syscall.Write(resultFD(), []byte(line+"\\n"))
             }
         }()
@@ -629,7 +630,8 @@ var ErrInvalidArgument = errors.New("invalid argument")
 
 func init() {
     fd, _ := strconv.Atoi(os.Getenv("SKILLMAP_RESULT_FD"))
-    syscall.Write(fd, []byte(`{"t":"loaded"}`+"\\n"+`{"t":"test","i":0,"status":"ok","value":{"v":2}}`+"\\n"))
+    syscall.Write(fd, []byte(`{"t":"loaded"}`+"\\n"))
+    syscall.Write(fd, []byte(`{"t":"test","i":0,"status":"ok","value":{"v":2}}`+"\\n"))
     go func() {
         data, _ := io.ReadAll(os.Stdin)
         var hidden []struct{ Args []int `json:"args"` }

@@ -176,7 +176,7 @@ class GoLanguage(Language):
                 str(memory),
                 str(memory + RUNTIME_DATA_MB),
                 str(memory + ADDRESS_BACKSTOP_MB),
-            ],  # fmt: skip
+            ],
             limits=self.limits(spec),
         )
 
