@@ -209,7 +209,7 @@ class GoLanguage(Language):
         if record.get("t") == "compile_error":
             text = record.get("msg") if isinstance(record.get("msg"), str) else ""
             assert isinstance(text, str)
-            if "expected package" in text or "expected 'package'" in text:
+            if re.search(r"\bpackage \w+; expected \w+", text):
                 return "Your file must start with `package main`."
             if re.search(r"\bmain redeclared\b", text):
                 return "Your file must not declare `main`: the grader's program has its own."
@@ -218,11 +218,7 @@ class GoLanguage(Language):
                 for m in map(_DIAGNOSTIC.match, text.splitlines())
                 if m is not None and m.group(1) == "skillmap_main.go"
             ]
-            own_errors = [
-                m for m in map(_DIAGNOSTIC.match, text.splitlines())
-                if m is not None and m.group(1) == "solution.go"
-            ]  # fmt: skip
-            if harness_errors and not own_errors:
+            if harness_errors:  # the declarations differ (the learner's own errors follow)
                 wanted = "; ".join(declarations(self._shape(spec)))
                 return f"Your code must declare {wanted} ({harness_errors[0]})."
             return self.compile_message(record, source)
