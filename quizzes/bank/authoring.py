@@ -11,7 +11,7 @@ import yaml
 from django.db import transaction
 
 from accounts.models import User
-from quizzes.bank.check import check_challenge
+from quizzes.bank.check import check_challenge, unavailable_languages
 from quizzes.bank.loader import (
     BankFile,
     BankFileError,
@@ -99,7 +99,8 @@ def _parse_item(text: str) -> dict[str, Any]:
 def check_challenge_solutions(entry: dict[str, Any]) -> list[str]:
     """Run the reference and wrong solutions in the sandbox, as check_bank does."""
 
-    return [p.message for p in check_challenge(Path("editor"), entry, slot=0)]
+    skip = unavailable_languages()
+    return [p.message for p in check_challenge(Path("editor"), entry, slot=0, skip=skip)]
 
 
 def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | None = None) -> Item:

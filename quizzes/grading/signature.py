@@ -16,8 +16,10 @@ Type grammar (a string)::
 
 ``map<T>`` has string keys (a JSON object). ``any`` is any JSON value (null included).
 ``T?`` also admits null. An ``int`` is a JSON integer within int64 (never a bool); a
-``float`` also accepts integers. Record fields are all present in every value (a nullable
-field holds null, it is not left out), and no other key is allowed.
+``float`` also accepts integers. A record's fields are present in every value (a
+nullable field holds null, it is not left out), except optional ones, whose key is
+written with a trailing ``?`` (``error?: string``): those may be absent, and a harness
+leaves an optional field out when it holds nothing (null). No other key is allowed.
 
 Functions here are pure and Django-free; ``SpecError`` comes from ``spec.py``'s base.
 """
@@ -55,7 +57,7 @@ _SCALARS: tuple[BaseKind, ...] = ("int", "float", "string", "bool", "any")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _RECORD_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
-_JSON_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+_JSON_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
 
 
 class SignatureError(ValueError):
@@ -131,8 +133,9 @@ class Method:
 
 @dataclass(frozen=True)
 class RecordField:
-    key: str  # the JSON key, snake_case
+    key: str  # the JSON key (snake_case, or as a wire format spells it: "Statement")
     type: TypeRef
+    optional: bool = False  # may be absent; left out when null
 
 
 @dataclass(frozen=True)
@@ -328,11 +331,17 @@ def _check_record(
         )
     for record_field in record.fields:
         if record_field.key not in value:
+            if record_field.optional:
+                continue
             raise SignatureError(
                 f"{where}: {record.name} needs field {record_field.key!r}"
                 + (" (a nullable field holds null, it is not left out)"
                    if record_field.type.nullable else "")
             )  # fmt: skip
+        if record_field.optional and value[record_field.key] is None:
+            raise SignatureError(
+                f"{where}.{record_field.key}: an optional field is left out, not null"
+            )
         check_value(
             value[record_field.key],
             record_field.type,
@@ -570,14 +579,27 @@ def _records(raw: Any) -> tuple[Record, ...]:
         if not isinstance(fields_raw, dict) or not fields_raw:
             raise SignatureError(f"{where}: expected a non-empty mapping of field: type")
         fields: list[RecordField] = []
-        for key, type_text in fields_raw.items():
+        for raw_key, type_text in fields_raw.items():
+            optional = isinstance(raw_key, str) and raw_key.endswith("?")
+            key = raw_key[:-1] if optional else raw_key
             if not isinstance(key, str) or not _JSON_KEY.fullmatch(key):
-                raise SignatureError(f"{where}: field {key!r} is not a snake_case JSON key")
+                raise SignatureError(
+                    f"{where}: field {raw_key!r} is not a JSON key made of letters, digits "
+                    "and underscores (append '?' for an optional field)"
+                )
             if key in RESERVED_NAMES:
                 raise SignatureError(
                     f"{where}.{key}: a reserved word in one of the languages; choose another key"
                 )
-            fields.append(RecordField(key, parse_type(type_text, names, where=f"{where}.{key}")))
+            if any(f.key == key for f in fields):
+                raise SignatureError(f"{where}.{key}: field given twice")
+            type_ = parse_type(type_text, names, where=f"{where}.{key}")
+            if optional and type_.nullable:
+                raise SignatureError(
+                    f"{where}.{key}: an optional field is left out, not null: drop the '?' "
+                    "of the type"
+                )
+            fields.append(RecordField(key, type_, optional))
         records.append(Record(str(name), tuple(fields)))
     return tuple(records)
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rest_framework.exceptions import ValidationError
 
 from quizzes.grading.runner import GradeReport
-from quizzes.grading.spec import CodeChallengeSpec, SpecError, SqlChallengeSpec
+from quizzes.grading.spec import CodeChallengeSpec, SpecError, SqlChallengeSpec, WrongSolution
 from quizzes.itemtypes.base import (
     Answer,
     AnswerSerializer,
@@ -94,6 +94,14 @@ class ChallengeHandler(ItemTypeHandler):
         """Run ``source`` (written in ``language``, None for the type's own) in the
         sandbox against the spec's tests."""
         return self.runner(spec, source, visible_only=visible_only, slot=slot)
+
+    def solution_languages(self, spec: Spec) -> list[str]:
+        """The languages the bank's solutions are checked in, the type's own first."""
+        return [self.editor_language]
+
+    def solutions(self, spec: Spec, language: str) -> tuple[str, tuple[WrongSolution, ...]] | None:
+        """The reference and wrong solutions in ``language`` (None: the bank has none)."""
+        return spec.reference_solution, spec.wrong_solutions
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         challenge = item.get("challenge")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from quizzes.grading.languages import LANGUAGES
 from quizzes.grading.runner import GradeReport, grade_code
-from quizzes.grading.spec import CodeChallengeSpec, code_spec_from_dict
+from quizzes.grading.spec import CodeChallengeSpec, WrongSolution, code_spec_from_dict
 from quizzes.itemtypes.challenge import ChallengeHandler, Spec
 from quizzes.models import ItemType
 
@@ -33,3 +34,20 @@ class CodeChallenge(ChallengeHandler):
         return grade_code(
             spec, source, language=language or "python", visible_only=visible_only, slot=slot
         )
+
+    def offered_languages(self, spec: CodeChallengeSpec) -> list[str]:
+        """Python always; with a signature, every registered language."""
+        if spec.signature is None:
+            return ["python"]
+        return list(LANGUAGES)
+
+    def solution_languages(self, spec: Spec) -> list[str]:
+        assert isinstance(spec, CodeChallengeSpec)
+        return self.offered_languages(spec)
+
+    def solutions(self, spec: Spec, language: str) -> tuple[str, tuple[WrongSolution, ...]] | None:
+        assert isinstance(spec, CodeChallengeSpec)
+        material = spec.material(language)
+        if material is None:
+            return None
+        return material.reference_solution, material.wrong_solutions

@@ -221,7 +221,12 @@ class Language:
         config: dict[str, Any] = {
             "records": {
                 record.name: [
-                    {"key": f.key, "name": self.name(f.key, role="field"), "type": str(f.type)}
+                    {
+                        "key": f.key,
+                        "name": self.name(f.key, role="field"),
+                        "type": str(f.type),
+                        "optional": f.optional,
+                    }
                     for f in record.fields
                 ]
                 for record in signature.records

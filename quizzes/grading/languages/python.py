@@ -114,10 +114,17 @@ class PythonLanguage(Language):
         assert signature is not None
         lines: list[str] = []
         if signature.records:
-            lines.append("from typing import TypedDict\n\n")
+            optional = any(f.optional for r in signature.records for f in r.fields)
+            names = "NotRequired, TypedDict" if optional else "TypedDict"
+            lines.append(f"from typing import {names}\n\n\n")
             for record in signature.records:
                 lines.append(f"class {record.name}(TypedDict):\n")
-                lines.extend(f"    {f.key}: {_py_type(f.type)}\n" for f in record.fields)
+                lines.extend(
+                    f"    {f.key}: NotRequired[{_py_type(f.type)}]\n"
+                    if f.optional
+                    else f"    {f.key}: {_py_type(f.type)}\n"
+                    for f in record.fields
+                )
                 lines.append("\n\n")
 
         def params(items: Any) -> str:

@@ -192,7 +192,7 @@ def test_numeric_tolerances_must_be_sane(change: dict[str, Any], message: str) -
 @pytest.mark.sandbox
 @pytest.mark.slow
 def test_check_bank_passes_on_the_whole_bank(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("check_bank")
+    call_command("check_bank", "--require-languages", "all")
     out = capsys.readouterr().out
     assert "bank OK" in out
     assert "challenges run in the sandbox: 26" in out
