@@ -13,7 +13,9 @@ Types (the neutral grammar, quizzes/grading/signature.py → Go):
 ``int`` → ``int``, ``float`` → ``float64``, ``string``, ``bool``, ``any`` → ``any``,
 ``list<T>`` → ``[]T``, ``map<T>`` → ``map[string]T``, a record → its struct (fields
 PascalCase with ``json:"key"`` tags); a nullable scalar or record ``T?`` → ``*T``, while a
-nullable list, map or ``any`` keeps its type (nil is null). A non-nullable list or map
+nullable list, map or ``any`` keeps its type (nil is null). An optional record field
+(``key?``, left out when it holds nothing) is nullable, tagged ``omitempty``, and left
+out of the result when nil. A non-nullable list or map
 that is nil is reported as empty. A function or method whose tests expect errors returns
 ``(T, error)`` (just ``error`` for ``void``); the starter declares the sentinel errors
 (``ErrInvalidArgument``, ``ErrNotFound``; quizzes/grading/languages/errors.py).
@@ -275,9 +277,23 @@ def generate_main(config: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _field_type(field: dict[str, Any]) -> str:
+    """An optional field (left out when it holds nothing) is nullable in Go."""
+    if field.get("optional") and not field["type"].endswith("?"):
+        return go_type(field["type"] + "?")
+    return go_type(field["type"])
+
+
 def _aligned_fields(fields: list[dict[str, Any]]) -> list[str]:
-    """Struct fields aligned as gofmt aligns them."""
-    rows = [(f["name"], go_type(f["type"]), f'`json:"{f["key"]}"`') for f in fields]
+    """Struct fields aligned as gofmt aligns them; optional ones ``omitempty``."""
+    rows = [
+        (
+            f["name"],
+            _field_type(f),
+            f'`json:"{f["key"]},omitempty"`' if f.get("optional") else f'`json:"{f["key"]}"`',
+        )
+        for f in fields
+    ]
     name_width = max((len(row[0]) for row in rows), default=0)
     type_width = max((len(row[1]) for row in rows), default=0)
     return [
@@ -306,7 +322,9 @@ def generate_starter(config: dict[str, Any], *, summary: str = "") -> str:
             lines.append(f"var {name} = errors.New({_quote(text)})")
         lines.append("")
     for record, fields in signature.get("records", {}).items():
-        keys = ", ".join(f'"{f["key"]}"' for f in fields)
+        keys = ", ".join(
+            f'"{f["key"]}"' + (" (optional)" if f.get("optional") else "") for f in fields
+        )
         lines.append(f"// {record} is a JSON object with the keys {keys}.")
         lines.append(f"type {record} struct {{")
         lines += _aligned_fields(fields)

@@ -51,9 +51,10 @@ const (
 )
 
 type skillmapField struct {
-	Key  string `json:"key"`
-	Name string `json:"name"`
-	Type string `json:"type"`
+	Key      string `json:"key"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Optional bool   `json:"optional"` // left out when nil
 }
 
 type skillmapConfig struct {
@@ -374,21 +375,35 @@ func (e *skillmapEncoder) encode(v reflect.Value, t *skillmapType, depth int) {
 			e.fail(v.Type().String())
 		}
 		e.write("{")
-		for i, field := range fields {
-			if i > 0 {
-				e.write(",")
-			}
-			e.write(skillmapQuote(field.Key) + ":")
+		written := 0
+		for _, field := range fields {
 			index, problem := skillmapFieldIndex(v.Type(), field)
 			if problem != "" {
 				e.fail(problem)
 			}
-			e.encode(v.Field(index), skillmapParseType(field.Type), depth+1)
+			value := v.Field(index)
+			if field.Optional && skillmapIsNil(value) {
+				continue
+			}
+			if written > 0 {
+				e.write(",")
+			}
+			written++
+			e.write(skillmapQuote(field.Key) + ":")
+			e.encode(value, skillmapParseType(field.Type), depth+1)
 		}
 		e.write("}")
 	default:
 		e.fail(t.kind)
 	}
+}
+
+func skillmapIsNil(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice:
+		return v.IsNil()
+	}
+	return false
 }
 
 func (e *skillmapEncoder) object(v reflect.Value, item func(reflect.Value)) {
