@@ -7,6 +7,7 @@ from quizzes.itemtypes.base import AnswerError, ChoiceOption, ItemTypeHandler
 from quizzes.itemtypes.registry import (
     UnknownItemType,
     all_handlers,
+    any_language_types,
     canonical_type,
     challenge_handler_for,
     choice_types,
@@ -23,6 +24,7 @@ __all__ = [
     "ItemTypeHandler",
     "UnknownItemType",
     "all_handlers",
+    "any_language_types",
     "canonical_type",
     "challenge_handler_for",
     "choice_types",

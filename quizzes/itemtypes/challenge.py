@@ -171,6 +171,7 @@ class ChallengeHandler(ItemTypeHandler):
         challenge = data["challenge"]
         return {
             "language": self.editor_language,
+            "editor_language": self.editor_language,
             "code_label": self.code_label,
             "starter": challenge.get("starter", ""),
             "code": answer.get("code", challenge.get("starter", "")),

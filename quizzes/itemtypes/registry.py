@@ -87,6 +87,12 @@ def choice_types() -> list[str]:
     return [name for name, h in _HANDLERS.items() if h.has_choices]
 
 
+def any_language_types() -> list[str]:
+    """Types taken in the learner's own programming language (code challenges): a quiz
+    that draws one language's topics still draws them."""
+    return [name for name, h in _HANDLERS.items() if h.in_any_language]
+
+
 def submit_scored_types() -> list[str]:
     """Types scored in-process when the attempt is submitted or checked."""
     return [name for name, h in _HANDLERS.items() if h.scored_at_submit]
