@@ -15,9 +15,10 @@ Types (the neutral grammar, quizzes/grading/signature.py → Go):
 PascalCase with ``json:"key"`` tags); a nullable scalar or record ``T?`` → ``*T``, while a
 nullable list, map or ``any`` keeps its type (nil is null). An optional record field
 (``key?``, left out when it holds nothing) is nullable, tagged ``omitempty``, and left
-out of the result when nil. A non-nullable list or map
-that is nil is reported as empty. A function or method whose tests expect errors returns
-``(T, error)`` (just ``error`` for ``void``); the starter declares the sentinel errors
+out of the result when nil. A non-nullable list or map that is nil is reported as empty.
+Numbers inside ``any`` arguments arrive as ``json.Number`` (decoded with ``UseNumber``:
+exact, so ``10`` and ``10.0`` stay apart as the JSON wrote them). A function or method
+whose tests expect errors returns ``(T, error)`` (just ``error`` for ``void``); the starter declares the sentinel errors
 (``ErrInvalidArgument``, ``ErrNotFound``; quizzes/grading/languages/errors.py).
 
 Everything here works on the signature as a harness receives it
@@ -26,6 +27,7 @@ Everything here works on the signature as a harness receives it
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -308,6 +310,29 @@ def _body(returns: str, errors: list[str]) -> str:
     return f"\treturn {zero}, nil" if errors else f"\treturn {zero}"
 
 
+def _type_words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+
+
+def _takes_any(config: dict[str, Any]) -> bool:
+    """Whether an argument (or a record field inside one) can hold an ``any`` value."""
+    signature = config["signature"]
+    params = list(signature.get("params", [])) + list(signature.get("init", []))
+    for method in signature.get("methods", []):
+        params += method["params"]
+    records = signature.get("records", {})
+    pending = [p["type"] for p in params]
+    seen: set[str] = set()
+    while pending:
+        words = _type_words(pending.pop())
+        if "any" in words:
+            return True
+        for name in (words & set(records)) - seen:
+            seen.add(name)
+            pending += [f["type"] for f in records[name]]
+    return False
+
+
 def generate_starter(config: dict[str, Any], *, summary: str = "") -> str:
     """The code a Go learner starts from: package main, the sentinel errors the tests
     expect, the record structs, and the declarations with empty bodies."""
@@ -331,6 +356,10 @@ def generate_starter(config: dict[str, Any], *, summary: str = "") -> str:
         lines += ["}", ""]
     if summary:
         lines.append(f"// {summary}")
+    if _takes_any(config):
+        lines.append(
+            "// Numbers inside `any` arguments are json.Number (exact: 10 and 10.0 differ)."
+        )
     heads = _function_declarations(config)
     if config["kind"] == "function":
         returns, errors = signature["returns"], signature.get("errors", [])

@@ -31,6 +31,7 @@
 package skillmapharness
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -224,12 +225,15 @@ func skillmapSame(err, sentinel error) bool {
 	return err == sentinel
 }
 
-// Decode decodes argument index into target (a pointer to the declared type).
+// Decode decodes argument index into target (a pointer to the declared type). Numbers
+// inside "any" values arrive as json.Number, exact: 10 and 10.0 stay apart.
 func Decode(args []json.RawMessage, index int, target any) {
 	if index >= len(args) {
 		panic(skillmapArgumentError{"argument " + strconv.Itoa(index+1) + " is missing"})
 	}
-	if err := json.Unmarshal(args[index], target); err != nil {
+	decoder := json.NewDecoder(bytes.NewReader(args[index]))
+	decoder.UseNumber()
+	if err := decoder.Decode(target); err != nil {
 		panic(skillmapArgumentError{"argument " + strconv.Itoa(index+1) + " does not fit your type: " + skillmapCut(err.Error(), skillmapMaxText)})
 	}
 }
