@@ -18,8 +18,9 @@ nullable list, map or ``any`` keeps its type (nil is null). An optional record f
 out of the result when nil. A non-nullable list or map that is nil is reported as empty.
 Numbers inside ``any`` arguments arrive as ``json.Number`` (decoded with ``UseNumber``:
 exact, so ``10`` and ``10.0`` stay apart as the JSON wrote them). A function or method
-whose tests expect errors returns ``(T, error)`` (just ``error`` for ``void``); the starter declares the sentinel errors
-(``ErrInvalidArgument``, ``ErrNotFound``; quizzes/grading/languages/errors.py).
+whose tests expect errors returns ``(T, error)`` (just ``error`` for ``void``); the
+starter declares the sentinel errors (``ErrInvalidArgument``, ``ErrNotFound``;
+quizzes/grading/languages/errors.py).
 
 Everything here works on the signature as a harness receives it
 (``Language.signature_config``: Go names, types as strings).
