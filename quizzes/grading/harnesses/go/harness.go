@@ -467,9 +467,38 @@ func (e *skillmapEncoder) dynamic(v reflect.Value, depth int) {
 			return
 		}
 		e.object(v, func(item reflect.Value) { e.encode(item, &skillmapType{kind: "any"}, depth+1) })
+	case reflect.Struct:
+		e.structFields(v, depth)
 	default:
 		e.fail(v.Type().String())
 	}
+}
+
+// structFields encodes a struct held by an "any" value as encoding/json would: its
+// exported fields under their json tag names, "-" left out, omitempty honoured.
+func (e *skillmapEncoder) structFields(v reflect.Value, depth int) {
+	e.write("{")
+	written := 0
+	for i := 0; i < v.NumField(); i++ {
+		field := v.Type().Field(i)
+		name, options, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if !field.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = field.Name
+		}
+		if strings.Contains(","+options+",", ",omitempty,") && v.Field(i).IsZero() {
+			continue
+		}
+		if written > 0 {
+			e.write(",")
+		}
+		written++
+		e.write(skillmapQuote(name) + ":")
+		e.encode(v.Field(i), &skillmapType{kind: "any"}, depth+1)
+	}
+	e.write("}")
 }
 
 // skillmapFieldIndex finds a record field in the learner's struct: by its json tag, or
