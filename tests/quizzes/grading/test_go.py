@@ -293,3 +293,51 @@ def test_build_errors_say_what_to_change(source: str, message: str) -> None:
     report = grade(DELIVERIES, source)
     assert report.status == ReportStatus.COMPILE_ERROR
     assert report.message.startswith(message), report.message
+
+
+DESCRIBE = code_spec(
+    {
+        "entry_point": "describe",
+        "kind": "function",
+        "signature": {"params": [{"name": "value", "type": "any"}], "returns": "any"},
+        "tests": [
+            {"name": "an integer", "visible": True, "args": [10], "expect": "json.Number 10"},
+            {"name": "a float", "visible": True, "args": [10.0], "expect": "json.Number 10.0"},
+            {"name": "a struct", "visible": True, "args": ["struct"],
+             "expect": {"a": 1, "items": [], "nested": {"n": None}}},
+        ],
+    }
+)  # fmt: skip
+
+
+@pytest.mark.sandbox
+def test_numbers_in_any_are_exact_and_structs_in_any_encode_as_json() -> None:
+    source = """\
+    package main
+
+    import "fmt"
+
+    type inner struct {
+        N *int `json:"n"`
+    }
+
+    type shape struct {
+        A      int      `json:"a"`
+        Hidden string   `json:"-"`
+        Empty  *int     `json:"empty,omitempty"`
+        Items  []string `json:"items"`
+        Nested inner    `json:"nested"`
+        secret int
+    }
+
+    func Describe(value any) any {
+        if value == "struct" {
+            return shape{A: 1, Hidden: "no", Items: []string{}, secret: 2}
+        }
+        return fmt.Sprintf("%T %s", value, value)
+    }
+    """
+    report = grade(DESCRIBE, source)
+    assert report.status == ReportStatus.GRADED, report.message
+    assert [o.passed for o in report.outcomes] == [True, True, True], report
+    assert "Numbers inside `any` arguments are json.Number" in GO.starter(DESCRIBE)
