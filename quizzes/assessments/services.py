@@ -90,6 +90,12 @@ def check_can_start(*, learner: User, quiz: Quiz) -> None:
             raise AttemptError(f"You have used all {quiz.max_attempts} attempts at this quiz.")
 
 
+def language_needed(*, learner: User, quiz: Quiz) -> bool:
+    """Whether the learner must choose their programming language before starting
+    ``quiz``: the placement estimates stage 1 in it, so it asks first (pages and API)."""
+    return quiz.is_adaptive and learner_language(user=learner) is None
+
+
 def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
     """Resume the learner's open attempt at ``quiz``, or start one (idempotent)."""
     existing = open_attempt(learner=learner, quiz=quiz)

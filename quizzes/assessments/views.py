@@ -33,6 +33,7 @@ from quizzes.assessments.services import (
     attempt_placement_next,
     attempt_start,
     attempt_submit,
+    language_needed,
     open_attempt,
     seconds_left,
 )
@@ -109,7 +110,9 @@ def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         if refused.wait is not None:
             response["Retry-After"] = str(refused.wait)
         return response
-    if quiz.is_adaptive and learner_language(user=request.user) is None:
+    if language_needed(learner=request.user, quiz=quiz) and not open_attempt(
+        learner=request.user, quiz=quiz
+    ):
         # The placement estimates stage 1 in the learner's language: ask for it first.
         messages.info(request, "First tell us which language you write code in.")
         back = reverse("quiz-detail", args=[quiz.slug])

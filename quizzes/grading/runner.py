@@ -34,7 +34,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from typing import Any
 
 from . import scoring
@@ -43,6 +42,7 @@ from .languages import language as get_language
 from .languages.base import challenge_limits, per_test_seconds, run_wall_seconds
 from .languages.python import HARNESS_ARGV, HARNESS_COMPILE_WALL_SECONDS, python_harness
 from .outcomes import OutcomeCategory, ReportStatus
+from .protocol import RecordKind, Reported
 from .sandbox import Limits, SandboxRun, run_sandboxed
 from .spec import (
     MAX_TIME_LIMIT,
@@ -66,26 +66,8 @@ __all__ = [
 CATEGORIES: tuple[OutcomeCategory, ...] = tuple(OutcomeCategory)
 
 
-class _Record(StrEnum):
-    """The kinds ("t") of the harness's result lines (harness.py writes these words)."""
-
-    HELLO = "hello"
-    COMPILE_ERROR = "compile_error"
-    LOAD_ERROR = "load_error"
-    SETUP_ERROR = "setup_error"
-    LOADED = "loaded"
-    TEST = "test"
-    DONE = "done"
-
-
-class _Reported(StrEnum):
-    """The status the harness reports for a test or call (or a load_error's category)."""
-
-    OK = "ok"
-    EXCEPTION = "exception"
-    INIT_EXCEPTION = "init_exception"
-    TIMEOUT = "timeout"
-    MEMORY_LIMIT = "memory_limit"
+_Record = RecordKind
+_Reported = Reported
 
 
 _LIMITS = (_Reported.TIMEOUT, _Reported.MEMORY_LIMIT)

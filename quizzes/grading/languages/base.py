@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..protocol import RecordKind, Reported
 from ..sandbox import Limits, SandboxRun, run_sandboxed
 from ..signature import Param, Signature, TypeRef, bind_arguments
 from .errors import ERRORS, accepted_classes
@@ -304,7 +305,7 @@ class Language:
 
     def load_message(self, spec: CodeChallengeSpec, record: dict[str, Any], source: str) -> str:
         """Why the code could not be loaded (a ``compile_error`` or ``load_error``)."""
-        if record.get("t") == "compile_error":
+        if record.get("t") == RecordKind.COMPILE_ERROR:
             return self.compile_message(record, source)
         category = record.get("category")
         name = self.entry_name(spec)
@@ -314,9 +315,9 @@ class Language:
             return f"`{name}` must be a class."
         if category == "not_callable":
             return f"`{name}` must be a function."
-        if category == "timeout":
+        if category == Reported.TIMEOUT:
             return "Loading your code took too long."
-        if category == "memory_limit":
+        if category == Reported.MEMORY_LIMIT:
             return "Your code ran out of memory while loading."
         names = record.get("exc")
         trusted = next(

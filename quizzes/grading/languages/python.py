@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..protocol import RecordKind, Reported
 from ..sandbox import SANDBOX_PYTHON, Limits, run_sandboxed
 from ..signature import TypeRef
 from .base import Language, SandboxProgram, per_test_seconds
@@ -205,7 +206,7 @@ class PythonLanguage(Language):
         return f"{error_type}{where}: {record.get('msg', 'invalid syntax')}"
 
     def load_message(self, spec: CodeChallengeSpec, record: dict[str, Any], source: str) -> str:
-        if record.get("t") == "compile_error":
+        if record.get("t") == RecordKind.COMPILE_ERROR:
             return self.compile_message(record, source)
         category = record.get("category")
         name = spec.entry_point
@@ -215,9 +216,9 @@ class PythonLanguage(Language):
             return f"`{name}` must be a class."
         if category == "not_callable":
             return f"`{name}` must be a function."
-        if category == "timeout":
+        if category == Reported.TIMEOUT:
             return "Loading your code took too long."
-        if category == "memory_limit":
+        if category == Reported.MEMORY_LIMIT:
             return "Your code ran out of memory while loading."
         exception_type = _trusted_exception_name(record.get("exc"))
         line = record.get("line")

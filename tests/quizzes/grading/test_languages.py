@@ -289,3 +289,22 @@ def test_extra_read_only_binds_and_environment(shared_dir: Path) -> None:
             files={}, argv=["true"], limits=Limits(), slot=SLOT,
             env={"SKILLMAP_RESULT_FD": "1"},
         )  # fmt: skip
+
+
+def test_the_memory_limit_can_bound_the_data_segment_instead_of_address_space() -> None:
+    # A runtime that reserves a large address space up front (reserved here with
+    # PROT_NONE, as a JVM or Go does) runs under RLIMIT_DATA, which still stops the heap.
+    program = (
+        "import mmap, os\n"
+        "reserved = mmap.mmap(-1, 512 * 1024 * 1024, flags=mmap.MAP_PRIVATE, prot=0)\n"
+        "os.write(int(os.environ['SKILLMAP_RESULT_FD']), b'reserved ')\n"
+        "try:\n    hog = bytearray(256 * 1024 * 1024)\nexcept MemoryError:\n"
+        "    os.write(int(os.environ['SKILLMAP_RESULT_FD']), b'stopped')\n"
+    )
+    argv = [SANDBOX_PYTHON, "-I", "-S", "-c", program]
+    data = run_sandboxed(
+        files={}, argv=argv, limits=Limits(memory_mb=128, memory_rlimit="data"), slot=SLOT
+    )
+    assert data.result == b"reserved stopped", data.stderr
+    address_space = run_sandboxed(files={}, argv=argv, limits=Limits(memory_mb=128), slot=SLOT)
+    assert not address_space.result.startswith(b"reserved")  # the reservation itself fails

@@ -279,7 +279,7 @@
       } else {
         textarea.value = code;
       }
-      var label = form.querySelector("[data-code-label]");
+      var label = form.querySelector("[data-code-label-text]");
       if (label) label.textContent = option.dataset.codeLabel || "";
       var version = form.querySelector("[data-language-version]");
       if (version) version.textContent = option.dataset.version || "";
@@ -318,7 +318,7 @@
       tr.appendChild(result);
       var details = el("td");
       [["Input", o.input_repr], ["Expected", o.expected_repr], ["Got", o.actual_repr]].forEach(function (p) {
-        if (p[1]) { var d = el("div"); d.appendChild(el("strong", p[0] + " ")); d.appendChild(el("code", p[1])); details.appendChild(d); }
+        if (p[1]) { var d = el("div"); d.appendChild(el("strong", p[0] + " ")); d.appendChild(el("samp", p[1])); details.appendChild(d); }
       });
       tr.appendChild(details);
       tbody.appendChild(tr);
