@@ -21,9 +21,10 @@ ENV PATH=/venv/bin:$PATH \
     VAR_DIR=/var/lib/skillmap \
     STATIC_ROOT=/app/staticfiles
 # bubblewrap runs learners' code; libseccomp2 builds the sandbox's syscall filter;
-# nodejs runs JavaScript and TypeScript challenges.
+# nodejs runs JavaScript and TypeScript challenges; golang-go (Go 1.19, with its precompiled
+# standard library) builds Go submissions.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 nodejs \
+    && apt-get install -y --no-install-recommends bubblewrap libseccomp2 nodejs golang-go \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 skillmap \
     && useradd --system --uid 10001 --gid skillmap --home-dir /app --shell /usr/sbin/nologin skillmap \

@@ -39,12 +39,13 @@ $(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	@touch $@
 
-# bubblewrap grades code; install it when we can (root on Debian), else say why not.
+# bubblewrap grades code, golang-go grades Go; install them when we can (root on Debian),
+# else say why not.
 system-deps-run:
-	@./deploy/system-deps.sh bubblewrap nodejs
+	@./deploy/system-deps.sh bubblewrap nodejs golang-go
 
 system-deps-test:
-	@./deploy/system-deps.sh bubblewrap nodejs chromium
+	@./deploy/system-deps.sh bubblewrap nodejs golang-go chromium
 
 # A local, git-ignored .env so that every command in the README works in this checkout
 # (config/env.py reads it; variables set in the environment still win). Never overwritten.

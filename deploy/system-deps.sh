@@ -2,9 +2,10 @@
 # Install the Debian packages Skillmap needs when they are missing and we can (root + apt).
 # Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests;
 # nodejs grades JavaScript and TypeScript, and npm, installed with it when missing, fetches the
-# pinned TypeScript compiler)
+# pinned TypeScript compiler; golang-go grades Go: Debian's Go 1.19 with its precompiled
+# standard library)
 set -euo pipefail
-declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [nodejs]=node [npm]=npm)
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [nodejs]=node [npm]=npm [golang-go]=go)
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")

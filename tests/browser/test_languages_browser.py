@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 from playwright.sync_api import Page, expect
 
-from quizzes.grading.languages import register, unregister
+from quizzes.grading.languages import LANGUAGES, register, unregister
 from quizzes.grading.languages.base import Language, SandboxProgram
 from quizzes.grading.spec import CodeChallengeSpec
 from quizzes.models import Attempt, QuizKind, QuizPool
@@ -47,10 +47,13 @@ class GoStandIn(Language):
 
 @pytest.fixture
 def go() -> Iterator[GoStandIn]:
+    real = LANGUAGES.get("go")
     language = GoStandIn()
     register(language)
     yield language
     unregister(language.key)
+    if real is not None:  # the real runtime comes back for the tests after this one
+        register(real)
 
 
 @pytest.fixture

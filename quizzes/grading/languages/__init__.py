@@ -14,6 +14,7 @@ from __future__ import annotations
 from .base import Language, SandboxProgram
 from .errors import ERRORS, ErrorKind, accepted_classes
 from .javascript import JavaScriptLanguage, TypeScriptLanguage
+from .go import GoLanguage
 from .names import LANGUAGE_KEYS
 from .python import PythonLanguage
 
@@ -83,3 +84,4 @@ def language_for_filename(filename: str) -> Language | None:
 register(PythonLanguage())
 register(JavaScriptLanguage())
 register(TypeScriptLanguage())
+register(GoLanguage())

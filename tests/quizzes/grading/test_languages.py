@@ -233,8 +233,8 @@ def test_python_through_grade_code_is_grade_python() -> None:
 def test_a_language_that_is_not_registered_or_a_spec_without_signature_is_refused(
     stand_in: StandIn,
 ) -> None:
-    with pytest.raises(UnknownLanguage, match="unknown language 'go'"):
-        grade_code(SPEC, REFERENCE, language="go", slot=SLOT)
+    with pytest.raises(UnknownLanguage, match="unknown language 'cobol'"):
+        grade_code(SPEC, REFERENCE, language="cobol", slot=SLOT)
     bare = code_spec_from_dict(
         {"entry_point": "f", "tests": [{"name": "t", "visible": True, "args": [], "expect": 1}]}
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from quizzes.grading.languages import LANGUAGES, language_for_filename
+from quizzes.grading.languages import LANGUAGE_KEYS, LANGUAGES, language_for_filename
 from quizzes.grading.languages.base import Language
 from quizzes.grading.languages.names import go_exported, go_local, lower_camel, member_name
 from quizzes.grading.signature import (
@@ -418,8 +418,9 @@ def test_the_python_starter_is_generated_from_the_signature_unless_given() -> No
     assert python.starter(given) == "def batch_lines(): ...\n"
 
 
-def test_only_python_is_registered_and_extensions_name_languages() -> None:
-    assert list(LANGUAGES) == ["python"]  # the others land with their runtimes
+def test_registered_languages_are_in_canonical_order_and_extensions_name_them() -> None:
+    assert next(iter(LANGUAGES)) == "python"
+    assert list(LANGUAGES) == [key for key in LANGUAGE_KEYS if key in LANGUAGES]
     python = language_for_filename("solution.PY")
     assert python is not None and python.key == "python"
     assert language_for_filename("main.rs") is None

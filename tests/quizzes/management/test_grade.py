@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from quizzes.grading.languages import LANGUAGES
 from tests.samples import PYTHON, SQL, load_sample_items
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,10 @@ def test_the_language_is_named_or_read_from_the_extension(
     }
 
 
-def test_an_unknown_or_unregistered_language_fails_clearly(challenge: Any, tmp_path: Path) -> None:
+def test_an_unknown_or_unregistered_language_fails_clearly(
+    challenge: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(LANGUAGES, "go", raising=False)  # known, but no runtime registered
     source = tmp_path / "add.go"
     source.write_text("package main\n")
     with pytest.raises(CommandError, match="unknown language 'cobol'"):

@@ -90,19 +90,20 @@ def test_a_language_this_worker_cannot_grade_waits_with_its_reason(
 
 def test_workers_report_the_languages_they_can_grade(java: NoToolchain) -> None:
     can, cannot = language_capabilities()
-    assert can == ["python"] and cannot == {"java": "no JDK on this host (test)"}
+    assert can[0] == "python" and "java" not in can  # and every other runtime this host has
+    assert cannot == {"java": "no JDK on this host (test)"}
     now = timezone.now()
     worker_heartbeat_record(
         hostname="w1", queues="grading", sandbox_available=True, sandbox_reason="ok",
         started_at=now, languages=can, languages_unavailable=cannot,
     )  # fmt: skip
     status = worker_status()
-    assert status["languages"] == ["python"]
+    assert status["languages"] == sorted(can)
     [worker] = status["workers"]  # type: ignore[misc]
-    assert worker["languages"] == ["python"]
+    assert worker["languages"] == can
     assert worker["languages_unavailable"] == {"java": "no JDK on this host (test)"}
     body = Client().get("/status/workers").json()
-    assert body == {"alive": True, "grading_available": True, "languages": ["python"]}
+    assert body == {"alive": True, "grading_available": True, "languages": sorted(can)}
     operator = Client()
     operator.force_login(UserFactory(role="admin"))
     details = operator.get("/status/workers").json()
