@@ -30,10 +30,10 @@ $(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
 
 # bubblewrap grades code; install it when we can (root on Debian), else say why not.
 system-deps-run:
-	@./deploy/system-deps.sh bubblewrap
+	@./deploy/system-deps.sh bubblewrap openjdk-17-jdk-headless
 
 system-deps-test:
-	@./deploy/system-deps.sh bubblewrap chromium
+	@./deploy/system-deps.sh bubblewrap chromium openjdk-17-jdk-headless
 
 # A local, git-ignored .env so that every command in the README works in this checkout
 # (config/env.py reads it; variables set in the environment still win). Never overwritten.

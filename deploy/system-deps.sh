@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages Skillmap needs when they are missing and we can (root + apt).
-# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests)
+# Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests;
+# openjdk-17-jdk-headless grades Java challenges)
 set -euo pipefail
-declare -A binary=([bubblewrap]=bwrap [chromium]=chromium)
+arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium
+  [openjdk-17-jdk-headless]=/usr/lib/jvm/java-17-openjdk-$arch/bin/javac)
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")
