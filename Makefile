@@ -71,7 +71,7 @@ typecheck: setup-test
 	DEBUG=true $(VENV)/bin/mypy --config-file tests/mypy.ini config accounts quizzes
 
 bank: setup-test
-	DEBUG=true $(PY) manage.py check_bank
+	DEBUG=true $(PY) manage.py check_bank --require-languages all
 
 pytest: setup-test
 	DEBUG=true $(VENV)/bin/pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)

@@ -77,7 +77,7 @@ MATCHING = {
 }
 PYTHON = {
     "slug": "t-python",
-    "type": "python",
+    "type": "code",
     "title": "Add two numbers",
     "points": 10,
     "body": "Write `add(a, b)`.",

@@ -40,6 +40,7 @@ from quizzes.assessments.services import (
     attempt_submit,
     seconds_left,
 )
+from quizzes.grading.languages.names import LANGUAGE_KEYS
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import AttemptStatus, Quiz, QuizStatus
 from quizzes.pipeline.ops import graders_alive
@@ -208,6 +209,11 @@ class RunInput(serializers.Serializer[Any]):
     request_id = serializers.CharField(
         max_length=MAX_RUN_REQUEST_ID, required=False, allow_blank=True
     )
+    language = serializers.ChoiceField(
+        choices=list(LANGUAGE_KEYS),
+        required=False,
+        help_text="The language the code is written in (a code challenge; default: Python).",
+    )
 
 
 class AttemptRunExamplesAPI(LearnerAPIView):
@@ -234,6 +240,7 @@ class AttemptRunExamplesAPI(LearnerAPIView):
                 position=position,
                 code=data.validated_data["code"],
                 idempotency_key=data.validated_data.get("request_id") or "",
+                language=data.validated_data.get("language"),
             )
         except AttemptError as exc:
             return error(exc)

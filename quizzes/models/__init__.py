@@ -23,6 +23,7 @@ from quizzes.models.grading import (
     SubmissionStatus,
 )
 from quizzes.models.ops import WorkerHeartbeat
+from quizzes.models.preferences import LearnerPreference
 from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizStatus
 from quizzes.models.roadmap import Stage, Topic
 from quizzes.models.skill import CalibrationRun, ItemCalibration, SkillEstimate, SkillHistory
@@ -44,6 +45,7 @@ __all__ = [
     "ItemStatus",
     "ItemType",
     "ItemVersion",
+    "LearnerPreference",
     "OutcomeCategory",
     "Quiz",
     "QuizKind",

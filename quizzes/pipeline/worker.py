@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from quizzes.grading.sandbox import check_sandbox
-from quizzes.pipeline.ops import worker_heartbeat_record
+from quizzes.pipeline.ops import language_capabilities, worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +50,15 @@ class HeartbeatStep(bootsteps.StartStopStep):
         try:
             available, reason = current_sandbox_health()
             queues = ",".join(sorted(worker.app.amqp.queues.consume_from or {}))
+            languages, unavailable = language_capabilities()
             worker_heartbeat_record(
                 hostname=worker.hostname,
                 queues=queues,
                 sandbox_available=available,
                 sandbox_reason=reason,
                 started_at=self.started_at,
+                languages=languages,
+                languages_unavailable=unavailable,
             )
         except Exception:  # a failed heartbeat must not kill the worker
             logger.exception("worker heartbeat failed")
