@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .base import Language, SandboxProgram
 from .errors import ERRORS, ErrorKind, accepted_classes
+from .java import JavaLanguage
 from .names import LANGUAGE_KEYS
 from .python import PythonLanguage
 
@@ -80,3 +81,4 @@ def language_for_filename(filename: str) -> Language | None:
 
 
 register(PythonLanguage())
+register(JavaLanguage())

@@ -76,7 +76,7 @@ public final class Harness {
     static final int MAX_VALUE_CHARS = 256 * 1024;
     static final int MAX_REPR_CHARS = 2000;
     static final int MAX_DEPTH = 100;
-    static final long TEST_STACK_BYTES = 64L << 20;
+    static final long TEST_STACK_BYTES = 16L << 20;
     static final int MAX_COMPILE_ERRORS = 10;
 
     private static OutputStream channel;
