@@ -84,6 +84,10 @@ PYTHON = {
     "challenge": {
         "entry_point": "add",
         "kind": "function",
+        "signature": {
+            "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+            "returns": "int",
+        },
         "starter": "def add(a, b):\n    ...\n",
         "reference_solution": "def add(a, b):\n    return a + b\n",
         "wrong_solutions": ["def add(a, b):\n    return a + b if a >= 0 else 0\n"],

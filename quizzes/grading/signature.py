@@ -188,7 +188,7 @@ def parse_type(
     if not isinstance(text, str) or not text.strip():
         raise SignatureError(f"{where}: expected a type such as 'list<int>', got {text!r}")
     known = set(records)
-    source = text.strip()
+    source = re.sub(r"\s+", "", text)
     parsed, end = _parse_at(source, 0, known, where, allow_void=allow_void)
     if end != len(source):
         raise SignatureError(

@@ -262,6 +262,11 @@ class ItemTypeHandler:
         (``preferred``: theirs, or None), for a type written in a language they choose."""
         return {}
 
+    def written_in(self, answer: Answer | None) -> str:
+        """The programming language a stored answer names ("" for a type with one fixed
+        language), without checking it against the item (see ``submission_language``)."""
+        return ""
+
     def submission_language(self, data: Data, answer: Answer | None) -> str:
         """The language a submission of this answer is graded in ("" when the type has
         one fixed language)."""

@@ -80,6 +80,10 @@ class CodeChallenge(ChallengeHandler):
                 return str(candidate)
         return offered[0]
 
+    def written_in(self, answer: Answer | None) -> str:
+        language = (answer or {}).get("language")
+        return language if isinstance(language, str) and language else DEFAULT_LANGUAGE
+
     def submission_language(self, data: Data, answer: Answer | None) -> str:
         return self.answer_language(data, answer)
 
