@@ -30,6 +30,12 @@ RUN apt-get update \
     && useradd --system --uid 10001 --gid skillmap --home-dir /app --shell /usr/sbin/nologin skillmap \
     && mkdir -p /var/lib/skillmap \
     && chown skillmap:skillmap /var/lib/skillmap
+# The JDK grades Java challenges (quizzes/grading/languages/java.py); the man folder is
+# missing in slim images and the JDK's postinst needs it.
+RUN mkdir -p /usr/share/man/man1 \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends openjdk-17-jdk-headless \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /venv /venv
 WORKDIR /app
 COPY --chown=skillmap:skillmap . .

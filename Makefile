@@ -42,10 +42,10 @@ $(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
 # bubblewrap grades code, golang-go grades Go; install them when we can (root on Debian),
 # else say why not.
 system-deps-run:
-	@./deploy/system-deps.sh bubblewrap nodejs golang-go
+	@./deploy/system-deps.sh bubblewrap nodejs golang-go openjdk-17-jdk-headless
 
 system-deps-test:
-	@./deploy/system-deps.sh bubblewrap nodejs golang-go chromium
+	@./deploy/system-deps.sh bubblewrap nodejs golang-go openjdk-17-jdk-headless chromium
 
 # A local, git-ignored .env so that every command in the README works in this checkout
 # (config/env.py reads it; variables set in the environment still win). Never overwritten.

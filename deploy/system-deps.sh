@@ -3,9 +3,11 @@
 # Usage: deploy/system-deps.sh PACKAGE...   (bubblewrap provides bwrap; chromium for browser tests;
 # nodejs grades JavaScript and TypeScript, and npm, installed with it when missing, fetches the
 # pinned TypeScript compiler; golang-go grades Go: Debian's Go 1.19 with its precompiled
-# standard library)
+# standard library; openjdk-17-jdk-headless grades Java)
 set -euo pipefail
-declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [nodejs]=node [npm]=npm [golang-go]=go)
+arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+declare -A binary=([bubblewrap]=bwrap [chromium]=chromium [nodejs]=node [npm]=npm [golang-go]=go
+  [openjdk-17-jdk-headless]=/usr/lib/jvm/java-17-openjdk-$arch/bin/javac)
 missing=()
 for pkg in "$@"; do
   command -v "${binary[$pkg]:-$pkg}" >/dev/null 2>&1 || missing+=("$pkg")

@@ -149,7 +149,7 @@ def worst_case_seconds(
 
 def max_worst_case_seconds() -> float:
     """``worst_case_seconds`` of the slowest challenge the spec allows, in any language:
-    an SQL challenge's two runs, or a code challenge's one run and its compile budget."""
+    an SQL challenge's two runs, or one run of a code challenge plus its language's extra."""
     extra = max((lang.extra_seconds for lang in LANGUAGES.values()), default=0.0)
     slowest = max(2 * run_wall_seconds(MAX_TIME_LIMIT), run_wall_seconds(MAX_TIME_LIMIT) + extra)
     return HARNESS_COMPILE_WALL_SECONDS + slowest

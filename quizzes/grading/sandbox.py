@@ -471,6 +471,10 @@ def run_sandboxed(
         os.close(seccomp_w)
         seccomp_w = -1
         result_r, result_w = os.pipe2(os.O_CLOEXEC)
+        if host_ids is not None:
+            # The slot's uid owns the channel, so that a runtime without an API to adopt
+            # a descriptor by number (Java) can reopen it as /proc/self/fd/N.
+            os.fchown(result_w, *host_ids)
         info_r, info_w = os.pipe2(os.O_CLOEXEC)
         command = _bwrap_argv(
             bwrap=bwrap,

@@ -15,6 +15,7 @@ from .base import Language, SandboxProgram
 from .errors import ERRORS, ErrorKind, accepted_classes
 from .javascript import JavaScriptLanguage, TypeScriptLanguage
 from .go import GoLanguage
+from .java import JavaLanguage
 from .names import LANGUAGE_KEYS
 from .python import PythonLanguage
 
@@ -85,3 +86,4 @@ register(PythonLanguage())
 register(JavaScriptLanguage())
 register(TypeScriptLanguage())
 register(GoLanguage())
+register(JavaLanguage())
