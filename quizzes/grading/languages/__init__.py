@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from .base import Language, SandboxProgram
 from .errors import ERRORS, ErrorKind, accepted_classes
-from .javascript import JavaScriptLanguage, TypeScriptLanguage
 from .go import GoLanguage
 from .java import JavaLanguage
+from .javascript import JavaScriptLanguage, TypeScriptLanguage
 from .names import LANGUAGE_KEYS
 from .python import PythonLanguage
 
