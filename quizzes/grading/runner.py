@@ -50,6 +50,7 @@ from .spec import (
     CodeChallengeSpec,
     SqlChallengeSpec,
     TestCase,
+    tests_for,
 )
 
 __all__ = [
@@ -412,7 +413,7 @@ def grade_code(
     a challenge without a signature in any language but Python, and
     ``SandboxUnavailable`` (from the sandbox) when nothing could be run."""
     lang = get_language(language)
-    visible, hidden = _select_tests(spec.tests, visible_only)
+    visible, hidden = _select_tests(tests_for(spec.tests, language), visible_only)
     tests = visible + hidden
     if not tests:
         return _report(ReportStatus.GRADED, (), "There are no tests to run.", None)

@@ -40,6 +40,7 @@ __all__ = [
     "TestCase",
     "WrongSolution",
     "spec_from_dict",
+    "tests_for",
 ]
 
 DEFAULT_TIME_LIMIT = 2.0
@@ -105,6 +106,9 @@ class TestCase:
     calls: list[Call] = field(default_factory=list)
     data: str = ""
     rule: str | None = None  # the stated rule this test enforces
+    # The languages this hidden test applies to (empty: all), for a distinction only some
+    # languages' values keep (JSON's 2.0 and 2 are one number in JavaScript).
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,7 @@ _SQL_MODE_KEYS: dict[str, frozenset[str]] = {
     "transaction": frozenset({"reader_query", "check_tables"}),
 }
 _CHECK_TABLE_KEYS = {"table", "columns"}
-_COMMON_TEST_KEYS = {"name", "visible", "weight", "rule"}
+_COMMON_TEST_KEYS = {"name", "visible", "weight", "rule", "languages"}
 _RULE_KEYS = {"id", "text"}
 _WRONG_KEYS = {"source", "breaks", "author"}
 _FUNCTION_TEST_KEYS = _COMMON_TEST_KEYS | {"args", "kwargs", "expect", "raises", "tolerance"}
@@ -610,7 +614,27 @@ def _common_test_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
     rule = raw.get("rule")
     if rule is not None and (not isinstance(rule, str) or not rule.strip()):
         raise SpecError(f"{where}.rule: expected the id of a rule, got {rule!r}")
-    return {"name": name, "visible": visible, "weight": float(weight), "rule": rule}
+    languages = raw.get("languages", [])
+    if (
+        not isinstance(languages, list)
+        or (not languages
+        and "languages" in raw)
+        or not all(isinstance(k, str) and k in LANGUAGE_KEYS for k in languages)
+        or len(set(languages)) != len(languages)
+    ):
+        raise SpecError(
+            f"{where}.languages: expected a non-empty list of languages, each one of "
+            f"{', '.join(LANGUAGE_KEYS)}, got {languages!r}"
+        )
+    if languages and visible:
+        raise SpecError(f"{where}.languages: a visible test is an example in every language")
+    return {
+        "name": name,
+        "visible": visible,
+        "weight": float(weight),
+        "rule": rule,
+        "languages": tuple(languages),
+    }
 
 
 def _rules(data: dict[str, Any]) -> tuple[Rule, ...]:
@@ -846,3 +870,8 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], CodeChallengeSpec | SqlChallengeS
     "python": code_spec_from_dict,
     "sql": sql_spec_from_dict,
 }
+
+
+def tests_for(tests: tuple[TestCase, ...], language: str) -> tuple[TestCase, ...]:
+    """The tests that apply to ``language`` (a test without ``languages`` applies to all)."""
+    return tuple(t for t in tests if not t.languages or language in t.languages)
