@@ -55,6 +55,10 @@ class Solution {
 """
 
 
+def test_the_starter_boxes_optional_fields_so_they_can_hold_null() -> None:
+    assert "record Result(long line, Long value, String error) {}" in language("java").starter(SPEC)
+
+
 def test_an_optional_record_field_holding_null_is_left_out() -> None:
     report = grade_code(SPEC, SOURCE, language="java", slot=0)
     assert [o.passed for o in report.outcomes] == [True, True]
