@@ -424,8 +424,10 @@ class JavaLanguage(Language):
         assert signature is not None
         lines = ["import java.util.*;", ""]
         for record in signature.records:
+            # An optional field is left out when null, so it is boxed to be able to hold null.
             fields = ", ".join(
-                f"{java_type(f.type)} {self.name(f.key, role='field')}" for f in record.fields
+                f"{java_type(f.type, boxed=f.optional)} {self.name(f.key, role='field')}"
+                for f in record.fields
             )
             lines += [f"record {record.name}({fields}) {{}}", ""]
         if spec.kind == "function":

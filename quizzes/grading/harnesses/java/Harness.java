@@ -54,10 +54,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.FileObject;
@@ -86,6 +88,8 @@ public final class Harness {
     private static double compileSeconds = 10;
     /** record name -> (component name -> JSON key), from the signature in the config. */
     private static final Map<String, Map<String, String>> RECORD_KEYS = new HashMap<>();
+    // Per record, the components of its optional fields: left out of a result when null.
+    private static final Map<String, Set<String>> OPTIONAL_FIELDS = new HashMap<>();
 
     private Harness() {}
 
@@ -120,13 +124,18 @@ public final class Harness {
         Object records = Json.asMap(config.get("signature")).get("records");
         for (Map.Entry<String, Object> record : Json.asMap(records).entrySet()) {
             Map<String, String> keys = new HashMap<>();
+            Set<String> optional = new HashSet<>();
             for (Object field : Json.asList(record.getValue())) {
                 Map<String, Object> f = Json.asMap(field);
                 if (f.get("name") instanceof String && f.get("key") instanceof String) {
                     keys.put((String) f.get("name"), (String) f.get("key"));
+                    if (Boolean.TRUE.equals(f.get("optional"))) {
+                        optional.add((String) f.get("name"));
+                    }
                 }
             }
             RECORD_KEYS.put(record.getKey(), keys);
+            OPTIONAL_FIELDS.put(record.getKey(), optional);
         }
     }
 
@@ -135,6 +144,12 @@ public final class Harness {
         Map<String, String> keys = RECORD_KEYS.get(record.getSimpleName());
         String key = keys == null ? null : keys.get(component);
         return key != null ? key : snake(component);
+    }
+
+    /** Whether a record component is an optional field of the signature (left out when null). */
+    static boolean isOptional(Class<?> record, String component) {
+        Set<String> optional = OPTIONAL_FIELDS.get(record.getSimpleName());
+        return optional != null && optional.contains(component);
     }
 
     // ------------------------------------------------------------------ the channel
@@ -950,7 +965,11 @@ public final class Harness {
                     Method accessor = component.getAccessor();
                     try {
                         accessor.setAccessible(true);
-                        out.put(recordKey(value.getClass(), component.getName()), json(accessor.invoke(value), depth + 1));
+                        Object item = accessor.invoke(value);
+                        if (item == null && isOptional(value.getClass(), component.getName())) {
+                            continue; // an optional field holding nothing is left out
+                        }
+                        out.put(recordKey(value.getClass(), component.getName()), json(item, depth + 1));
                     } catch (IllegalAccessException exc) {
                         throw new NotJson();
                     } catch (InvocationTargetException exc) {
