@@ -79,6 +79,7 @@ def test_near_duplicates_are_detected() -> None:
     ]
 
 
+@pytest.mark.slow  # the whole bank
 @pytest.mark.django_db
 def test_loading_twice_is_a_no_op(roadmap: Any, capsys: pytest.CaptureFixture[str]) -> None:
     call_command("load_bank")
