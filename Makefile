@@ -10,7 +10,7 @@ PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m 'not browser'"`.
 PYTEST_ARGS ?=
 
-.PHONY: chaos-embedded help run test setup-run setup-test lint typecheck pytest bank frontend clean system-deps-run system-deps-test
+.PHONY: toolchains chaos-embedded help run test setup-run setup-test lint typecheck pytest bank frontend clean system-deps-run system-deps-test
 
 help:
 	@echo "make run    set everything up and serve Skillmap at http://$(HOST):$(PORT)/ (Ctrl-C stops)"
@@ -24,16 +24,29 @@ $(VENV)/.run-installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# The pinned TypeScript compiler (toolchains/typescript, lockfile committed); the worker
+# builds its startup snapshot on first use, or here (var/toolchains/).
+TS_TOOLCHAIN := toolchains/typescript
+$(TS_TOOLCHAIN)/node_modules/.installed: $(TS_TOOLCHAIN)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(TS_TOOLCHAIN) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "!! npm is missing: TypeScript challenges cannot be graded on this host."; fi
+
+toolchains: $(TS_TOOLCHAIN)/node_modules/.installed
+	@test ! -d $(TS_TOOLCHAIN)/node_modules/typescript || $(PY) -c "from quizzes.grading.languages.javascript import typescript_snapshot; typescript_snapshot()"
+
 $(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	@touch $@
 
-# bubblewrap grades code; install it when we can (root on Debian), else say why not.
+# bubblewrap grades code, golang-go grades Go; install them when we can (root on Debian),
+# else say why not.
 system-deps-run:
-	@./deploy/system-deps.sh bubblewrap
+	@./deploy/system-deps.sh bubblewrap nodejs golang-go openjdk-17-jdk-headless
 
 system-deps-test:
-	@./deploy/system-deps.sh bubblewrap chromium prometheus iproute2 socat
+	@./deploy/system-deps.sh bubblewrap nodejs golang-go openjdk-17-jdk-headless chromium prometheus \
+	  iproute2 socat
 
 # A local, git-ignored .env so that every command in the README works in this checkout
 # (config/env.py reads it; variables set in the environment still win). Never overwritten.
@@ -42,7 +55,7 @@ system-deps-test:
 		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@.tmp && mv $@.tmp $@
 	@echo "Created .env (DEBUG=true and a generated SECRET_KEY) for local development."
 
-setup-run: $(VENV)/.run-installed system-deps-run .env
+setup-run: $(VENV)/.run-installed system-deps-run toolchains .env
 	@DEBUG=true $(PY) manage.py migrate --no-input -v 0
 	@DEBUG=true $(PY) manage.py load_roadmap
 	@DEBUG=true $(PY) manage.py load_bank
@@ -59,7 +72,7 @@ run: setup-run
 	@echo
 	@DEBUG=true HOST=$(HOST) PORT=$(PORT) $(PY) deploy/supervise.py
 
-setup-test: $(VENV)/.test-installed system-deps-test
+setup-test: $(VENV)/.test-installed system-deps-test toolchains
 
 lint: setup-test
 	$(VENV)/bin/ruff check --config tests/ruff.toml .
@@ -71,7 +84,7 @@ typecheck: setup-test
 	DEBUG=true $(VENV)/bin/mypy --config-file tests/mypy.ini config accounts quizzes
 
 bank: setup-test
-	DEBUG=true $(PY) manage.py check_bank
+	DEBUG=true $(PY) manage.py check_bank --require-languages all
 
 pytest: setup-test
 	DEBUG=true $(VENV)/bin/pytest -c tests/pytest.ini --rootdir . $(PYTEST_ARGS)

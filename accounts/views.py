@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import DeleteAccountForm, ProfileForm, RoleChangeForm
 from accounts.models import User
+from accounts.profile import profile_sections
 from accounts.roles import Role
 from accounts.selectors import role_change_list_recent, user_list_with_roles
 from accounts.services import user_change_role, user_delete_account, user_update_profile
@@ -56,6 +57,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             _provider_name(request, account)
             for account in SocialAccount.objects.filter(user=user).order_by("provider")
         ],
+        "sections": profile_sections(request),
     }
     return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
 

@@ -6,8 +6,10 @@ Celery + broker + database, with latency percentiles and a breakdown of where ti
     .venv/bin/python bench/grading.py --quick         # small run (60 submissions)
 
 Options: --workers N (pool slots of the one Celery worker, default 2), --submissions M
-(default 300), --raw-seconds S, --timeout S, --polling-interval S (experiment: start the
-worker with kombu ``polling_interval`` overridden; the settings are not changed).
+(default 300), --raw-seconds S, --timeout S, --language LANG (grade the challenge's
+reference solution in LANG: python, javascript, typescript, go or java; default python),
+--polling-interval S (experiment: start the worker with kombu ``polling_interval``
+overridden; the settings are not changed).
 
 Everything runs under a fresh temporary VAR_DIR (SQLite file, filesystem broker, cache),
 never the developer's var/. With --postgres (or DATABASE_URL set to a postgres URL) a
@@ -19,7 +21,7 @@ a class challenge with 14 tests, 11 hidden) graded with its reference solution, 
 sandbox run per grading.
 
 Stages measured, all at concurrency N with slots 0..N-1:
-1. raw      ``grade_python`` called directly from N threads (the harness alone);
+1. raw      ``grade_code`` called directly from N threads (the harness alone);
 2. service  ``submission_grade`` called in-process from N threads (harness + database,
             no broker, no Celery);
 3. e2e      ``submission_create`` (enqueue on commit) -> real ``celery worker
@@ -213,9 +215,13 @@ def teardown_backend(backend: Backend) -> None:
     shutil.rmtree(backend.var_dir, ignore_errors=True)
 
 
+# The code language graded (--language): the challenge's reference in it is the source.
+LANGUAGE = "python"
+
+
 def load_bank() -> tuple[Any, Any, str]:
-    """Migrate, load the roadmap and stage 2's bank; return (item version, spec, source)."""
-    import yaml
+    """Migrate, load the roadmap and stage 2's bank; return (item version, spec, source),
+    the source being the challenge's reference solution in ``LANGUAGE``."""
     from django.core.management import call_command
 
     from quizzes.grading.spec import spec_from_dict
@@ -224,14 +230,15 @@ def load_bank() -> tuple[Any, Any, str]:
     call_command("migrate", verbosity=0, interactive=False)
     call_command("load_roadmap", stdout=open(os.devnull, "w"))  # noqa: SIM115
     call_command("load_bank", str(BANK_FILE), stdout=open(os.devnull, "w"))  # noqa: SIM115
-    raw = yaml.safe_load(BANK_FILE.read_text())
-    item_yaml = next(i for i in raw["items"] if i["slug"] == ITEM_SLUG)
-    source = item_yaml["challenge"]["reference_solution"]
     item = Item.objects.select_related("current_version").get(slug=ITEM_SLUG)
     version = item.current_version
     assert version is not None, "the bank item has no current version"
     # The very mapping the workers grade against (as stored by load_bank).
-    spec = spec_from_dict("python", version.data["challenge"])
+    spec = spec_from_dict("code", version.data["challenge"])
+    material = spec.material(LANGUAGE)
+    if material is None:
+        raise SystemExit(f"{ITEM_SLUG} has no {LANGUAGE} reference solution in the bank")
+    source = material.reference_solution
     hidden = sum(1 for t in spec.tests if not t.visible)
     assert hidden >= 8, f"{ITEM_SLUG} has only {hidden} hidden tests"
     return version, spec, source
@@ -253,7 +260,7 @@ class RawResult:
 
 
 def bench_raw(spec: Any, source: str, *, concurrency: int, seconds: float) -> RawResult:
-    from quizzes.grading.runner import grade_python
+    from quizzes.grading.runner import grade_code
 
     latencies: list[float] = []
     walls: list[float] = []
@@ -264,7 +271,7 @@ def bench_raw(spec: Any, source: str, *, concurrency: int, seconds: float) -> Ra
 
     def one(slot: int) -> tuple[float, float]:
         t0 = time.perf_counter()
-        report = grade_python(spec, source, slot=slot)
+        report = grade_code(spec, source, language=LANGUAGE, slot=slot)
         elapsed = time.perf_counter() - t0
         if report.status != "graded" or report.score != 1.0:
             raise RuntimeError(f"unexpected grade: {report.status} {report.score} {report.message}")
@@ -314,7 +321,11 @@ def make_rows(version: Any, source: str, count: int) -> list[int]:
     now = timezone.now()
     rows = Submission.objects.bulk_create(
         Submission(
-            item_version=version, source=source, status=SubmissionStatus.QUEUED, enqueued_at=now
+            item_version=version,
+            source=source,
+            language=LANGUAGE,
+            status=SubmissionStatus.QUEUED,
+            enqueued_at=now,
         )
         for _ in range(count)
     )
@@ -510,7 +521,7 @@ def create_and_wait(version: Any, source: str, count: int, *, timeout: float, wo
 
     t0 = time.time()
     ids = [
-        submission_create(learner=None, item_version=version, source=source).pk
+        submission_create(learner=None, item_version=version, source=source, language=LANGUAGE).pk
         for _ in range(count)
     ]
     enqueued = time.time()
@@ -631,8 +642,8 @@ def report(
         ]  # fmt: skip
 
     rows = [
-        raw_row("1a raw grade_python, before", raw_before),
-        raw_row("1b raw grade_python, after", raw_after),
+        raw_row(f"1a raw grade_code ({LANGUAGE}), before", raw_before),
+        raw_row(f"1b raw grade_code ({LANGUAGE}), after", raw_after),
         raw_row("1  raw (a+b) = reference", raw),
         [
             "2  submission_grade in-process", f"{service.count}", f"{service.seconds:.2f}",
@@ -834,6 +845,11 @@ def diagnose(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="worker slots (concurrency)")
+    parser.add_argument(
+        "--language", default="python",
+        help="the code language graded: the challenge's reference solution in it "
+        "(python, javascript, typescript, go or java; its runtime must be registered)",
+    )  # fmt: skip
     parser.add_argument("--submissions", type=int, default=None, help="default 300 (60 quick)")
     parser.add_argument("--quick", action="store_true", help="small run")
     parser.add_argument("--raw-seconds", type=float, default=None, help="default 8 (3 quick)")
@@ -846,6 +862,8 @@ def main() -> int:
         help="experiment: override kombu polling_interval in the worker (settings unchanged)",
     )  # fmt: skip
     args = parser.parse_args()
+    global LANGUAGE
+    LANGUAGE = args.language
     if args.submissions is None:
         args.submissions = 60 if args.quick else 300
     if args.raw_seconds is None:
@@ -862,7 +880,11 @@ def main() -> int:
         logging.getLogger("kombu.connection").setLevel(logging.ERROR)
         from quizzes.pipeline.grading import sandbox_available
 
-        log(f"backend: {backend.describe()}")
+        log(f"backend: {backend.describe()}; language: {LANGUAGE}")
+        from quizzes.grading.languages import LANGUAGES
+
+        if LANGUAGE not in LANGUAGES or not LANGUAGES[LANGUAGE].available():
+            raise SystemExit(f"{LANGUAGE} cannot be graded here (not registered or no toolchain)")
         available, reason = sandbox_available()
         if not available:
             raise SystemExit(f"sandbox unavailable: {reason}")
@@ -871,7 +893,7 @@ def main() -> int:
         args.test_count = len(spec.tests)
         args.hidden_count = sum(1 for t in spec.tests if not t.visible)
         load_before = os.getloadavg()[0]
-        log(f"raw: grade_python from {args.workers} threads for {args.raw_seconds:g}s")
+        log(f"raw: grade_code ({LANGUAGE}) from {args.workers} threads for {args.raw_seconds:g}s")
         raw = bench_raw(spec, source, concurrency=args.workers, seconds=args.raw_seconds)
         queries = profile_queries(version, source)
         service_count = max(20, min(args.submissions, int(raw.rate * args.raw_seconds)))

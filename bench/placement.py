@@ -89,7 +89,7 @@ from quizzes.skill.placement import choose_stage  # noqa: E402
 
 STAGES = list(range(1, 12))
 CORRELATION = 0.6
-CHALLENGE_TYPES = {"python", "sql"}  # asked in quizzes, never in placement
+CHALLENGE_TYPES = {"code", "sql"}  # asked in quizzes, never in placement
 MAX_START_SHARE = 0.25
 RMSE_GOAL = 0.85
 WITHIN_ONE_GOAL = 0.85

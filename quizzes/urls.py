@@ -18,6 +18,8 @@ urlpatterns = [
     path("stages/<slug:slug>/", learner.stage_detail, name="stage-detail"),
     path("quizzes/<slug:slug>/", learner.quiz_detail, name="quiz-detail"),
     path("quizzes/<slug:slug>/start", learner.quiz_start, name="quiz-start"),
+    path("me/language", learner.learner_language_page, name="learner-language"),
+    path("api/me/language", api.LearnerLanguageAPI.as_view(), name="api-learner-language"),
     path("attempts/<int:attempt_id>/", learner.attempt_take, name="attempt-take"),
     path(
         "attempts/<int:attempt_id>/check/<int:position>",

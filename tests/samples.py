@@ -77,13 +77,17 @@ MATCHING = {
 }
 PYTHON = {
     "slug": "t-python",
-    "type": "python",
+    "type": "code",
     "title": "Add two numbers",
     "points": 10,
     "body": "Write `add(a, b)`.",
     "challenge": {
         "entry_point": "add",
         "kind": "function",
+        "signature": {
+            "params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+            "returns": "int",
+        },
         "starter": "def add(a, b):\n    ...\n",
         "reference_solution": "def add(a, b):\n    return a + b\n",
         "wrong_solutions": ["def add(a, b):\n    return a + b if a >= 0 else 0\n"],

@@ -4,12 +4,12 @@
 // (IIFE, no eval, CSP-safe). Usage:
 //
 //   const ed = window.SkillmapEditor.mount(textarea, {
-//     language: "python" | "sql",   // default: textarea.dataset.language or "python"
+//     language: "python" | "javascript" | "typescript" | "go" | "java" | "sql",
 //     label: "Your solution",        // default: aria-label / aria-labelledby / <label for>
 //     readOnly: false,               // default: textarea.readOnly
 //     nonce: "...",                  // default: <meta name="csp-nonce" content="...">
 //   });
-//   ed.getValue(); ed.setValue("..."); ed.focus(); ed.destroy();
+//   ed.getValue(); ed.setValue("..."); ed.setLanguage("go"); ed.focus(); ed.destroy();
 //
 // Pages under `script-src 'self'` cannot call mount() inline, so any
 // <textarea data-skillmap-editor> is also mounted automatically on
@@ -23,7 +23,7 @@
 // user edit fires a bubbling "input" event on it so form-level listeners
 // (autosave) notice. setValue() updates the textarea without firing "input".
 
-import { EditorState, Annotation } from "@codemirror/state";
+import { EditorState, Annotation, Compartment } from "@codemirror/state";
 import {
   EditorView,
   keymap,
@@ -43,8 +43,13 @@ import {
 } from "@codemirror/language";
 import { python } from "@codemirror/lang-python";
 import { sql, SQLite } from "@codemirror/lang-sql";
+import { javascript } from "@codemirror/lang-javascript";
+import { java } from "@codemirror/lang-java";
+import { go } from "@codemirror/lang-go";
 
 const programmatic = Annotation.define();
+// The language mode lives in a compartment, so a challenge can switch it (setLanguage).
+const languageSlot = new Compartment();
 const mounted = new WeakMap();
 
 function languageExtension(name) {
@@ -52,6 +57,17 @@ function languageExtension(name) {
     case "python":
     case "py":
       return [python(), indentUnit.of("    ")];
+    case "javascript":
+    case "js":
+      return [javascript(), indentUnit.of("  ")];
+    case "typescript":
+    case "ts":
+      return [javascript({ typescript: true }), indentUnit.of("  ")];
+    case "go":
+      // gofmt indents with tabs.
+      return [go(), indentUnit.of("\t")];
+    case "java":
+      return [java(), indentUnit.of("    ")];
     case "sql":
     case "sqlite":
       // SQL challenges are graded on SQLite (see docs/architecture.md).
@@ -121,7 +137,7 @@ function mount(textarea, options = {}) {
     // defaultKeymap binds Mod-] / Mod-[ to indentMore / indentLess and leaves
     // Tab alone, so Tab keeps moving focus (no indentWithTab on purpose).
     keymap.of([...defaultKeymap, ...historyKeymap]),
-    languageExtension(language),
+    languageSlot.of(languageExtension(language)),
     theme,
     EditorView.lineWrapping,
     EditorView.contentAttributes.of(contentAttrs),
@@ -162,6 +178,10 @@ function mount(textarea, options = {}) {
         annotations: programmatic.of(true),
       });
       textarea.value = view.state.doc.toString();
+    },
+    setLanguage(name) {
+      view.dispatch({ effects: languageSlot.reconfigure(languageExtension(name)) });
+      textarea.dataset.language = name;
     },
     focus: () => view.focus(),
     destroy() {

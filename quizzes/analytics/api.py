@@ -14,6 +14,7 @@ from quizzes.analytics.selectors import (
     StageSkill,
     next_best_step,
     skill_dashboard,
+    solved_challenges,
     stage_quiz_by_stage,
 )
 from quizzes.assessments.selectors import placement_quiz
@@ -55,9 +56,17 @@ class NextStepOut(serializers.Serializer[Any]):
     quiz = serializers.CharField(allow_null=True, help_text="slug of the quiz to take")
 
 
+class SolvedChallengeOut(serializers.Serializer[Any]):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    language = serializers.CharField(help_text="the code language it was solved in; '' for SQL")
+    solved_at = serializers.DateTimeField(allow_null=True)
+
+
 class DashboardOut(serializers.Serializer[Any]):
     stages = StageSkillOut(many=True)
     next_step = NextStepOut()
+    challenges_solved = SolvedChallengeOut(many=True)
 
 
 def _stage(row: StageSkill) -> dict[str, Any]:
@@ -102,5 +111,14 @@ class DashboardAPI(LearnerAPIView):
                     "topic": step.topic.slug if step.topic else None,
                     "quiz": step.quiz.slug if step.quiz else None,
                 },
+                "challenges_solved": [
+                    {
+                        "slug": c.slug,
+                        "title": c.title,
+                        "language": c.language,
+                        "solved_at": c.solved_at.isoformat() if c.solved_at else None,
+                    }
+                    for c in solved_challenges(account_of(request))
+                ],
             }
         )

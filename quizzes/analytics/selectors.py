@@ -15,9 +15,13 @@ from django.db.models.functions import Cast, Floor, Greatest, Least
 
 from accounts.models import User
 from accounts.selectors import learner_list
+from quizzes.assessments.feedback import feedback_due_q
 from quizzes.assessments.selectors import stage_list_with_topics
+from quizzes.grading.languages import LANGUAGES
+from quizzes.itemtypes import handler_for, sandbox_types
 from quizzes.models import (
     Attempt,
+    AttemptItem,
     AttemptStatus,
     ItemCalibration,
     Quiz,
@@ -377,3 +381,44 @@ def cohort_heatmap(
                 )
         rows.append(HeatRow(person, cells))
     return Heatmap(stages, current, rows, sort, descending, search.strip())
+
+
+@dataclass(frozen=True)
+class SolvedChallenge:
+    slug: str
+    title: str
+    language: str  # the key of the code language it was solved in; "" for SQL
+    language_label: str
+    solved_at: datetime | None
+
+
+def solved_challenges(learner: User, *, limit: int = 20) -> list[SolvedChallenge]:
+    """The challenges the learner solved (full marks), newest first, with the language
+    each was solved in. Only answers whose feedback is due: the list reveals correctness.
+    One query."""
+    rows = (
+        AttemptItem.objects.filter(
+            feedback_due_q("attempt__"),
+            attempt__learner=learner,
+            attempt__status=AttemptStatus.GRADED,
+            is_correct=True,
+            item_version__item__type__in=sandbox_types(),
+        )
+        .order_by("-graded_at", "-pk")
+        .values_list(
+            "item_version__item__slug",
+            "item_version__title",
+            "item_version__item__type",
+            "answer__language",
+            "graded_at",
+        )[: limit * 3]
+    )
+    found: dict[str, SolvedChallenge] = {}
+    for slug, title, item_type, language, at in rows:
+        if slug in found:
+            continue  # the latest solve of each challenge
+        handler = handler_for(item_type)
+        key = handler.written_in({"language": language})
+        label = LANGUAGES[key].label if key in LANGUAGES else handler.label
+        found[slug] = SolvedChallenge(slug, title, key, label, at)
+    return list(found.values())[:limit]

@@ -4,6 +4,8 @@
   after-close quiz's answers count once it closes), as a fraction of the item's points.
   When a learner answered an item several times, the latest answer counts. Older answers
   weigh less: weight = 0.5 ** (age in days / ``SKILL_HALF_LIFE_DAYS``).
+- A learner's programming language narrows stage 1's evidence to that language
+  (``evidence_in_language``): a Go learner's stage-1 estimate rests on Go evidence.
 - ``skill_update_learner`` recomputes one learner's stage and topic estimates (a task
   after each graded attempt or regrade); ``skill_calibrate`` recalibrates the items that
   have enough responses and recomputes the estimates it affects (a periodic task).
@@ -20,12 +22,14 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from quizzes.assessments.feedback import feedback_due_q
 from quizzes.bank.calibration import item_params, prior_for
+from quizzes.itemtypes import any_language_types
 from quizzes.models import (
     AttemptItem,
     AttemptStatus,
@@ -33,10 +37,13 @@ from quizzes.models import (
     FeedbackMode,
     Item,
     ItemCalibration,
+    LearnerPreference,
     SkillEstimate,
     SkillHistory,
     Stage,
+    Topic,
 )
+from quizzes.preferences import learner_language
 from quizzes.skill import (
     CalibrationResponse,
     ItemParams,
@@ -47,6 +54,9 @@ from quizzes.skill import (
     item_fit,
     recency_weight,
 )
+
+DEFAULT_LANGUAGE = "python"  # a code answer saved before answers named their language
+User = get_user_model()
 
 # History rows are written when a stage estimate moves by more than this (or its N changes).
 HISTORY_MIN_CHANGE = 1e-3
@@ -59,6 +69,8 @@ class Evidence:
     topic_id: int
     fraction: float
     at: datetime
+    # The programming language a code challenge was answered in ("" for other items).
+    language: str = ""
 
 
 def _evidence_rows(learner_ids: Iterable[int] | None) -> Iterable[tuple[int, Evidence]]:
@@ -79,12 +91,58 @@ def _evidence_rows(learner_ids: Iterable[int] | None) -> Iterable[tuple[int, Evi
         "score",
         "max_score",
         "attempt__graded_at",
+        "item_version__item__type",
+        "answer__language",
     )
-    for learner_id, item_id, stage, topic_id, score, max_score, at in rows.iterator(
-        chunk_size=5000
-    ):
+    in_any_language = set(any_language_types())
+    for (
+        learner_id,
+        item_id,
+        stage,
+        topic_id,
+        score,
+        max_score,
+        at,
+        item_type,
+        language,
+    ) in rows.iterator(chunk_size=5000):
         fraction = min(1.0, max(0.0, float(score or 0) / float(max_score)))
-        yield learner_id, Evidence(item_id, stage, topic_id, fraction, at or timezone.now())
+        written_in = (language or DEFAULT_LANGUAGE) if item_type in in_any_language else ""
+        yield (
+            learner_id,
+            Evidence(item_id, stage, topic_id, fraction, at or timezone.now(), written_in),
+        )
+
+
+def language_topics() -> dict[int, list[str]]:
+    """Topic id → the programming languages it is about, for the language topics."""
+    return {t.pk: t.languages for t in Topic.objects.only("pk", "languages") if t.languages}
+
+
+def evidence_in_language(
+    evidence: list[Evidence],
+    language: str | None,
+    topics: dict[int, list[str]] | None = None,
+) -> list[Evidence]:
+    """The evidence a learner's estimates rest on, given their programming language: an
+    answer about a language topic (stage 1's) counts only if it is about theirs, and a
+    code challenge of such a topic only if they wrote it in their language. Without a
+    language, all of it."""
+    if not language:
+        return evidence
+    if topics is None:
+        topics = language_topics()
+    kept = []
+    for e in evidence:
+        about = topics.get(e.topic_id)
+        if about is None:
+            kept.append(e)
+        elif e.language:
+            if e.language == language:
+                kept.append(e)
+        elif language in about:
+            kept.append(e)
+    return kept
 
 
 def learners_evidence(learner_ids: Iterable[int] | None = None) -> dict[int, list[Evidence]]:
@@ -116,7 +174,10 @@ def _stages() -> dict[int, int]:
 
 def skill_update_learner(learner_id: int) -> None:
     """Recompute one learner's stage and topic estimates from all their evidence."""
-    evidence = learners_evidence([learner_id]).get(learner_id, [])
+    evidence = evidence_in_language(
+        learners_evidence([learner_id]).get(learner_id, []),
+        learner_language(user=User.objects.filter(pk=learner_id).first()),
+    )
     items = Item.objects.filter(pk__in={e.item_id for e in evidence}).select_related(
         "current_version"
     )
@@ -310,8 +371,12 @@ def skill_calibrate() -> CalibrationReport:
             row.save()
             if moved:
                 changed.add(pk)
+    languages = dict(
+        LearnerPreference.objects.filter(user_id__in=evidence).values_list("user_id", "language")
+    )
+    topics = language_topics()
     affected = {
-        learner: answers
+        learner: evidence_in_language(answers, languages.get(learner), topics)
         for learner, answers in evidence.items()
         if any(e.item_id in changed for e in answers)
     }

@@ -25,6 +25,7 @@ from quizzes.analytics.selectors import (
     recent_attempts,
     score_distributions,
     skill_dashboard,
+    solved_challenges,
     stage_quiz_by_stage,
 )
 from quizzes.assessments.selectors import access_attempt, learner_attempts, placement_quiz
@@ -158,5 +159,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             "next_step": next_best_step(rows, stage_quiz_by_stage(), placement=placement),
             "attempts": learner_attempts(request.user)[:10],
             "placement": placement,
+            "solved": solved_challenges(request.user),
         },
     )

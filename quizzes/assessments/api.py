@@ -38,11 +38,20 @@ from quizzes.assessments.services import (
     attempt_placement_next,
     attempt_start,
     attempt_submit,
+    language_needed,
+    open_attempt,
     seconds_left,
 )
+from quizzes.grading.languages.names import LANGUAGE_KEYS
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
 from quizzes.models import AttemptStatus, Quiz, QuizStatus
 from quizzes.pipeline.ops import graders_alive
+from quizzes.preferences import (
+    PreferenceError,
+    language_choices,
+    learner_language,
+    learner_language_set,
+)
 from quizzes.problems import ATTEMPT_CLOSED, ATTEMPT_REFUSED, INVALID_INPUT, problem_response
 from quizzes.throttles import ChallengeStartThrottle, RunExamplesThrottle
 
@@ -127,12 +136,21 @@ class QuizStartAPI(LearnerAPIView):
     throttle_classes = [ChallengeStartThrottle]
 
     @extend_schema(
-        request=None, responses={201: dict, 400: DetailSerializer, 429: DetailSerializer}
+        request=None,
+        responses={201: dict, 400: DetailSerializer, 409: DetailSerializer, 429: DetailSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
         quiz = get_object_or_404(Quiz, slug=slug, status=QuizStatus.PUBLISHED)
+        learner = account_of(request)
+        if language_needed(learner=learner, quiz=quiz) and not open_attempt(
+            learner=learner, quiz=quiz
+        ):
+            message = "Choose your programming language first (PUT /api/me/language)."
+            return problem_response(
+                INVALID_INPUT, 409, message, errors=[{"field": "language", "message": message}]
+            )
         try:
-            attempt = attempt_start(learner=account_of(request), quiz=quiz)
+            attempt = attempt_start(learner=learner, quiz=quiz)
         except AttemptError as exc:
             return error(exc)
         return Response(attempt_payload(request, attempt), status=status.HTTP_201_CREATED)
@@ -208,6 +226,11 @@ class RunInput(serializers.Serializer[Any]):
     request_id = serializers.CharField(
         max_length=MAX_RUN_REQUEST_ID, required=False, allow_blank=True
     )
+    language = serializers.ChoiceField(
+        choices=list(LANGUAGE_KEYS),
+        required=False,
+        help_text="The language the code is written in (a code challenge; default: Python).",
+    )
 
 
 class AttemptRunExamplesAPI(LearnerAPIView):
@@ -234,6 +257,7 @@ class AttemptRunExamplesAPI(LearnerAPIView):
                 position=position,
                 code=data.validated_data["code"],
                 idempotency_key=data.validated_data.get("request_id") or "",
+                language=data.validated_data.get("language"),
             )
         except AttemptError as exc:
             return error(exc)
@@ -288,3 +312,36 @@ class SubmissionDetailAPI(LearnerAPIView):
             graders_alive=not submission.is_pending or graders_alive(),
         )
         return Response(jsonable(view))
+
+
+class LanguageInput(serializers.Serializer[Any]):
+    language = serializers.CharField(help_text="a key of `choices` (e.g. python, go)")
+
+
+class LearnerLanguageAPI(LearnerAPIView):
+    """The learner's programming language: code challenges open in it, stage 1 asks
+    about it, and the placement needs it."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(_language_payload(account_of(request)))
+
+    @extend_schema(request=LanguageInput, responses={200: dict, 400: DetailSerializer})
+    def put(self, request: Request) -> Response:
+        data = LanguageInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        learner = account_of(request)
+        try:
+            learner_language_set(user=learner, language=data.validated_data["language"])
+        except PreferenceError as exc:
+            return problem_response(
+                INVALID_INPUT, 400, str(exc), errors=[{"field": exc.field, "message": str(exc)}]
+            )
+        return Response(_language_payload(learner))
+
+
+def _language_payload(learner: Any) -> dict[str, Any]:
+    return {
+        "language": learner_language(user=learner),
+        "choices": [{"key": key, "label": label} for key, label in language_choices()],
+    }

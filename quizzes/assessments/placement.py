@@ -22,6 +22,7 @@ from quizzes.bank.calibration import item_params
 from quizzes.bank.quizzes import pool_candidates
 from quizzes.itemtypes import submit_scored_types
 from quizzes.models import Attempt, AttemptItem, Item, Quiz, Stage
+from quizzes.preferences import learner_language
 from quizzes.skill import (
     Candidate,
     Estimate,
@@ -45,13 +46,15 @@ def placement_settings() -> PlacementSettings:
     )
 
 
-def placement_candidates(quiz: Quiz) -> list[Item]:
+def placement_candidates(quiz: Quiz, *, language: str | None = None) -> list[Item]:
+    """The items the placement may ask; with ``language`` (the learner's), stage 1's
+    items of other languages are left out, so its estimate rests on theirs."""
     pools = list(quiz.pools.all())
     if not pools:
         return []
     admitted = Q(pk__in=[])
     for pool in pools:
-        admitted |= Q(pk__in=pool_candidates(pool).values("pk"))
+        admitted |= Q(pk__in=pool_candidates(pool, language=language).values("pk"))
     return list(
         Item.objects.filter(admitted, type__in=submit_scored_types())
         .select_related("current_version", "stage")
@@ -106,7 +109,8 @@ def _stage_numbers() -> list[int]:
 def placement_choose(attempt: Attempt, answered: Sequence[AttemptItem]) -> Item | None:
     """The next item for a placement attempt after ``answered`` (None: the test is over)."""
     quiz = attempt.quiz
-    items = placement_candidates(quiz)
+    language = learner_language(user=attempt.learner) if attempt.learner_id else None
+    items = placement_candidates(quiz, language=language)
     if not items:
         return None
     params = item_params(items)

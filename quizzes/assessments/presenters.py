@@ -15,6 +15,7 @@ from quizzes.models import (
     Submission,
     SubmissionKind,
 )
+from quizzes.preferences import learner_language
 from quizzes.text import printable
 
 
@@ -25,11 +26,12 @@ def stored_answer(item: AttemptItem) -> dict[str, Any]:
     return answer
 
 
-def item_for_learner(item: AttemptItem) -> dict[str, Any]:
+def item_for_learner(item: AttemptItem, *, language: str | None = None) -> dict[str, Any]:
     """What the attempt page and API may show while the answer may still change.
 
     Only per-attempt tokens and display text: no ``correct`` flags, no accepted answers,
     no hidden tests, no solutions. Choice order follows the attempt's shuffle, not the key.
+    ``language`` is the learner's programming language (a code challenge opens in it).
     """
     version = item.item_version
     handler = handler_for(version.item.type)
@@ -52,6 +54,7 @@ def item_for_learner(item: AttemptItem) -> dict[str, Any]:
         "review_template": handler.review_template,
     }
     view.update(handler.learner_view(version.data, item.layout, answer))
+    view.update(handler.language_view(version.data, answer, language))
     return view
 
 
@@ -59,13 +62,13 @@ def item_for_learner(item: AttemptItem) -> dict[str, Any]:
 PAGE_ONLY_KEYS = ("saved_at", "checkable", "question_template", "review_template")
 
 
-def item_review(item: AttemptItem) -> dict[str, Any]:
+def item_review(item: AttemptItem, *, language: str | None = None) -> dict[str, Any]:
     """The learner-safe view plus the key, correctness and explanation (feedback due).
 
     The key shown is the one that scored the answer (``AttemptItem.scored_with``), so the
     verdict and the key never contradict each other.
     """
-    view = item_for_learner(item)
+    view = item_for_learner(item, language=language)
     handler = handler_for(item.item_version.item.type)
     # The key (and the explanation of it) that produced the score: after a regrade that is
     # the corrected version, not the one the question was shown with.
@@ -94,9 +97,14 @@ def attempt_item_views(attempt: Attempt, items: list[AttemptItem]) -> list[dict[
     """Each item as the learner may see it now: reviewed where its feedback is due."""
 
     views = []
+    language = learner_language(user=attempt.learner) if attempt.learner_id else None
     for item in items:
         due = item_feedback_due(attempt, item)
-        view = item_review(item) if due else item_for_learner(item)
+        view = (
+            item_review(item, language=language)
+            if due
+            else item_for_learner(item, language=language)
+        )
         view["feedback_due"] = due
         views.append(view)
     return views
@@ -118,6 +126,7 @@ def submission_for_learner(
         "kind": submission.kind,
         "status": submission.status,
         "created_at": submission.created_at.isoformat(),
+        "language": submission.language,
         "graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
         "pending": submission.is_pending,
         "failed": submission.is_failed,

@@ -46,6 +46,7 @@ from quizzes.models import (
     SubmissionKind,
 )
 from quizzes.pipeline.submissions import submission_create
+from quizzes.preferences import learner_language
 from quizzes.text import printable
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,12 @@ def check_can_start(*, learner: User, quiz: Quiz) -> None:
             raise AttemptError(f"You have used all {quiz.max_attempts} attempts at this quiz.")
 
 
+def language_needed(*, learner: User, quiz: Quiz) -> bool:
+    """Whether the learner must choose their programming language before starting
+    ``quiz``: the placement estimates stage 1 in it, so it asks first (pages and API)."""
+    return quiz.is_adaptive and learner_language(user=learner) is None
+
+
 def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
     """Resume the learner's open attempt at ``quiz``, or start one (idempotent)."""
     existing = open_attempt(learner=learner, quiz=quiz)
@@ -103,10 +110,10 @@ def attempt_start(*, learner: User, quiz: Quiz) -> Attempt:
     rng = random.Random(seed)  # noqa: S311 (shuffling, not secrets)
     if quiz.is_adaptive:
         # The first item only; each next one is chosen from the answers (placement_next).
-        first = placement_choose(Attempt(quiz=quiz, seed=seed), [])
+        first = placement_choose(Attempt(quiz=quiz, seed=seed, learner=learner), [])
         items = [first] if first is not None else []
     else:
-        items = quiz_draw(quiz=quiz, rng=rng)
+        items = quiz_draw(quiz=quiz, rng=rng, language=learner_language(user=learner))
     if not items:
         raise AttemptError("This quiz has no questions yet.")
     now = timezone.now()
@@ -274,7 +281,12 @@ def attempt_item_flag(*, attempt: Attempt, position: int, flagged: bool) -> None
 
 
 def attempt_examples_run(
-    *, attempt: Attempt, position: int, code: str, idempotency_key: str = ""
+    *,
+    attempt: Attempt,
+    position: int,
+    code: str,
+    idempotency_key: str = "",
+    language: str | None = None,
 ) -> Submission:
     """Queue a run of a challenge's visible examples against ``code`` (not saved, not scored).
 
@@ -293,12 +305,18 @@ def attempt_examples_run(
         if item is None:
             raise AttemptError("There is no such question in this attempt.")
         _check_open(attempt, position=position, what="the examples were not run")
-        if not handler_for(item.item_version.item.type).needs_sandbox:
+        handler = handler_for(item.item_version.item.type)
+        if not handler.needs_sandbox:
             raise AttemptError("Only coding challenges have examples to run.")
+        data = item.item_version.data
+        written_in = handler.submission_language(data, {"language": language} if language else None)
+        if language and written_in != language:
+            raise AttemptError(f"This challenge cannot be run in {language!r}.", field="language")
         return submission_create(
             learner=attempt.learner,
             item_version=item.item_version,
             source=code,
+            language=written_in,
             kind=SubmissionKind.RUN_EXAMPLES,
             attempt_item=item,
             idempotency_key=f"{RUN_KEY_PREFIX}{idempotency_key}" if idempotency_key else "",
@@ -400,6 +418,7 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
                         # Printable: an answer stored before input was checked may hold
                         # a lone surrogate, which no database text column takes.
                         source=printable(str((item.answer or {})["code"])),
+                        language=handler.submission_language(item.item_version.data, item.answer),
                         kind=SubmissionKind.SUBMIT,
                         attempt_item=item,
                     )
@@ -668,6 +687,7 @@ def item_regrade(*, item: Item, actor: User, version: int) -> RegradeReport:
                     learner=attempt.learner,
                     item_version=current,
                     source=final.source,
+                    language=final.language,
                     attempt_item=answer,
                 )
                 AttemptEvent.objects.create(

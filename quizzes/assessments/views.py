@@ -10,7 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quizzes.access import AuthenticatedRequest, learner_required
 from quizzes.assessments.feedback import feedback_due
@@ -33,12 +34,19 @@ from quizzes.assessments.services import (
     attempt_placement_next,
     attempt_start,
     attempt_submit,
+    language_needed,
     open_attempt,
     seconds_left,
 )
 from quizzes.bank.quizzes import describe_quiz
 from quizzes.models import AttemptStatus, FeedbackMode, Quiz, QuizStatus
 from quizzes.pipeline.ops import worker_status
+from quizzes.preferences import (
+    LanguageForm,
+    PreferenceError,
+    learner_language,
+    learner_language_set,
+)
 from quizzes.throttles import ChallengeStartThrottle, page_refusal
 
 
@@ -103,12 +111,52 @@ def quiz_start(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         if refused.wait is not None:
             response["Retry-After"] = str(refused.wait)
         return response
+    if language_needed(learner=request.user, quiz=quiz) and not open_attempt(
+        learner=request.user, quiz=quiz
+    ):
+        # The placement estimates stage 1 in the learner's language: ask for it first.
+        messages.info(request, "First tell us which language you write code in.")
+        back = reverse("quiz-detail", args=[quiz.slug])
+        return redirect(f"{reverse('learner-language')}?next={back}")
     try:
         attempt = attempt_start(learner=request.user, quiz=quiz)
     except AttemptError as exc:
         messages.error(request, str(exc))
         return redirect("quiz-detail", slug=quiz.slug)
     return redirect("attempt-take", attempt_id=attempt.pk)
+
+
+@learner_required
+@require_http_methods(["GET", "POST"])
+def learner_language_page(request: AuthenticatedRequest) -> HttpResponse:
+    """The learner's programming language: the form (also a section of the profile page),
+    saved, then back to ``next`` (a page of this site) or the profile."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        wanted = ""
+    form = LanguageForm(
+        request.POST if request.method == "POST" else None,
+        initial={"language": learner_language(user=request.user)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            preference = learner_language_set(
+                user=request.user, language=form.cleaned_data["language"]
+            )
+        except PreferenceError as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            label = dict(form.fields["language"].choices)[preference.language]  # type: ignore[attr-defined]
+            messages.success(request, f"Your language is now {label}.")
+            return redirect(wanted or "profile")
+    return render(
+        request,
+        "quizzes/learner_language.html",
+        {"form": form, "next": wanted},
+        status=400 if form.errors else 200,
+    )
 
 
 @learner_required

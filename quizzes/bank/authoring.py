@@ -11,7 +11,7 @@ import yaml
 from django.db import transaction
 
 from accounts.models import User
-from quizzes.bank.check import check_challenge
+from quizzes.bank.check import check_challenge, unavailable_languages
 from quizzes.bank.loader import (
     BankFileError,
     ItemConflict,
@@ -23,7 +23,7 @@ from quizzes.bank.loader import (
     item_version_create,
     topics_by_stage,
 )
-from quizzes.itemtypes import handler_for
+from quizzes.itemtypes import canonical_type, handler_for, is_registered
 from quizzes.itemtypes.base import strip_lines
 from quizzes.models import (
     Item,
@@ -87,13 +87,16 @@ def _parse_item(text: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise AuthoringError(["expected one item: a mapping with slug, type, topic, …"])
     entry: dict[str, Any] = strip_lines(raw)
+    if is_registered(entry.get("type")):
+        entry["type"] = canonical_type(entry["type"])  # an old alias, stored by its name
     return entry
 
 
 def check_challenge_solutions(entry: dict[str, Any]) -> list[str]:
     """Run the reference and wrong solutions in the sandbox, as check_bank does."""
 
-    return [p.message for p in check_challenge(Path("editor"), entry, slot=0)]
+    skip = unavailable_languages()
+    return [p.message for p in check_challenge(Path("editor"), entry, slot=0, skip=skip)]
 
 
 def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | None = None) -> Item:

@@ -15,11 +15,12 @@ from typing import Any
 
 import yaml
 
-from quizzes.bank.loader import BankFile, BankFileError, Problem, read_bank_file
+from quizzes.bank.loader import LANGUAGES_DIR, BankFile, BankFileError, Problem, read_bank_file
 from quizzes.bank.mutation import MUTATION_FILE, check_mutation_records
 from quizzes.bank.policy import StageSummary, check_policy
 from quizzes.bank.roadmap import read_roadmap_file
 from quizzes.bank.rules import check_breaks_only, check_rules, wrong_solution_label
+from quizzes.grading.languages import LANGUAGES
 from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.itemtypes import challenge_handler_for, handler_for
@@ -40,6 +41,10 @@ class BankCheck:
     files: list[BankFile]
     problems: list[Problem]
     challenges_checked: int = 0
+    # Solutions run per language (reference and wrong ones), and the languages skipped
+    # because this host cannot grade them, with the reason.
+    solutions_checked: Counter[str] = field(default_factory=Counter)
+    skipped_languages: dict[str, str] = field(default_factory=dict)
     # How many problems each check found, by name (the policy's checks included).
     counts: Counter[str] = field(default_factory=Counter)
     # One per stage checked against the bank standard (empty without the policy).
@@ -86,37 +91,76 @@ def near_duplicates(items: Iterable[tuple[str, str]]) -> list[tuple[str, str, fl
     return [(entries[i][0], entries[j][0], ratio) for i, j, ratio in sorted(found)]
 
 
-def grade_source(item_type: str, challenge: dict[str, Any], source: str, slot: int) -> GradeReport:
+def grade_source(
+    item_type: str,
+    challenge: dict[str, Any],
+    source: str,
+    slot: int,
+    language: str | None = None,
+) -> GradeReport:
     handler = challenge_handler_for(item_type)
-    return handler.grade(handler.parse_spec(challenge), source, slot=slot)
+    return handler.grade(handler.parse_spec(challenge), source, language=language, slot=slot)
 
 
-def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem]:
+def checked_languages(item_type: str, challenge: dict[str, Any]) -> list[str]:
+    """The languages a challenge's solutions are checked in (its type's own first)."""
+    handler = challenge_handler_for(item_type)
+    return handler.solution_languages(handler.parse_spec(challenge))
+
+
+def check_challenge(
+    path: Path,
+    item: dict[str, Any],
+    slot: int,
+    *,
+    skip: frozenset[str] = frozenset(),
+    counts: Counter[str] | None = None,
+) -> list[Problem]:
+    """Run the challenge's reference and wrong solutions in every language it is offered
+    in (except those in ``skip``, which this host cannot grade): the reference passes
+    every test; each wrong solution passes every visible test, fails a hidden one, and
+    only of the rule it breaks."""
     problems = []
     challenge = item["challenge"]
 
     def problem(message: str) -> None:
         problems.append(Problem(str(path), None, item["slug"], message))
 
-    reference = grade_source(item["type"], challenge, challenge["reference_solution"], slot)
-    failed = [o.name for o in reference.outcomes if not o.passed]
-    if reference.status != ReportStatus.GRADED or failed:
-        problem(
-            f"reference solution does not pass: {reference.status} {reference.message} "
-            f"failed={failed}"
-        )
-    spec = challenge_handler_for(item["type"]).parse_spec(strip_lines(challenge))
-    for n, wrong in enumerate(spec.wrong_solutions, start=1):
-        report = grade_source(item["type"], challenge, wrong.source, slot)
-        visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
-        hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
-        label = wrong_solution_label(n, wrong)
-        if report.status != ReportStatus.GRADED or visible_failed:
-            problem(f"{label} should pass every visible test; fails {visible_failed}")
-        if not hidden_failed:
-            problem(f"{label} passes every hidden test: the tests miss its mistake")
-        for message in check_breaks_only(spec, n, wrong, report):
-            problem(message)
+    handler = challenge_handler_for(item["type"])
+    spec = handler.parse_spec(strip_lines(challenge))
+    for language in handler.solution_languages(spec):
+        if language in skip:
+            continue
+        material = handler.solutions(spec, language)
+        where = "" if language == handler.solution_languages(spec)[0] else f"{language}: "
+        if material is None:
+            problem(f"{where}no reference solution (languages/{item['slug']}/{language}.yaml)")
+            continue
+        reference_source, wrong_solutions = material
+        reference = grade_source(item["type"], challenge, reference_source, slot, language)
+        if counts is not None:
+            counts[language] += 1 + len(wrong_solutions)
+        failed = [o.name for o in reference.outcomes if not o.passed]
+        if reference.status != ReportStatus.GRADED or failed:
+            problem(
+                f"{where}reference solution does not pass: {reference.status} "
+                f"{reference.message} failed={failed}"
+            )
+        if where and not wrong_solutions:
+            problem(f"{where}no wrong solution: add one that passes the visible tests")
+        for n, wrong in enumerate(wrong_solutions, start=1):
+            report = grade_source(item["type"], challenge, wrong.source, slot, language)
+            visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
+            hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
+            label = where + wrong_solution_label(n, wrong)
+            if report.status != ReportStatus.GRADED or visible_failed:
+                problem(f"{label} should pass every visible test; fails {visible_failed}")
+            if not hidden_failed:
+                problem(f"{label} passes every hidden test: the tests miss its mistake")
+            if where and (wrong.breaks is None or wrong.author is None):
+                problem(f"{label} needs `breaks:` (the rule it breaks) and `author:`")
+            for message in check_breaks_only(spec, n, wrong, report):
+                problem(where + message if where else message)
     return problems
 
 
@@ -246,11 +290,13 @@ def check_bank(
     run_sandbox: bool = True,
     policy_dir: Path | None = None,
     whole_bank: bool = False,
+    require_languages: Iterable[str] = (),
 ) -> BankCheck:
     """Check the bank files at ``paths``. With ``policy_dir`` (the folder holding the
     coverage manifest, reviews/ and mutation.yaml), also the bank standard
     (``quizzes.bank.policy``: for every roadmap stage when ``whole_bank``, else for the
-    stages of the files given), that every challenge states its rules
+    stages of the files given), that every code challenge has a signature and every
+    languages/ folder a challenge, that every challenge states its rules
     (``quizzes.bank.rules``) and that every Python challenge's mutation results are current
     (``quizzes.bank.mutation``)."""
     topics = roadmap_topics(roadmap_path)
@@ -312,8 +358,12 @@ def check_bank(
         for name, problems in policy.by_check.items():
             result.add(name, problems)
         result.summaries = policy.summaries
+    if policy_dir is not None:
+        result.add("signatures", check_signatures(files))
+        result.add("language files", check_language_dirs(files, policy_dir))
     if run_sandbox:
         result.add("challenges", [])
+        skip = _unavailable_languages(result, require_languages)
         jobs = [
             (bank.path, item)
             for bank in files
@@ -322,10 +372,75 @@ def check_bank(
         ]
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = pool.map(
-                lambda job: check_challenge(job[1][0], job[1][1], slot=job[0] % 2),
+                lambda job: check_challenge(
+                    job[1][0], job[1][1], slot=job[0] % 2, skip=skip,
+                    counts=result.solutions_checked,
+                ),
                 enumerate(jobs),
-            )
+            )  # fmt: skip
             for found in results:
                 result.add("challenges", found)
                 result.challenges_checked += 1
     return result
+
+
+def _unavailable_languages(result: BankCheck, required: Iterable[str]) -> frozenset[str]:
+    """The registered languages this host cannot grade: skipped with their reason, or a
+    problem when ``required`` names them ("all" names every registered language)."""
+    wanted = set(required)
+    skip = set()
+    for key in sorted(wanted - set(LANGUAGES) - {"all"}):
+        result.add(
+            "toolchains", [Problem("host", None, None, f"{key} is required but not registered")]
+        )
+    for key, lang in LANGUAGES.items():
+        reason = lang.unavailable_reason()
+        if reason is None:
+            continue
+        skip.add(key)
+        if key in wanted or "all" in wanted:
+            result.add(
+                "toolchains",
+                [Problem("host", None, None, f"{lang.label} is required but {reason}")],
+            )
+        else:
+            result.skipped_languages[key] = reason
+    return frozenset(skip)
+
+
+def unavailable_languages() -> frozenset[str]:
+    """The registered languages this host cannot grade."""
+    return frozenset(key for key, lang in LANGUAGES.items() if not lang.available())
+
+
+def check_signatures(files: list[BankFile]) -> list[Problem]:
+    """The roadmap bank's code challenges are language-neutral: each has a signature."""
+    problems = []
+    for bank in files:
+        for item in bank.items:
+            handler = handler_for(item["type"])
+            if handler.language_files and "signature" not in item["challenge"]:
+                problems.append(
+                    Problem(
+                        str(bank.path), None, item["slug"],
+                        "no `signature:`: a code challenge states its parameters and result "
+                        "types, so that it can be offered in every language",
+                    )
+                )  # fmt: skip
+    return problems
+
+
+def check_language_dirs(files: list[BankFile], bank_dir: Path) -> list[Problem]:
+    """Every languages/<slug>/ folder belongs to a code challenge of the bank."""
+    slugs = {
+        item["slug"] for bank in files for item in bank.items
+        if handler_for(item["type"]).language_files
+    }  # fmt: skip
+    root = bank_dir / LANGUAGES_DIR
+    if not root.is_dir():
+        return []
+    return [
+        Problem(str(folder), None, folder.name, "no code challenge of the bank has this slug")
+        for folder in sorted(root.iterdir())
+        if folder.is_dir() and folder.name not in slugs
+    ]

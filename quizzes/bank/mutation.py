@@ -387,7 +387,11 @@ def challenge_hash(challenge: dict[str, Any]) -> str:
     """sha256 of what mutation results depend on: the reference, the tests, the rules."""
     payload = {
         "reference_solution": challenge.get("reference_solution", ""),
-        "tests": challenge.get("tests", []),
+        # Which languages a test applies to does not change what it checks in Python.
+        "tests": [
+            {k: v for k, v in t.items() if k != "languages"} if isinstance(t, dict) else t
+            for t in challenge.get("tests", [])
+        ],
         "rules": challenge.get("rules", []),
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

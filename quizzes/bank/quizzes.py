@@ -8,10 +8,11 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from quizzes.itemtypes import (
+    any_language_types,
     handler_for,
     is_registered,
     sandbox_types,
@@ -27,6 +28,7 @@ from quizzes.models import (
     QuizPool,
     QuizStatus,
     Stage,
+    Topic,
 )
 
 STAGE_QUIZ_ITEMS = 10
@@ -208,8 +210,32 @@ def quiz_save(*, quiz: Quiz, pools: Sequence[QuizPool], author: User | None = No
     return quiz
 
 
-def pool_candidates(pool: QuizPool) -> QuerySet[Item]:
-    items = Item.objects.filter(status=ItemStatus.PUBLISHED, current_version__isnull=False)
+def other_language_topics(language: str) -> list[int]:
+    """The topics about a programming language other than ``language`` (stage 1's
+    language topics, ``Topic.languages``)."""
+    return [
+        topic.pk
+        for topic in Topic.objects.only("pk", "languages")
+        if topic.languages and language not in topic.languages
+    ]
+
+
+def for_language(items: QuerySet[Item], language: str | None) -> QuerySet[Item]:
+    """``items`` without those of another language's topics (a learner with no language
+    sees all); items taken in any language (code challenges) always stay."""
+    if not language:
+        return items
+    return items.exclude(
+        Q(topic_id__in=other_language_topics(language)) & ~Q(type__in=any_language_types())
+    )
+
+
+def pool_candidates(pool: QuizPool, *, language: str | None = None) -> QuerySet[Item]:
+    """The items a pool may draw; with ``language``, only that language's topics (and
+    the topics that are the same in every language)."""
+    items = for_language(
+        Item.objects.filter(status=ItemStatus.PUBLISHED, current_version__isnull=False), language
+    )
     if pool.item_id:
         return items.filter(pk=pool.item_id)
     if pool.stage_id:
@@ -224,13 +250,16 @@ def pool_candidates(pool: QuizPool) -> QuerySet[Item]:
     )
 
 
-def quiz_draw(*, quiz: Quiz, rng: random.Random) -> list[Item]:
-    """Draw each pool's items (no item twice); shuffle unless the quiz keeps pool order."""
+def quiz_draw(*, quiz: Quiz, rng: random.Random, language: str | None = None) -> list[Item]:
+    """Draw each pool's items (no item twice); shuffle unless the quiz keeps pool order.
+    With ``language`` (the learner's), a language topic is drawn only if it is theirs."""
     chosen: list[Item] = []
     taken: set[int] = set()
     for pool in quiz.pools.all():
         candidates = [
-            i for i in pool_candidates(pool).select_related("current_version") if i.pk not in taken
+            i
+            for i in pool_candidates(pool, language=language).select_related("current_version")
+            if i.pk not in taken
         ]
         candidates.sort(key=lambda i: i.pk)  # deterministic for a given seed
         picked = rng.sample(candidates, min(pool.count, len(candidates)))

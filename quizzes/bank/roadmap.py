@@ -10,6 +10,7 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
+from quizzes.grading.languages.names import LANGUAGE_KEYS
 from quizzes.models import Stage, Topic
 
 
@@ -56,6 +57,14 @@ def check_roadmap_data(data: Any, *, source: str) -> list[dict[str, Any]]:
             if topic["slug"] in topic_slugs:
                 raise RoadmapError(f"{where}, topic #{t_index}: duplicate slug {topic['slug']!r}")
             topic_slugs.add(topic["slug"])
+            languages = topic.get("languages", [])
+            if not isinstance(languages, list) or any(
+                lang not in LANGUAGE_KEYS for lang in languages
+            ):
+                raise RoadmapError(
+                    f"{where}, topic #{t_index}: 'languages' is a list of "
+                    f"{', '.join(LANGUAGE_KEYS)}"
+                )
     return list(data["stages"])
 
 
@@ -92,7 +101,11 @@ def roadmap_load(*, stages: list[dict[str, Any]]) -> RoadmapReport:
         wanted_topic_ids: set[int] = set()
         for position, t in enumerate(data.get("topics") or []):
             topic = Topic.objects.filter(stage=stage, slug=t["slug"]).first()
-            t_values = {"title": t["title"], "position": position}
+            t_values = {
+                "title": t["title"],
+                "position": position,
+                "languages": list(t.get("languages", [])),
+            }
             t_label = f"topic {data['number']}/{t['slug']}"
             if topic is None:
                 topic = Topic.objects.create(stage=stage, slug=t["slug"], **t_values)

@@ -4,7 +4,7 @@ scoring. Knows nothing of Django: dataclasses in, dataclasses out (docs/architec
 """
 
 from .outcomes import OutcomeCategory, ReportStatus
-from .runner import CATEGORIES, GradeReport, TestOutcome, grade_python, grade_sql
+from .runner import CATEGORIES, GradeReport, TestOutcome, grade_code, grade_python, grade_sql
 from .sandbox import (
     Limits,
     SandboxHealth,
@@ -15,6 +15,7 @@ from .sandbox import (
 )
 from .spec import (
     Call,
+    CodeChallengeSpec,
     PythonChallengeSpec,
     SpecError,
     SqlChallengeSpec,
@@ -25,6 +26,7 @@ from .spec import (
 __all__ = [
     "CATEGORIES",
     "Call",
+    "CodeChallengeSpec",
     "GradeReport",
     "Limits",
     "OutcomeCategory",
@@ -38,6 +40,7 @@ __all__ = [
     "TestCase",
     "TestOutcome",
     "check_sandbox",
+    "grade_code",
     "grade_python",
     "grade_sql",
     "run_sandboxed",

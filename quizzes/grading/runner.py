@@ -34,46 +34,41 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from . import scoring
+from .languages import LANGUAGES, Language
+from .languages import language as get_language
+from .languages.base import challenge_limits, per_test_seconds, run_wall_seconds
+from .languages.python import HARNESS_ARGV, HARNESS_COMPILE_WALL_SECONDS, python_harness
 from .outcomes import OutcomeCategory, ReportStatus
-from .sandbox import SANDBOX_PYTHON, Limits, SandboxRun, run_sandboxed
-from .spec import MAX_TIME_LIMIT, Call, PythonChallengeSpec, SqlChallengeSpec, TestCase
+from .protocol import RecordKind, Reported
+from .sandbox import Limits, SandboxRun, run_sandboxed
+from .spec import (
+    MAX_TIME_LIMIT,
+    Call,
+    CodeChallengeSpec,
+    SqlChallengeSpec,
+    TestCase,
+    tests_for,
+)
 
 __all__ = [
     "CATEGORIES",
+    "HARNESS_ARGV",
     "GradeReport",
     "TestOutcome",
+    "grade_code",
     "grade_python",
     "grade_sql",
+    "run_wall_seconds",
 ]
 
 CATEGORIES: tuple[OutcomeCategory, ...] = tuple(OutcomeCategory)
 
 
-class _Record(StrEnum):
-    """The kinds ("t") of the harness's result lines (harness.py writes these words)."""
-
-    HELLO = "hello"
-    COMPILE_ERROR = "compile_error"
-    LOAD_ERROR = "load_error"
-    SETUP_ERROR = "setup_error"
-    LOADED = "loaded"
-    TEST = "test"
-    DONE = "done"
-
-
-class _Reported(StrEnum):
-    """The status the harness reports for a test or call (or a load_error's category)."""
-
-    OK = "ok"
-    EXCEPTION = "exception"
-    INIT_EXCEPTION = "init_exception"
-    TIMEOUT = "timeout"
-    MEMORY_LIMIT = "memory_limit"
+_Record = RecordKind
+_Reported = Reported
 
 
 _LIMITS = (_Reported.TIMEOUT, _Reported.MEMORY_LIMIT)
@@ -82,11 +77,6 @@ _LIMIT_CATEGORY = {
     _Reported.MEMORY_LIMIT: OutcomeCategory.MEMORY_LIMIT,
 }
 
-HARNESS_ARGV = [SANDBOX_PYTHON, "-I", "-S", "-B", "/sandbox/harness.py"]
-PER_TEST_FRACTION = 0.5  # one runaway test may use this share of the time limit
-STARTUP_CPU_SECONDS = 1.0
-# Compiling the harness once per worker process is a sandbox run of its own.
-HARNESS_COMPILE_WALL_SECONDS = 20.0
 MAX_REPR = 500
 SQL_TOLERANCE = 1e-9
 
@@ -134,72 +124,36 @@ class GradeReport:
 # --------------------------------------------------------------------------- shared
 
 
-_harness_lock = threading.Lock()
-_harness_cache: tuple[dict[str, bytes], list[str]] | None = None
-
-# Compiles the harness with the sandbox's own interpreter (so the bytecode's magic number
-# matches it), inside a sandbox; writes a .pyc image to the result channel.
-_COMPILE_HARNESS = (
-    "import marshal, os\n"
-    "from importlib.util import MAGIC_NUMBER\n"
-    "source = open('/sandbox/harness.py', 'rb').read()\n"
-    "code = compile(source, '/sandbox/harness.py', 'exec', dont_inherit=True, optimize=0)\n"
-    "data = MAGIC_NUMBER + bytes(12) + marshal.dumps(code)\n"
-    "os.write(int(os.environ['SKILLMAP_RESULT_FD']), data)\n"
-)
-
-
 def _harness(slot: int = 0) -> tuple[dict[str, bytes], list[str]]:
-    """The harness file and the argv running it, compiled once per process: compiling
-    its source on every run would cost ~4 ms of every sandbox start."""
-    global _harness_cache
-    if _harness_cache is None:
-        with _harness_lock:
-            if _harness_cache is None:
-                source = Path(__file__).with_name("harness.py").read_bytes()
-                run = run_sandboxed(
-                    files={"harness.py": source},
-                    argv=[SANDBOX_PYTHON, "-I", "-S", "-B", "-c", _COMPILE_HARNESS],
-                    limits=Limits(cpu_seconds=10, wall_seconds=HARNESS_COMPILE_WALL_SECONDS),
-                    slot=slot,
-                )
-                if run.exit_code == 0 and len(run.result) > 16:
-                    _harness_cache = (
-                        {"harness.pyc": run.result},
-                        [SANDBOX_PYTHON, "-I", "-S", "-B", "/sandbox/harness.pyc"],
-                    )
-                else:  # still correct, only slower
-                    _harness_cache = ({"harness.py": source}, HARNESS_ARGV)
-    return _harness_cache
-
-
-def run_wall_seconds(time_limit: float) -> float:
-    """The wall-clock limit of one sandbox run of a challenge with ``time_limit``."""
-    return 2 * time_limit + 1.0
-
-
-def worst_case_seconds(spec: PythonChallengeSpec | SqlChallengeSpec) -> float:
-    """The longest grading one submission of ``spec`` can take: a cold harness compile,
-    then its sandbox runs (an SQL challenge also runs its reference query)."""
-    runs = 2 if isinstance(spec, SqlChallengeSpec) else 1
-    return HARNESS_COMPILE_WALL_SECONDS + runs * run_wall_seconds(spec.time_limit)
-
-
-def max_worst_case_seconds() -> float:
-    """``worst_case_seconds`` of the slowest challenge the spec allows."""
-    return HARNESS_COMPILE_WALL_SECONDS + 2 * run_wall_seconds(MAX_TIME_LIMIT)
+    """The Python harness (SQL challenges run it too), compiled once per process."""
+    return python_harness(slot)
 
 
 def _limits(time_limit: float, memory_limit_mb: int) -> Limits:
-    return Limits(
-        cpu_seconds=time_limit + STARTUP_CPU_SECONDS,
-        wall_seconds=run_wall_seconds(time_limit),
-        memory_mb=memory_limit_mb,
-    )
+    return challenge_limits(time_limit, memory_limit_mb)
 
 
 def _per_test_seconds(time_limit: float) -> float:
-    return max(0.1, time_limit * PER_TEST_FRACTION)
+    return per_test_seconds(time_limit)
+
+
+def worst_case_seconds(
+    spec: CodeChallengeSpec | SqlChallengeSpec, language: str = "python"
+) -> float:
+    """The longest grading one submission of ``spec`` can take: a cold harness compile,
+    then its sandbox runs (an SQL challenge also runs its reference query; a compiled
+    language adds its compile budget)."""
+    runs = 2 if isinstance(spec, SqlChallengeSpec) else 1
+    extra = 0.0 if isinstance(spec, SqlChallengeSpec) else get_language(language).extra_seconds
+    return HARNESS_COMPILE_WALL_SECONDS + runs * run_wall_seconds(spec.time_limit) + extra
+
+
+def max_worst_case_seconds() -> float:
+    """``worst_case_seconds`` of the slowest challenge the spec allows, in any language:
+    an SQL challenge's two runs, or one run of a code challenge plus its language's extra."""
+    extra = max((lang.extra_seconds for lang in LANGUAGES.values()), default=0.0)
+    slowest = max(2 * run_wall_seconds(MAX_TIME_LIMIT), run_wall_seconds(MAX_TIME_LIMIT) + extra)
+    return HARNESS_COMPILE_WALL_SECONDS + slowest
 
 
 def _select_tests(
@@ -248,10 +202,9 @@ class _Records:
                 self.done = True
 
 
-def _hidden_responder(
-    visible_count: int, hidden_inputs: list[dict[str, Any]]
-) -> Callable[[bytes], bytes | None]:
-    payload = marshal.dumps(hidden_inputs)
+def _hidden_responder(visible_count: int, payload: bytes) -> Callable[[bytes], bytes | None]:
+    """Hands ``payload`` (the hidden tests' inputs) to the harness once every visible
+    result is in (or nothing, once a load failure makes it moot)."""
 
     def respond(raw: bytes) -> bytes | None:
         records = _Records(raw)
@@ -296,21 +249,16 @@ def _exception_display(exc: Any) -> str:
     return names[0][0][:100] if names else "Exception"
 
 
-def _trusted_exception_name(exc: Any) -> str:
-    """The nearest builtin class (recognised by identity in the harness), for messages
-    about code whose class names nobody has vetted."""
-    return next((name for name, trusted in _exception_names(exc) if trusted), "Exception")
-
-
-def _exception_matches(exc: Any, expected: str) -> bool:
-    return any(name == expected for name, _ in _exception_names(exc))
-
-
-def _crash_category(run: SandboxRun) -> tuple[OutcomeCategory, str | None]:
+def _crash_category(
+    run: SandboxRun, language: Language | None = None
+) -> tuple[OutcomeCategory, str | None]:
     """Why the harness stopped before reporting the test it was running."""
     if run.output_truncated:
         return OutcomeCategory.OUTPUT_LIMIT, None
-    if b"MemoryError" in run.stderr or b"Cannot allocate memory" in run.stderr:
+    markers: tuple[bytes, ...] = (b"MemoryError", b"Cannot allocate memory")
+    if language is not None:
+        markers += language.out_of_memory_markers
+    if any(marker in run.stderr for marker in markers):
         return OutcomeCategory.MEMORY_LIMIT, None
     if run.timed_out or run.signal in (_SIGXCPU, _SIGKILL):
         return OutcomeCategory.TIMEOUT, None
@@ -366,6 +314,7 @@ def _collect(
     run: SandboxRun,
     judge: Callable[[TestCase, dict[str, Any]], TestOutcome],
     passes: Callable[[TestCase, dict[str, Any]], bool],
+    language: Language | None = None,
 ) -> tuple[TestOutcome, ...]:
     """One outcome per test: visible tests judged in full, hidden ones by ``passes``."""
     outcomes: list[TestOutcome] = []
@@ -383,7 +332,7 @@ def _collect(
                 outcomes.append(_outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE))
         elif not crashed:  # hidden inputs were never sent: this is visible-only behaviour
             crashed = True
-            category, exception_type = _crash_category(run)
+            category, exception_type = _crash_category(run, language)
             outcomes.append(_outcome(test, category, exception_type=exception_type, actual=None))
         else:
             outcomes.append(_outcome(test, OutcomeCategory.NOT_RUN))
@@ -446,42 +395,41 @@ _CATEGORY_TEXT = {
 }
 
 
-# --------------------------------------------------------------------------- python
+# --------------------------------------------------------------------------- code
 
 
-def grade_python(
-    spec: PythonChallengeSpec, source: str, *, visible_only: bool = False, slot: int = 0
+def grade_code(
+    spec: CodeChallengeSpec,
+    source: str,
+    *,
+    language: str = "python",
+    visible_only: bool = False,
+    slot: int = 0,
 ) -> GradeReport:
-    """Run ``source`` against the spec's tests in one sandbox and score it.
+    """Run ``source``, written in ``language``, against the spec's tests in one sandbox
+    and score it (the protocol is the same in every language: languages/base.py).
 
-    Raises ``SandboxUnavailable`` (from the sandbox) when nothing could be run."""
-    visible, hidden = _select_tests(spec.tests, visible_only)
+    Raises ``UnknownLanguage`` for a language that is not registered, ``ValueError`` for
+    a challenge without a signature in any language but Python, and
+    ``SandboxUnavailable`` (from the sandbox) when nothing could be run."""
+    lang = get_language(language)
+    visible, hidden = _select_tests(tests_for(spec.tests, language), visible_only)
     tests = visible + hidden
     if not tests:
         return _report(ReportStatus.GRADED, (), "There are no tests to run.", None)
-    config = {
-        "mode": "function",
-        "entry_point": spec.entry_point,
-        "kind": spec.kind,
-        "per_test_seconds": _per_test_seconds(spec.time_limit),
-        "tests": [_python_input(spec, test) for test in visible],
-        "hidden_count": len(hidden),
-    }
-    harness_files, argv = _harness(slot)
-    run = run_sandboxed(
-        files={
-            **harness_files,
-            "input.bin": marshal.dumps(config),
-            "solution.py": source.encode("utf-8", "replace"),
-        },
-        argv=argv,
-        limits=_limits(spec.time_limit, spec.memory_limit_mb),
+    config = lang.config(spec, [lang.test_input(spec, test) for test in visible], len(hidden))
+    program = lang.program(spec, source, config, slot=slot)
+    run = lang.run(
+        program,
         slot=slot,
         stdin_responder=(
-            _hidden_responder(len(visible), [_python_input(spec, test) for test in hidden])
+            _hidden_responder(
+                len(visible), lang.hidden_payload([lang.test_input(spec, t) for t in hidden])
+            )
             if hidden
             else None
         ),
+        run_sandboxed=run_sandboxed,
     )
     records = _Records(run.result)
     if not records.hello:
@@ -490,11 +438,11 @@ def grade_python(
         return _report(
             ReportStatus.COMPILE_ERROR,
             _not_run(tests),
-            _python_load_message(spec, records.terminal),
+            _short(lang.load_message(spec, records.terminal, source), 300),
             run,
         )
     if not records.loaded:
-        category, _ = _crash_category(run)
+        category, _ = _crash_category(run, lang)
         reason = {
             OutcomeCategory.TIMEOUT: f"took longer than {_per_test_seconds(spec.time_limit):g} s",
             OutcomeCategory.MEMORY_LIMIT: "ran out of memory",
@@ -503,184 +451,169 @@ def grade_python(
         return _report(
             ReportStatus.COMPILE_ERROR, _not_run(tests), f"Loading your code {reason}.", run
         )
+    judging = _Judging(spec, lang)
     if spec.kind == "function":
-        judge, passes = _judge_function, _function_passes
+        judge, passes = judging.judge_function, judging.function_passes
     else:
-        judge, passes = _judge_class, _class_passes
-    outcomes = _collect(tests, records, run, lambda t, r: judge(spec, t, r), passes)
+        judge, passes = judging.judge_class, judging.class_passes
+    outcomes = _collect(tests, records, run, judge, passes, lang)
     return _report(ReportStatus.GRADED, outcomes, _summary(outcomes), run)
 
 
-def _python_input(spec: PythonChallengeSpec, test: TestCase) -> dict[str, Any]:
-    if spec.kind == "function":
-        return {"args": test.args, "kwargs": test.kwargs}
-    return {
-        "init_args": test.init_args,
-        "init_kwargs": test.init_kwargs,
-        "calls": [
-            {"method": call.method, "args": call.args, "kwargs": call.kwargs} for call in test.calls
-        ],
-    }
+def grade_python(
+    spec: CodeChallengeSpec, source: str, *, visible_only: bool = False, slot: int = 0
+) -> GradeReport:
+    """``grade_code`` in Python (the grader's entry before there were other languages)."""
+    return grade_code(spec, source, language="python", visible_only=visible_only, slot=slot)
 
 
-def _python_load_message(spec: PythonChallengeSpec, record: dict[str, Any]) -> str:
-    kind = record.get("t")
-    if kind == _Record.COMPILE_ERROR:
-        line = record.get("line")
-        where = f" on line {line}" if isinstance(line, int) else ""
-        error_type = record.get("type") if record.get("type") in (
-            "SyntaxError", "IndentationError", "TabError"
-        ) else "SyntaxError"  # fmt: skip
-        return _short(f"{error_type}{where}: {record.get('msg', 'invalid syntax')}", 300)
-    category = record.get("category")
-    name = spec.entry_point
-    if category == "missing":
-        return f"Your code does not define `{name}`."
-    if category == "not_class":
-        return f"`{name}` must be a class."
-    if category == "not_callable":
-        return f"`{name}` must be a function."
-    if category == _Reported.TIMEOUT:
-        return "Loading your code took too long."
-    if category == _Reported.MEMORY_LIMIT:
-        return "Your code ran out of memory while loading."
-    exception_type = _trusted_exception_name(record.get("exc"))
-    line = record.get("line")
-    where = f" on line {line}" if isinstance(line, int) else ""
-    return f"{exception_type} raised{where} while loading your code."
+class _Judging:
+    """Judging one code challenge's records in one language: whether a reported result
+    meets its expectation (``*_passes``, all a hidden test keeps) and, for a visible
+    test, the full outcome with its call written as the language would."""
 
+    def __init__(self, spec: CodeChallengeSpec, language: Language) -> None:
+        self.spec = spec
+        self.language = language
 
-def _call_text(name: str, args: list[Any], kwargs: dict[str, Any]) -> str:
-    parts = [repr(arg) for arg in args] + [f"{key}={value!r}" for key, value in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
+    def call_text(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> str:
+        return self.language.call_text(name, args, kwargs)
 
+    def method_text(self, call: Call) -> str:
+        method = self.language.name(call.method, role="method")
+        return self.call_text(f"obj.{method}", call.args, call.kwargs)
 
-def _expectation_text(expect: Any, raises: str | None) -> str:
-    return f"raises {raises}" if raises is not None else _value_repr(expect)
+    def expectation_text(self, expect: Any, raises: str | None) -> str:
+        if raises is None:
+            return _short(self.language.value_text(expect))
+        return f"raises {self.language.raises_text(raises)}"
 
-
-def _value_passes(
-    reported: dict[str, Any], expect: Any, raises: str | None, tolerance: float | None
-) -> bool:
-    """Whether one reported call result meets its expectation: pass/fail, nothing more."""
-    status = reported.get("status")
-    if raises is not None:
-        return status == _Reported.EXCEPTION and _exception_matches(reported.get("exc"), raises)
-    value = reported.get("value")
-    return (
-        status == _Reported.OK
-        and isinstance(value, dict)
-        and "v" in value
-        and scoring.values_equal(value["v"], expect, tolerance)
-    )
-
-
-def _function_passes(test: TestCase, record: dict[str, Any]) -> bool:
-    return _value_passes(record, test.expect, test.raises, test.tolerance)
-
-
-def _class_passes(test: TestCase, record: dict[str, Any]) -> bool:
-    calls_out = record.get("calls")
-    if record.get("status") != _Reported.OK or not isinstance(calls_out, list):
-        return False
-    if len(calls_out) < len(test.calls):
-        return False
-    return all(
-        isinstance(reported, dict)
-        and _value_passes(reported, call.expect, call.raises, call.tolerance)
-        for call, reported in zip(test.calls, calls_out, strict=False)
-    )
-
-
-def _judge_value(
-    reported: dict[str, Any], expect: Any, raises: str | None, tolerance: float | None
-) -> tuple[OutcomeCategory, str | None, str]:
-    """(category, exception type shown, actual text) of one call result of a visible test."""
-    status = reported.get("status")
-    passed = _value_passes(reported, expect, raises, tolerance)
-    if status == _Reported.OK:
-        actual = _reported_repr(reported.get("value"))
-        return (OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER), None, actual
-    if status == _Reported.EXCEPTION:
-        if passed:
-            return OutcomeCategory.PASSED, None, f"raised {raises}"
-        shown = _exception_display(reported.get("exc"))
-        return OutcomeCategory.EXCEPTION, shown, f"raised {shown}"
-    if status in _LIMITS:
-        category = _LIMIT_CATEGORY[status]
-        return category, None, _CATEGORY_TEXT[category]
-    return OutcomeCategory.EXCEPTION, None, _UNREADABLE
-
-
-def _judge_function(
-    spec: PythonChallengeSpec, test: TestCase, record: dict[str, Any]
-) -> TestOutcome:
-    category, exception_type, actual = _judge_value(
-        record, test.expect, test.raises, test.tolerance
-    )
-    return _outcome(
-        test,
-        category,
-        exception_type=exception_type,
-        input_repr=_short(_call_text(spec.entry_point, test.args, test.kwargs)),
-        expected_repr=_expectation_text(test.expect, test.raises),
-        actual=actual,
-    )
-
-
-def _judge_class(spec: PythonChallengeSpec, test: TestCase, record: dict[str, Any]) -> TestOutcome:
-    constructor = _call_text(spec.entry_point, test.init_args, test.init_kwargs)
-    lines = [f"obj = {constructor}"]
-    status = record.get("status")
-    in_constructor = status == _Reported.INIT_EXCEPTION
-    if status in (_Reported.INIT_EXCEPTION, _Reported.EXCEPTION):
-        shown = _exception_display(record.get("exc"))
-        return _outcome(
-            test, OutcomeCategory.EXCEPTION, exception_type=shown,
-            input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
-            expected_repr="; ".join(_expectation_text(c.expect, c.raises) for c in test.calls),
-            actual=f"raised {shown}" + (" in the constructor" if in_constructor else ""),
-        )  # fmt: skip
-    if status in _LIMITS:
-        category = _LIMIT_CATEGORY[status]
-        return _outcome(
-            test, category,
-            input_repr=_short("\n".join(lines + [_method_text(c) for c in test.calls])),
-            expected_repr="; ".join(_expectation_text(c.expect, c.raises) for c in test.calls),
-            actual=_CATEGORY_TEXT[category],
-        )  # fmt: skip
-    calls_out = record.get("calls")
-    if status != _Reported.OK or not isinstance(calls_out, list):
-        return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
-    actuals: list[str] = []
-    for call, reported in zip(test.calls, calls_out, strict=False):
-        lines.append(_method_text(call))
-        if not isinstance(reported, dict):
-            reported = {}
-        category, exception_type, actual = _judge_value(
-            reported, call.expect, call.raises, call.tolerance
+    def value_passes(
+        self, reported: dict[str, Any], expect: Any, raises: str | None, tolerance: float | None
+    ) -> bool:
+        """Whether one reported call result meets its expectation: pass/fail, nothing more."""
+        status = reported.get("status")
+        if raises is not None:
+            return status == _Reported.EXCEPTION and self.language.exception_matches(
+                _exception_names(reported.get("exc")), raises
+            )
+        value = reported.get("value")
+        return (
+            status == _Reported.OK
+            and isinstance(value, dict)
+            and "v" in value
+            and scoring.values_equal(value["v"], expect, tolerance)
         )
-        actuals.append(actual)
-        if category != OutcomeCategory.PASSED:
+
+    def function_passes(self, test: TestCase, record: dict[str, Any]) -> bool:
+        return self.value_passes(record, test.expect, test.raises, test.tolerance)
+
+    def class_passes(self, test: TestCase, record: dict[str, Any]) -> bool:
+        calls_out = record.get("calls")
+        if record.get("status") != _Reported.OK or not isinstance(calls_out, list):
+            return False
+        if len(calls_out) < len(test.calls):
+            return False
+        return all(
+            isinstance(reported, dict)
+            and self.value_passes(reported, call.expect, call.raises, call.tolerance)
+            for call, reported in zip(test.calls, calls_out, strict=False)
+        )
+
+    def reported_text(self, encoded: Any) -> str:
+        if isinstance(encoded, dict) and "v" in encoded:
+            return _short(self.language.value_text(encoded["v"]))
+        return _reported_repr(encoded)
+
+    def judge_value(
+        self, reported: dict[str, Any], expect: Any, raises: str | None, tolerance: float | None
+    ) -> tuple[OutcomeCategory, str | None, str]:
+        """(category, exception type shown, actual text) of one call result of a visible
+        test."""
+        status = reported.get("status")
+        passed = self.value_passes(reported, expect, raises, tolerance)
+        if status == _Reported.OK:
+            actual = self.reported_text(reported.get("value"))
+            category = OutcomeCategory.PASSED if passed else OutcomeCategory.WRONG_ANSWER
+            return category, None, actual
+        if status == _Reported.EXCEPTION:
+            if passed:
+                assert raises is not None
+                return OutcomeCategory.PASSED, None, f"raised {self.language.raises_text(raises)}"
+            shown = _exception_display(reported.get("exc"))
+            return OutcomeCategory.EXCEPTION, shown, f"raised {shown}"
+        if status in _LIMITS:
+            category = _LIMIT_CATEGORY[status]
+            return category, None, _CATEGORY_TEXT[category]
+        return OutcomeCategory.EXCEPTION, None, _UNREADABLE
+
+    def judge_function(self, test: TestCase, record: dict[str, Any]) -> TestOutcome:
+        category, exception_type, actual = self.judge_value(
+            record, test.expect, test.raises, test.tolerance
+        )
+        entry = self.language.entry_name(self.spec)
+        return _outcome(
+            test,
+            category,
+            exception_type=exception_type,
+            input_repr=_short(self.call_text(entry, test.args, test.kwargs)),
+            expected_repr=self.expectation_text(test.expect, test.raises),
+            actual=actual,
+        )
+
+    def judge_class(self, test: TestCase, record: dict[str, Any]) -> TestOutcome:
+        constructor = self.call_text(
+            self.language.entry_name(self.spec), test.init_args, test.init_kwargs
+        )
+        lines = [f"obj = {constructor}"]
+        every_call = "\n".join(lines + [self.method_text(c) for c in test.calls])
+        every_expectation = "; ".join(self.expectation_text(c.expect, c.raises) for c in test.calls)
+        status = record.get("status")
+        in_constructor = status == _Reported.INIT_EXCEPTION
+        if status in (_Reported.INIT_EXCEPTION, _Reported.EXCEPTION):
+            shown = _exception_display(record.get("exc"))
             return _outcome(
-                test, category, exception_type=exception_type,
-                input_repr=_short("\n".join(lines)),
-                expected_repr=_expectation_text(call.expect, call.raises),
-                actual=actual,
+                test, OutcomeCategory.EXCEPTION, exception_type=shown,
+                input_repr=_short(every_call),
+                expected_repr=every_expectation,
+                actual=f"raised {shown}" + (" in the constructor" if in_constructor else ""),
             )  # fmt: skip
-    if len(calls_out) < len(test.calls):
-        return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
-    return _outcome(
-        test,
-        OutcomeCategory.PASSED,
-        input_repr=_short("\n".join(lines)),
-        expected_repr=_short("; ".join(_expectation_text(c.expect, c.raises) for c in test.calls)),
-        actual=_short("; ".join(actuals)),
-    )
-
-
-def _method_text(call: Call) -> str:
-    return _call_text(f"obj.{call.method}", call.args, call.kwargs)
+        if status in _LIMITS:
+            category = _LIMIT_CATEGORY[status]
+            return _outcome(
+                test, category,
+                input_repr=_short(every_call),
+                expected_repr=every_expectation,
+                actual=_CATEGORY_TEXT[category],
+            )  # fmt: skip
+        calls_out = record.get("calls")
+        if status != _Reported.OK or not isinstance(calls_out, list):
+            return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
+        actuals: list[str] = []
+        for call, reported in zip(test.calls, calls_out, strict=False):
+            lines.append(self.method_text(call))
+            if not isinstance(reported, dict):
+                reported = {}
+            category, exception_type, actual = self.judge_value(
+                reported, call.expect, call.raises, call.tolerance
+            )
+            actuals.append(actual)
+            if category != OutcomeCategory.PASSED:
+                return _outcome(
+                    test, category, exception_type=exception_type,
+                    input_repr=_short("\n".join(lines)),
+                    expected_repr=self.expectation_text(call.expect, call.raises),
+                    actual=actual,
+                )  # fmt: skip
+        if len(calls_out) < len(test.calls):
+            return _outcome(test, OutcomeCategory.EXCEPTION, actual=_UNREADABLE)
+        return _outcome(
+            test,
+            OutcomeCategory.PASSED,
+            input_repr=_short("\n".join(lines)),
+            expected_repr=_short(every_expectation),
+            actual=_short("; ".join(actuals)),
+        )
 
 
 def _summary(outcomes: tuple[TestOutcome, ...]) -> str:
@@ -768,7 +701,7 @@ def _run_sql(
         limits=_limits(spec.time_limit, spec.memory_limit_mb),
         slot=slot,
         stdin_responder=(
-            _hidden_responder(len(visible), [{"data": test.data} for test in hidden])
+            _hidden_responder(len(visible), marshal.dumps([{"data": test.data} for test in hidden]))
             if hidden
             else None
         ),

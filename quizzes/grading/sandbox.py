@@ -43,9 +43,10 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 __all__ = [
     "DEFAULT_BWRAP_PATH",
@@ -89,6 +90,10 @@ class Limits:
     tmpfs_mb: int = 32
     open_files: int = 64
     max_result_bytes: int = 4 * MIB  # the private result channel
+    # Which rlimit ``memory_mb`` sets: the address space (Python, SQLite), or the data
+    # segment, for runtimes that reserve far more address space than they use (the JVM,
+    # V8, Go); those also bound their heap with their own flags (docs/architecture.md).
+    memory_rlimit: Literal["as", "data"] = "as"
 
 
 @dataclass(frozen=True)
@@ -258,10 +263,52 @@ def _write_work_dir(files: dict[str, bytes], host_ids: tuple[int, int] | None) -
     return work_dir
 
 
+# Sandbox paths an extra bind may not cover: the layout above depends on them.
+_RESERVED_BIND_TARGETS = ("/sandbox", "/proc", "/dev", "/tmp", "/usr", "/")  # noqa: S108
+
+
+def _check_binds(binds: Sequence[tuple[str, str]]) -> list[str]:
+    """``--ro-bind`` arguments for a language's extra read-only folders (a toolchain
+    outside /usr); each source must be an existing absolute path."""
+    argv: list[str] = []
+    for source, target in binds:
+        if not (os.path.isabs(source) and os.path.isabs(target)):
+            raise ValueError(f"bind paths must be absolute: {source!r} -> {target!r}")
+        normal = os.path.normpath(target)
+        if any(
+            normal == reserved or (reserved != "/" and normal.startswith(reserved + "/"))
+            for reserved in _RESERVED_BIND_TARGETS
+        ):
+            raise ValueError(f"cannot bind over {target!r}")
+        if not os.path.exists(source):
+            raise SandboxUnavailable(f"toolchain path missing: {source}")
+        argv += ["--ro-bind", source, normal]
+    return argv
+
+
+def _env_argv(env: Mapping[str, str]) -> list[str]:
+    argv: list[str] = []
+    for name, value in env.items():
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name == RESULT_FD_ENV:
+            raise ValueError(f"invalid sandbox environment variable {name!r}")
+        argv += ["--setenv", name, value]
+    return argv
+
+
 def _bwrap_argv(
-    *, bwrap: str, work_dir: str, limits: Limits, seccomp_fd: int, result_fd: int, info_fd: int
+    *,
+    bwrap: str,
+    work_dir: str,
+    limits: Limits,
+    seccomp_fd: int,
+    result_fd: int,
+    info_fd: int,
+    extra_ro_binds: Sequence[tuple[str, str]] = (),
+    env: Mapping[str, str] | None = None,
 ) -> list[str]:
     tmpfs_bytes = str(limits.tmpfs_mb * MIB)
+    binds = _check_binds(extra_ro_binds)
+    extra_env = _env_argv(env or {})
     return [
         bwrap,
         "--unshare-all",
@@ -282,12 +329,14 @@ def _bwrap_argv(
         "--size", tmpfs_bytes, "--tmpfs", "/tmp",  # noqa: S108 - paths inside the sandbox
         "--size", tmpfs_bytes, "--tmpfs", "/dev/shm",  # noqa: S108
         "--ro-bind", work_dir, "/sandbox",
+        *binds,
         "--remount-ro", "/dev",
         "--remount-ro", "/",
         "--chdir", "/tmp",  # noqa: S108
         "--setenv", "PATH", "/usr/bin:/bin",
         "--setenv", "LANG", "C.UTF-8",
         "--setenv", RESULT_FD_ENV, str(result_fd),
+        *extra_env,
         "--seccomp", str(seccomp_fd),
         "--info-fd", str(info_fd),
         "--",
@@ -362,9 +411,10 @@ def _reap_sandbox_init(info_fd: int) -> None:
 
 def _rlimit_setter(limits: Limits, nproc: int) -> Callable[[], None]:
     cpu = max(1, math.ceil(limits.cpu_seconds))
+    memory = resource.RLIMIT_AS if limits.memory_rlimit == "as" else resource.RLIMIT_DATA
     settings = (
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, (limits.memory_mb * MIB, limits.memory_mb * MIB)),
+        (memory, (limits.memory_mb * MIB, limits.memory_mb * MIB)),
         (resource.RLIMIT_NPROC, (nproc, nproc)),
         (resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes)),
         (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
@@ -386,9 +436,13 @@ def run_sandboxed(
     slot: int = 0,
     bwrap_path: str | None = None,
     stdin_responder: Callable[[bytes], bytes | None] | None = None,
+    extra_ro_binds: Sequence[tuple[str, str]] = (),
+    env: Mapping[str, str] | None = None,
 ) -> SandboxRun:
     """Write ``files`` to a fresh work dir bound read-only at ``/sandbox`` and run ``argv``
-    inside a new sandbox. Blocks until the program ends or is killed; never raises for
+    inside a new sandbox. ``extra_ro_binds`` (host path, sandbox path) adds read-only
+    folders (a toolchain outside /usr); ``env`` adds environment variables. Blocks until
+    the program ends or is killed; never raises for
     anything the program does. Raises ``SandboxUnavailable`` if bwrap cannot start.
 
     ``stdin_responder``, if given, is called with everything read from the result
@@ -417,6 +471,10 @@ def run_sandboxed(
         os.close(seccomp_w)
         seccomp_w = -1
         result_r, result_w = os.pipe2(os.O_CLOEXEC)
+        if host_ids is not None:
+            # The slot's uid owns the channel, so that a runtime without an API to adopt
+            # a descriptor by number (Java) can reopen it as /proc/self/fd/N.
+            os.fchown(result_w, *host_ids)
         info_r, info_w = os.pipe2(os.O_CLOEXEC)
         command = _bwrap_argv(
             bwrap=bwrap,
@@ -425,6 +483,8 @@ def run_sandboxed(
             seccomp_fd=seccomp_r,
             result_fd=result_w,
             info_fd=info_w,
+            extra_ro_binds=extra_ro_binds,
+            env=env,
         ) + list(argv)
         started = time.monotonic()
         try:

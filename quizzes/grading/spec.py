@@ -12,14 +12,27 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .languages.errors import ERRORS
+from .languages.names import LANGUAGE_KEYS
+from .signature import (
+    RESERVED_NAMES,
+    Signature,
+    SignatureError,
+    bind_arguments,
+    check_value,
+    signature_from_dict,
+)
 
 __all__ = [
     "SQL_MODES",
     "Call",
     "CheckTable",
+    "CodeChallengeSpec",
+    "LanguageMaterial",
     "PythonChallengeSpec",
     "Rule",
     "SpecError",
@@ -27,6 +40,7 @@ __all__ = [
     "TestCase",
     "WrongSolution",
     "spec_from_dict",
+    "tests_for",
 ]
 
 DEFAULT_TIME_LIMIT = 2.0
@@ -39,7 +53,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXCEPTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
-class SpecError(ValueError):
+class SpecError(SignatureError):
     """A challenge mapping is malformed; the message says where and why."""
 
 
@@ -92,10 +106,31 @@ class TestCase:
     calls: list[Call] = field(default_factory=list)
     data: str = ""
     rule: str | None = None  # the stated rule this test enforces
+    # The languages this hidden test applies to (empty: all), for a distinction only some
+    # languages' values keep (JSON's 2.0 and 2 are one number in JavaScript).
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class PythonChallengeSpec:
+class LanguageMaterial:
+    """One language's own material for a code challenge (Python's is in the spec itself):
+    ``starter`` overrides the starter generated from the signature (None: generate)."""
+
+    reference_solution: str
+    wrong_solutions: tuple[WrongSolution, ...] = ()
+    starter: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeChallengeSpec:
+    """A language-neutral code challenge: a function or a class over JSON-like values.
+
+    ``signature`` is None only for a Python-only challenge (one written before signatures,
+    or outside the roadmap bank); with it, every test has been checked against it and the
+    challenge can be graded in every registered language. ``languages`` holds each other
+    language's reference and wrong solutions (and an optional starter override); Python's
+    are ``reference_solution``, ``wrong_solutions`` and ``starter``."""
+
     entry_point: str
     kind: Literal["function", "class"]
     tests: tuple[TestCase, ...]
@@ -104,6 +139,22 @@ class PythonChallengeSpec:
     rules: tuple[Rule, ...] = ()
     wrong_solutions: tuple[WrongSolution, ...] = ()
     tests_author: str | None = None
+    signature: Signature | None = None
+    languages: Mapping[str, LanguageMaterial] = field(default_factory=dict)
+    starter: str = ""
+    reference_solution: str = ""
+
+    def material(self, language: str) -> LanguageMaterial | None:
+        """The reference and wrong solutions (and starter override) in ``language``."""
+        if language == "python":
+            return LanguageMaterial(
+                self.reference_solution, self.wrong_solutions, self.starter or None
+            )
+        return self.languages.get(language)
+
+
+# The name the grader used when code challenges were Python only.
+PythonChallengeSpec = CodeChallengeSpec
 
 
 SqlMode = Literal["query", "index", "transaction"]
@@ -158,7 +209,15 @@ _PYTHON_KEYS = {
     "tests",
     "rules",
     "tests_author",
+    "signature",
+    "records",
+    "languages",
 }
+_LANGUAGE_KEYS = {"starter", "reference_solution", "wrong_solutions"}
+# The languages whose material sits under ``languages:`` (Python's is the spec's own).
+OTHER_LANGUAGES = tuple(key for key in LANGUAGE_KEYS if key != "python")
+_PASCAL = re.compile(r"[A-Z][A-Za-z0-9]*")
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _SQL_KEYS = {
     "schema",
     "ordered",
@@ -184,7 +243,7 @@ _SQL_MODE_KEYS: dict[str, frozenset[str]] = {
     "transaction": frozenset({"reader_query", "check_tables"}),
 }
 _CHECK_TABLE_KEYS = {"table", "columns"}
-_COMMON_TEST_KEYS = {"name", "visible", "weight", "rule"}
+_COMMON_TEST_KEYS = {"name", "visible", "weight", "rule", "languages"}
 _RULE_KEYS = {"id", "text"}
 _WRONG_KEYS = {"source", "breaks", "author"}
 _FUNCTION_TEST_KEYS = _COMMON_TEST_KEYS | {"args", "kwargs", "expect", "raises", "tolerance"}
@@ -194,20 +253,24 @@ _INIT_KEYS = {"args", "kwargs"}
 _SQL_TEST_KEYS = _COMMON_TEST_KEYS | {"data"}
 
 
-def spec_from_dict(kind: str, data: dict[str, Any]) -> PythonChallengeSpec | SqlChallengeSpec:
-    """Validate the ``challenge:`` mapping of a ``python`` or ``sql`` item.
+def spec_from_dict(kind: str, data: dict[str, Any]) -> CodeChallengeSpec | SqlChallengeSpec:
+    """Validate the ``challenge:`` mapping of a ``code`` (or, by its old name, ``python``)
+    or ``sql`` item.
 
     Raises ``SpecError`` naming the first problem found.
     """
     parser = _PARSERS.get(kind)
     if parser is None:
-        raise SpecError(f"unknown challenge type {kind!r}: expected 'python' or 'sql'")
+        raise SpecError(f"unknown challenge type {kind!r}: expected 'code' or 'sql'")
     return parser(data)
 
 
-def python_spec_from_dict(data: dict[str, Any]) -> PythonChallengeSpec:
-    """Validate a Python challenge's ``challenge:`` mapping; raises ``SpecError``."""
+def code_spec_from_dict(data: dict[str, Any]) -> CodeChallengeSpec:
+    """Validate a code challenge's ``challenge:`` mapping; raises ``SpecError``."""
     return _python_spec(_mapping(data))
+
+
+python_spec_from_dict = code_spec_from_dict
 
 
 def sql_spec_from_dict(data: dict[str, Any]) -> SqlChallengeSpec:
@@ -246,7 +309,14 @@ def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
             tests.append(_class_test(raw, where))
     _check_unique_names(tests)
     _check_test_rules(tests, rules)
-    return PythonChallengeSpec(
+    signature = _signature(data, kind, entry_point)
+    if signature is not None:
+        check_tests(signature, tests, raw_tests)
+    elif "languages" in data:
+        raise SpecError(
+            "challenge.languages: a challenge offered in other languages needs a 'signature'"
+        )
+    return CodeChallengeSpec(
         entry_point=entry_point,
         kind=kind,
         tests=tuple(tests),
@@ -255,7 +325,145 @@ def _python_spec(data: dict[str, Any]) -> PythonChallengeSpec:
         rules=rules,
         wrong_solutions=wrong,
         tests_author=_author(data),
+        signature=signature,
+        languages=_languages(data, rules),
+        starter=data.get("starter", ""),
+        reference_solution=data.get("reference_solution", ""),
     )
+
+
+def _signature(data: dict[str, Any], kind: str, entry_point: str) -> Signature | None:
+    if "signature" not in data:
+        if "records" in data:
+            raise SpecError("challenge.records: records are only used by a 'signature'")
+        return None
+    if kind == "function" and not _SNAKE.fullmatch(entry_point):
+        raise SpecError(
+            f"challenge.entry_point: a function's neutral name is snake_case, got {entry_point!r}"
+        )
+    if kind == "class" and not _PASCAL.fullmatch(entry_point):
+        raise SpecError(
+            f"challenge.entry_point: a class's neutral name is PascalCase, got {entry_point!r}"
+        )
+    if entry_point in RESERVED_NAMES:
+        raise SpecError(f"challenge.entry_point: {entry_point!r} is a reserved word")
+    try:
+        return signature_from_dict(
+            kind, data["signature"], data.get("records"), known_errors=ERRORS
+        )
+    except SpecError:
+        raise
+    except SignatureError as exc:
+        raise SpecError(str(exc)) from None
+
+
+def check_tests(
+    signature: Signature, tests: list[TestCase], raw_tests: list[dict[str, Any]] | None = None
+) -> None:
+    """Every test's arguments and expected values fit the signature; raise SpecError
+    naming the test, the argument and the place inside the value that does not."""
+    records = signature.records_by_name
+    try:
+        for index, test in enumerate(tests):
+            where = f"challenge.tests[{index}] ({test.name!r})"
+            if signature.kind == "function":
+                _check_call(
+                    signature.params, test.args, test.kwargs, records, where,
+                    returns=signature.returns, raises=test.raises, expect=test.expect,
+                    allowed_raises=signature.raises,
+                )  # fmt: skip
+                continue
+            _check_call(
+                signature.params, test.init_args, test.init_kwargs, records, f"{where}.init",
+                returns=None, raises=None, expect=None, allowed_raises=signature.init_raises,
+            )  # fmt: skip
+            for call_index, call in enumerate(test.calls):
+                at = f"{where}.calls[{call_index}]"
+                method = signature.method(call.method)
+                if method is None:
+                    names = ", ".join(m.name for m in signature.methods)
+                    raise SpecError(
+                        f"{at}.method: {call.method!r} is not a method of the signature "
+                        f"(methods: {names})"
+                    )
+                _check_call(
+                    method.params, call.args, call.kwargs, records, f"{at} ({call.method})",
+                    returns=method.returns, raises=call.raises, expect=call.expect,
+                    allowed_raises=method.raises,
+                )  # fmt: skip
+    except SpecError:
+        raise
+    except SignatureError as exc:
+        raise SpecError(str(exc)) from None
+
+
+def _check_call(
+    params: tuple[Any, ...],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    records: Mapping[str, Any],
+    where: str,
+    *,
+    returns: Any,
+    raises: str | None,
+    expect: Any,
+    allowed_raises: tuple[str, ...],
+) -> None:
+    bound = bind_arguments(params, args, kwargs, where)
+    for position, (param, value) in enumerate(zip(params, bound, strict=True)):
+        if param.name in kwargs:
+            at = f"{where}.kwargs.{param.name}"
+        elif position < len(args):
+            at = f"{where}.args[{position}] ({param.name})"
+        else:
+            continue  # the default, checked with the signature
+        check_value(value, param.type, records, at)
+    if raises is not None:
+        if raises not in allowed_raises:
+            declared = ", ".join(allowed_raises) or "none"
+            raise SpecError(
+                f"{where}.raises: {raises!r} is not in the signature's 'raises' "
+                f"(declared: {declared})"
+            )
+        return
+    if returns is not None:
+        check_value(expect, returns, records, f"{where}.expect")
+
+
+def _languages(data: dict[str, Any], rules: tuple[Rule, ...]) -> dict[str, LanguageMaterial]:
+    raw = data.get("languages")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SpecError("challenge.languages: expected a mapping of language: material")
+    found: dict[str, LanguageMaterial] = {}
+    for language, entry in raw.items():
+        where = f"challenge.languages.{language}"
+        if language == "python":
+            raise SpecError(
+                f"{where}: Python's solutions are the challenge's own reference_solution "
+                "and wrong_solutions"
+            )
+        if language not in OTHER_LANGUAGES:
+            raise SpecError(
+                f"challenge.languages: unknown language {language!r} "
+                f"(expected one of {', '.join(OTHER_LANGUAGES)})"
+            )
+        if not isinstance(entry, dict):
+            raise SpecError(f"{where}: expected a mapping with 'reference_solution'")
+        _check_keys(entry, _LANGUAGE_KEYS, where)
+        reference = entry.get("reference_solution")
+        if not isinstance(reference, str) or not reference.strip():
+            raise SpecError(f"{where}.reference_solution: expected the solution's source text")
+        starter = entry.get("starter")
+        if starter is not None and not isinstance(starter, str):
+            raise SpecError(f"{where}.starter: expected a string")
+        found[language] = LanguageMaterial(
+            reference_solution=reference,
+            wrong_solutions=_wrong_solutions(entry, rules, where=f"{where}.wrong_solutions"),
+            starter=starter,
+        )
+    return found
 
 
 def _sql_spec(data: dict[str, Any]) -> SqlChallengeSpec:
@@ -406,7 +614,27 @@ def _common_test_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
     rule = raw.get("rule")
     if rule is not None and (not isinstance(rule, str) or not rule.strip()):
         raise SpecError(f"{where}.rule: expected the id of a rule, got {rule!r}")
-    return {"name": name, "visible": visible, "weight": float(weight), "rule": rule}
+    languages = raw.get("languages", [])
+    if (
+        not isinstance(languages, list)
+        or (not languages
+        and "languages" in raw)
+        or not all(isinstance(k, str) and k in LANGUAGE_KEYS for k in languages)
+        or len(set(languages)) != len(languages)
+    ):
+        raise SpecError(
+            f"{where}.languages: expected a non-empty list of languages, each one of "
+            f"{', '.join(LANGUAGE_KEYS)}, got {languages!r}"
+        )
+    if languages and visible:
+        raise SpecError(f"{where}.languages: a visible test is an example in every language")
+    return {
+        "name": name,
+        "visible": visible,
+        "weight": float(weight),
+        "rule": rule,
+        "languages": tuple(languages),
+    }
 
 
 def _rules(data: dict[str, Any]) -> tuple[Rule, ...]:
@@ -437,15 +665,18 @@ def _author(data: dict[str, Any]) -> str | None:
     return author
 
 
-def _wrong_solutions(data: dict[str, Any], rules: tuple[Rule, ...]) -> tuple[WrongSolution, ...]:
+def _wrong_solutions(
+    data: dict[str, Any], rules: tuple[Rule, ...], *, where: str = "challenge.wrong_solutions"
+) -> tuple[WrongSolution, ...]:
     """Wrong solutions as plain source text, or as ``{source, breaks, author}``."""
     raw = data.get("wrong_solutions", [])
     if not isinstance(raw, list):
-        raise SpecError("challenge.wrong_solutions: expected a list")
+        raise SpecError(f"{where}: expected a list")
     ids = {r.id for r in rules}
     found: list[WrongSolution] = []
+    base = where
     for index, entry in enumerate(raw):
-        where = f"challenge.wrong_solutions[{index}]"
+        where = f"{base}[{index}]"
         if isinstance(entry, str):
             found.append(WrongSolution(entry))
             continue
@@ -634,7 +865,13 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-_PARSERS: dict[str, Callable[[dict[str, Any]], PythonChallengeSpec | SqlChallengeSpec]] = {
-    "python": python_spec_from_dict,
+_PARSERS: dict[str, Callable[[dict[str, Any]], CodeChallengeSpec | SqlChallengeSpec]] = {
+    "code": code_spec_from_dict,
+    "python": code_spec_from_dict,
     "sql": sql_spec_from_dict,
 }
+
+
+def tests_for(tests: tuple[TestCase, ...], language: str) -> tuple[TestCase, ...]:
+    """The tests that apply to ``language`` (a test without ``languages`` applies to all)."""
+    return tuple(t for t in tests if not t.languages or language in t.languages)

@@ -7,6 +7,8 @@ from quizzes.itemtypes.base import AnswerError, ChoiceOption, ItemTypeHandler
 from quizzes.itemtypes.registry import (
     UnknownItemType,
     all_handlers,
+    any_language_types,
+    canonical_type,
     challenge_handler_for,
     choice_types,
     handler_for,
@@ -22,6 +24,8 @@ __all__ = [
     "ItemTypeHandler",
     "UnknownItemType",
     "all_handlers",
+    "any_language_types",
+    "canonical_type",
     "challenge_handler_for",
     "choice_types",
     "handler_for",

@@ -121,6 +121,12 @@ class ItemTypeHandler:
     # The key is one of the options the question shows, so another item showing the same
     # option gives nothing away; only another item *stating* it (title, body) does.
     answer_among_options: ClassVar[bool] = False
+    # Its bank entries take per-language files beside the stage file
+    # (languages/<slug>/<language>.yaml, merged by the loader into the entry).
+    language_files: ClassVar[bool] = False
+    # Its items are taken in the learner's own programming language, so a quiz drawing
+    # only one language's topics still draws them (code challenges).
+    in_any_language: ClassVar[bool] = False
     # The bank fields this type adds to the common ones (slug, title, body, …).
     bank_keys: ClassVar[frozenset[str]] = frozenset()
     answer_serializer: ClassVar[builtins.type[AnswerSerializer]]
@@ -250,6 +256,21 @@ class ItemTypeHandler:
     def learner_view(self, data: Data, layout: Layout, answer: Answer) -> dict[str, Any]:
         """Fields the question widget needs; never a key, a correct flag or a hidden test."""
         return {}
+
+    def language_view(self, data: Data, answer: Answer, preferred: str | None) -> dict[str, Any]:
+        """Fields of the learner view that depend on the learner's programming language
+        (``preferred``: theirs, or None), for a type written in a language they choose."""
+        return {}
+
+    def written_in(self, answer: Answer | None) -> str:
+        """The programming language a stored answer names ("" for a type with one fixed
+        language), without checking it against the item (see ``submission_language``)."""
+        return ""
+
+    def submission_language(self, data: Data, answer: Answer | None) -> str:
+        """The language a submission of this answer is graded in ("" when the type has
+        one fixed language)."""
+        return ""
 
     def review_view(
         self, data: Data, layout: Layout, answer: Answer, given: Answer

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from rest_framework.exceptions import ValidationError
 
 from quizzes.grading.runner import GradeReport
-from quizzes.grading.spec import PythonChallengeSpec, SpecError, SqlChallengeSpec
+from quizzes.grading.spec import CodeChallengeSpec, SpecError, SqlChallengeSpec, WrongSolution
 from quizzes.itemtypes.base import (
     Answer,
     AnswerSerializer,
@@ -19,7 +19,7 @@ from quizzes.itemtypes.base import (
     strip_lines,
 )
 
-Spec = PythonChallengeSpec | SqlChallengeSpec
+Spec = CodeChallengeSpec | SqlChallengeSpec
 MAX_CODE_BYTES = 64 * 1024
 _TOO_LONG = f"Code must be text of at most {MAX_CODE_BYTES // 1024} KiB."
 
@@ -83,10 +83,25 @@ class ChallengeHandler(ItemTypeHandler):
         return self.spec_parser(challenge)
 
     def grade(
-        self, spec: Spec, source: str, *, visible_only: bool = False, slot: int = 0
+        self,
+        spec: Spec,
+        source: str,
+        *,
+        language: str | None = None,
+        visible_only: bool = False,
+        slot: int = 0,
     ) -> GradeReport:
-        """Run ``source`` in the sandbox against the spec's tests."""
+        """Run ``source`` (written in ``language``, None for the type's own) in the
+        sandbox against the spec's tests."""
         return self.runner(spec, source, visible_only=visible_only, slot=slot)
+
+    def solution_languages(self, spec: Spec) -> list[str]:
+        """The languages the bank's solutions are checked in, the type's own first."""
+        return [self.editor_language]
+
+    def solutions(self, spec: Spec, language: str) -> tuple[str, tuple[WrongSolution, ...]] | None:
+        """The reference and wrong solutions in ``language`` (None: the bank has none)."""
+        return spec.reference_solution, spec.wrong_solutions
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         challenge = item.get("challenge")
@@ -156,6 +171,7 @@ class ChallengeHandler(ItemTypeHandler):
         challenge = data["challenge"]
         return {
             "language": self.editor_language,
+            "editor_language": self.editor_language,
             "code_label": self.code_label,
             "starter": challenge.get("starter", ""),
             "code": answer.get("code", challenge.get("starter", "")),

@@ -36,13 +36,23 @@ _HANDLERS: dict[str, ItemTypeHandler] = {
 }
 
 
+# Old names bank files may still use: ``python`` was the code challenge's type before
+# challenges were offered in every language. The loader stores the canonical name.
+TYPE_ALIASES: dict[str, str] = {"python": "code"}
+
+
 class UnknownItemType(KeyError):
     """No handler is registered for this type name."""
 
 
+def canonical_type(item_type: str) -> str:
+    """The registered name of a type given by its name or an old alias."""
+    return TYPE_ALIASES.get(str(item_type), str(item_type))
+
+
 def handler_for(item_type: str) -> ItemTypeHandler:
     try:
-        return _HANDLERS[str(item_type)]
+        return _HANDLERS[canonical_type(item_type)]
     except KeyError:
         raise UnknownItemType(item_type) from None
 
@@ -64,7 +74,7 @@ def type_names() -> list[str]:
 
 
 def is_registered(item_type: object) -> bool:
-    return isinstance(item_type, str) and item_type in _HANDLERS
+    return isinstance(item_type, str) and canonical_type(item_type) in _HANDLERS
 
 
 def sandbox_types() -> list[str]:
@@ -75,6 +85,12 @@ def sandbox_types() -> list[str]:
 def choice_types() -> list[str]:
     """Types whose answers pick among options (choices, true and false)."""
     return [name for name, h in _HANDLERS.items() if h.has_choices]
+
+
+def any_language_types() -> list[str]:
+    """Types taken in the learner's own programming language (code challenges): a quiz
+    that draws one language's topics still draws them."""
+    return [name for name, h in _HANDLERS.items() if h.in_any_language]
 
 
 def submit_scored_types() -> list[str]:

@@ -23,6 +23,7 @@ from quizzes.models.grading import (
     SubmissionStatus,
 )
 from quizzes.models.ops import WorkerHeartbeat
+from quizzes.models.preferences import LearnerPreference
 from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizStatus
 from quizzes.models.reviews import BankAction, BankEvent, ItemReport, ItemReportStatus
 from quizzes.models.roadmap import Stage, Topic
@@ -49,6 +50,7 @@ __all__ = [
     "ItemStatus",
     "ItemType",
     "ItemVersion",
+    "LearnerPreference",
     "OutcomeCategory",
     "Quiz",
     "QuizKind",

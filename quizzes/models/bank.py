@@ -13,7 +13,7 @@ class ItemType(models.TextChoices):
     SHORT_TEXT = "short_text", "Short text"
     ORDERING = "ordering", "Ordering"
     MATCHING = "matching", "Matching"
-    PYTHON = "python", "Python coding challenge"
+    CODE = "code", "Coding challenge"
     SQL = "sql", "SQL challenge"
 
 

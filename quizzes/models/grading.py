@@ -60,6 +60,9 @@ class Submission(models.Model):
         max_length=14, choices=SubmissionKind.choices, default=SubmissionKind.SUBMIT
     )
     source = models.TextField()
+    # The language ``source`` is written in (a key of quizzes.grading.languages); empty
+    # for SQL, whose dialect the challenge fixes.
+    language = models.CharField(max_length=16, blank=True, default="")
     idempotency_key = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(
         max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED

@@ -12,6 +12,10 @@ class WorkerHeartbeat(models.Model):
     sandbox_available = models.BooleanField(default=False)
     sandbox_reason = models.TextField(blank=True)
     health_ping_at = models.DateTimeField(null=True, blank=True)
+    # The code languages this worker can grade, and why it cannot grade the others
+    # ({key: reason}); see docs/architecture.md, "Languages".
+    languages = models.JSONField(default=list, blank=True)
+    languages_unavailable = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["hostname"]

@@ -34,6 +34,10 @@ class Topic(models.Model):
     title = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # The programming languages this topic is about (stage 1's language topics); empty
+    # for a topic that is the same in every language. A learner's quizzes draw only the
+    # language topics of their language.
+    languages = models.JSONField(default=list, blank=True)
 
     objects = ActiveQuerySet.as_manager()
 

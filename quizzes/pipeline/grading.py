@@ -53,6 +53,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from quizzes.assessments.services import attempt_item_apply_grade
+from quizzes.grading.languages import LANGUAGES
 from quizzes.grading.outcomes import ReportStatus
 from quizzes.grading.runner import GradeReport
 from quizzes.grading.sandbox import SandboxUnavailable, check_sandbox
@@ -137,10 +138,34 @@ def challenge_spec(version: ItemVersion) -> Any:
     return spec
 
 
-def run_grader(version: ItemVersion, source: str, *, visible_only: bool, slot: int) -> GradeReport:
-    """Grade ``source`` against an item version's challenge through the sandbox runner."""
+def run_grader(
+    version: ItemVersion,
+    source: str,
+    *,
+    visible_only: bool,
+    slot: int,
+    language: str = "",
+) -> GradeReport:
+    """Grade ``source`` (written in ``language``; "" for the type's own) against an item
+    version's challenge through the sandbox runner."""
     handler = challenge_handler_for(version.item.type)
-    return handler.grade(challenge_spec(version), source, visible_only=visible_only, slot=slot)
+    return handler.grade(
+        challenge_spec(version),
+        source,
+        language=language or None,
+        visible_only=visible_only,
+        slot=slot,
+    )
+
+
+def language_unavailable(language: str) -> str | None:
+    """Why this worker cannot grade ``language`` (None when it can, or for "")."""
+    if not language:
+        return None
+    if language not in LANGUAGES:
+        return f"no worker here grades {language}"
+    reason = LANGUAGES[language].unavailable_reason()
+    return None if reason is None else f"{LANGUAGES[language].label}: {reason}"
 
 
 def _release(submission_id: int, token: uuid.UUID, *, reason: str, count_try: bool) -> None:
@@ -207,7 +232,8 @@ def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
     submission = (
         Submission.objects.select_related("item_version__item")
         .only(
-            "pk", "kind", "source", "attempt_count", "attempt_item_id", "learner_id", "enqueued_at",
+            "pk", "kind", "source", "language", "attempt_count", "attempt_item_id", "learner_id",
+            "enqueued_at",
             "item_version__id", "item_version__data", "item_version__content_hash",
             "item_version__item__type",
         )
@@ -223,12 +249,19 @@ def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
         SANDBOX_RUNS.labels("unavailable").inc()
         _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {reason}", count_try=False)
         return GradingRun.UNAVAILABLE
+    missing = language_unavailable(submission.language)
+    if missing is not None:
+        # Another worker may have the toolchain: back in the queue, the try not counted;
+        # the learner sees why it waits.
+        _release(submission_id, token, reason=f"{GRADING_UNAVAILABLE}: {missing}", count_try=False)
+        return GradingRun.UNAVAILABLE
     try:
         report = run_grader(
             submission.item_version,
             submission.source,
             visible_only=submission.kind == SubmissionKind.RUN_EXAMPLES,
             slot=slot,
+            language=submission.language,
         )
     except SandboxUnavailable as exc:
         SANDBOX_RUNS.labels("unavailable").inc()

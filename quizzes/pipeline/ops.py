@@ -16,6 +16,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from quizzes.grading.languages import LANGUAGES
 from quizzes.models import HELD, Submission, SubmissionStatus, WorkerHeartbeat
 
 
@@ -56,7 +57,11 @@ def worker_heartbeat_record(
     sandbox_available: bool,
     sandbox_reason: str,
     started_at: datetime,
+    languages: list[str] | None = None,
+    languages_unavailable: dict[str, str] | None = None,
 ) -> None:
+    """Record a worker's heartbeat: its queues, its sandbox's health, and the code
+    languages it can grade (with the reason for each it cannot)."""
     now = timezone.now()
     WorkerHeartbeat.objects.update_or_create(
         hostname=hostname,
@@ -67,8 +72,22 @@ def worker_heartbeat_record(
             "queues": queues,
             "sandbox_available": sandbox_available,
             "sandbox_reason": sandbox_reason,
+            "languages": languages or [],
+            "languages_unavailable": languages_unavailable or {},
         },
     )
+
+
+def language_capabilities() -> tuple[list[str], dict[str, str]]:
+    """The code languages this process can grade, and why it cannot grade the others."""
+    can, cannot = [], {}
+    for key, lang in LANGUAGES.items():
+        reason = lang.unavailable_reason()
+        if reason is None:
+            can.append(key)
+        else:
+            cannot[key] = reason
+    return can, cannot
 
 
 def health_ping_record(*, hostname: str) -> None:
@@ -103,14 +122,19 @@ def worker_status() -> dict[str, object]:
                 "started_at": hb.started_at.isoformat(),
                 "queues": hb.queues.split(",") if hb.queues else [],
                 "sandbox": {"available": hb.sandbox_available, "reason": hb.sandbox_reason},
+                "languages": list(hb.languages or []),
+                "languages_unavailable": dict(hb.languages_unavailable or {}),
                 "health_ping_at": hb.health_ping_at.isoformat() if hb.health_ping_at else None,
             }
         )
     alive = [w for w in workers if w["alive"]]
+    graders = [w for w in alive if w["sandbox"]["available"]]  # type: ignore[index]
     return {
         "alive": bool(alive),
         "workers": workers,
-        "grading_available": any(w["sandbox"]["available"] for w in alive),  # type: ignore[index]
+        "grading_available": bool(graders),
+        # The code languages some live worker with a working sandbox can grade.
+        "languages": sorted({key for w in graders for key in w["languages"]}),  # type: ignore[attr-defined]
     }
 
 

@@ -99,6 +99,7 @@ def submission_create(
     kind: str = SubmissionKind.SUBMIT,
     attempt_item: AttemptItem | None = None,
     idempotency_key: str = "",
+    language: str = "",
 ) -> Submission:
     """Store a QUEUED submission; send it on commit unless the learner has the cap in flight.
 
@@ -119,6 +120,7 @@ def submission_create(
             attempt_item=attempt_item,
             kind=kind,
             source=source,
+            language=language,
             idempotency_key=idempotency_key,
             status=SubmissionStatus.QUEUED,
             enqueued_at=None,  # held, until released below (first in, first out)

@@ -74,12 +74,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def workers(request: HttpRequest) -> JsonResponse:
     """Worker liveness from their heartbeats; 503 when no worker is alive.
 
-    Probes and visitors get the bare answer; host names, queues and sandbox diagnostics
-    are for operators only (they describe the machines, not the learner's work).
+    Probes and visitors get the bare answer (alive, grading available, the code languages
+    some live worker can grade); host names, queues, sandbox and toolchain diagnostics are
+    for operators only (they describe the machines, not the learner's work).
     """
     status = worker_status()
     if not request.user.has_perm("quizzes.operate_grading"):
-        status = {key: status[key] for key in ("alive", "grading_available")}
+        status = {key: status[key] for key in ("alive", "grading_available", "languages")}
     return JsonResponse(status, status=200 if status["alive"] else 503)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from quizzes.grading.sandbox import check_sandbox
 from quizzes.metrics import WORKER_LAST_HEARTBEAT, WORKER_SANDBOX_AVAILABLE, serve_metrics
-from quizzes.pipeline.ops import worker_heartbeat_record
+from quizzes.pipeline.ops import language_capabilities, worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +52,15 @@ class HeartbeatStep(bootsteps.StartStopStep):
         try:
             available, reason = current_sandbox_health()
             queues = ",".join(sorted(worker.app.amqp.queues.consume_from or {}))
+            languages, unavailable = language_capabilities()
             worker_heartbeat_record(
                 hostname=worker.hostname,
                 queues=queues,
                 sandbox_available=available,
                 sandbox_reason=reason,
                 started_at=self.started_at,
+                languages=languages,
+                languages_unavailable=unavailable,
             )
             WORKER_LAST_HEARTBEAT.set_to_current_time()
             WORKER_SANDBOX_AVAILABLE.set(1 if available else 0)

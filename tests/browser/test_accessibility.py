@@ -64,7 +64,7 @@ def test_attempt_and_review_pages_have_no_serious_violations(
         axe_page.goto(live_server.url + path)
         problems[name] = serious_violations(axe_page)
     # The review: an attempt whose feedback is due (no code to wait for).
-    attempt.items.filter(item_version__item__type="python").delete()
+    attempt.items.filter(item_version__item__type="code").delete()
     attempt_submit(attempt=attempt)
     axe_page.goto(f"{live_server.url}/attempts/{attempt.pk}/result")
     expect(axe_page.locator(".summary")).to_contain_text("Score")

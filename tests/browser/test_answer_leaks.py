@@ -92,7 +92,7 @@ def secrets_of(stage: Stage, typed: set[str]) -> tuple[list[str], str]:
             # A one-digit answer is too common to judge: value="3" is also a progress bar's.
             if len(number) >= 2:
                 secrets += [f'value="{number}"', f'"answer": {number}', f'"answer":{number}']
-        if item.type in (ItemType.PYTHON, ItemType.SQL):
+        if item.type in (ItemType.CODE, ItemType.SQL):
             challenge = data["challenge"]
             visible_text = json.dumps([t for t in challenge["tests"] if t.get("visible")])
             shown.append(challenge.get("starter", "") + visible_text + challenge.get("schema", ""))
@@ -178,7 +178,7 @@ def test_nothing_sent_before_grading_reveals_the_key(
     assert attempt.items.count() == expected
     typed = answer_everything_wrongly(page, attempt)
     page.locator("[data-flag-url]").first.check()
-    python = attempt.items.get(item_version__item__type="python")
+    python = attempt.items.get(item_version__item__type="code")
     page.locator(f"#q{python.position} [data-run-url]").click()
     page.evaluate(f"fetch('/api/attempts/{attempt.pk}').then((r) => r.text())")
     expect(page.locator("[data-global-state]")).to_have_text("All answers saved.", timeout=20000)

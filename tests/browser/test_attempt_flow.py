@@ -28,9 +28,7 @@ def quiz(topic: Any) -> Any:
     QuizPool.objects.create(
         quiz=quiz, position=0, count=7, stage=topic.stage, item_types=[s["type"] for s in OBJECTIVE]
     )
-    QuizPool.objects.create(
-        quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"]
-    )
+    QuizPool.objects.create(quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["code"])
     return quiz
 
 
@@ -55,7 +53,7 @@ def test_take_a_quiz_end_to_end_with_a_graded_challenge(
     expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"^(29|30):\d\d$"))
     for item in items_of(attempt):
         answer = right_answer(item)
-        if item.item_version.item.type == "python":
+        if item.item_version.item.type == "code":
             answer = {"code": "def add(a, b): return a + b"}
         answer_in_page(page, item, answer)
     page.locator("#q1 [data-flag-url]").check()

@@ -239,7 +239,7 @@ def world(roadmap: Any) -> dict[str, Any]:
     quiz.pools.all().delete()
     for position, (count, types) in enumerate(
         [(6, ["single_choice", "multiple_choice", "numeric", "ordering", "matching"]),
-         (1, ["python"]), (1, ["sql"])]
+         (1, ["code"]), (1, ["sql"])]
     ):  # fmt: skip
         QuizPool.objects.create(
             quiz=quiz, position=position, count=count, stage=stage, item_types=types

@@ -33,11 +33,11 @@ def test_make_test_checks_the_bank_once_inside_pytest() -> None:
     # The pytest test that runs check_bank on the whole bank is still there.
     bank_tests = (BASE_DIR / "tests/quizzes/bank/test_loader.py").read_text()
     assert "def test_check_bank_passes_on_the_whole_bank(" in bank_tests
-    assert 'call_command("check_bank")' in bank_tests
+    assert 'call_command("check_bank", "--require-languages", "all")' in bank_tests
 
 
 def test_make_bank_still_runs_the_bank_check_on_its_own() -> None:
-    assert "manage.py check_bank" in make_dry_run("bank")
+    assert "manage.py check_bank --require-languages all" in make_dry_run("bank")
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def logged_in(user: Any) -> Client:
 def test_operator_page_shows_queue_stuck_and_errors_and_requeues(
     admin_user: Any, learner: Any, quiz: Any, django_assert_max_num_queries: Any
 ) -> None:
-    challenge = quiz.pools.get().stage.items.get(type="python").current_version
+    challenge = quiz.pools.get().stage.items.get(type="code").current_version
     queued = submission_create(learner=learner, item_version=challenge, source="a")
     stuck = submission_create(learner=learner, item_version=challenge, source="b")
     Submission.objects.filter(pk=stuck.pk).update(
@@ -67,7 +67,7 @@ def test_operator_page_shows_queue_stuck_and_errors_and_requeues(
 def test_requeue_of_a_graded_submission_changes_nothing(
     admin_user: Any, learner: Any, quiz: Any
 ) -> None:
-    challenge = quiz.pools.get().stage.items.get(type="python").current_version
+    challenge = quiz.pools.get().stage.items.get(type="code").current_version
     done = submission_create(learner=learner, item_version=challenge, source="a")
     Submission.objects.filter(pk=done.pk).update(status=SubmissionStatus.GRADED, score=1.0)
     response = logged_in(admin_user).post(f"/ops/grading/{done.pk}/requeue", follow=True)
@@ -116,7 +116,7 @@ def test_operator_page_counts_submissions_held_behind_a_learners_cap(
     admin_user: Any, learner: Any, quiz: Any, settings: Any
 ) -> None:
     settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER = 1
-    challenge = quiz.pools.get().stage.items.get(type="python").current_version
+    challenge = quiz.pools.get().stage.items.get(type="code").current_version
     for source in "abc":
         submission_create(learner=learner, item_version=challenge, source=source)
     html = unescape(logged_in(admin_user).get("/ops/grading/").content.decode())

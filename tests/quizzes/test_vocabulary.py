@@ -112,7 +112,7 @@ def test_the_scan_sees_what_it_looks_for(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
         'a == "queued"\n"graded" != b\nc in ("x", "running")\nQ(status="error")\n'
-        'f(quiz__kind__in=["challenge"])\nd == "python"\ng(title="stage")\n"stage" in errors\n'
+        'f(quiz__kind__in=["challenge"])\nd == "code"\ng(title="stage")\n"stage" in errors\n'
         'match e:\n    case "placement":\n        pass\n'
     )
     found = sorted(hit.split(": ", 1)[1] for hit in python_hits(sample, root=tmp_path))

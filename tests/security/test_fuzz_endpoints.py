@@ -64,7 +64,7 @@ def target(topic: Any, learner: Any, private_cache: Any, monkeypatch: Any) -> Ta
         attempt.items.filter(item_version__item__type="short_text").update(
             answer={"text": "\ud800"}, answer_revision=1
         )
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     run = attempt_examples_run(attempt=attempt, position=code.position, code="x = 1")
     client = Client(enforce_csrf_checks=True)
     client.force_login(learner)

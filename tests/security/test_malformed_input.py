@@ -134,7 +134,7 @@ def field_errors(body: dict[str, Any]) -> dict[str, str]:
         ("true_false", {"value": [True]}, "answer.value", "Answer true or false."),
         ("numeric", {"value": {"n": 1}}, "answer.value", "Enter a number"),
         ("short_text", {"text": ["a"]}, "answer.text", "characters"),
-        ("python", {"code": {"src": "x"}}, "answer.code", "Code must be text"),
+        ("code", {"code": {"src": "x"}}, "answer.code", "Code must be text"),
         ("short_text", ["not", "an", "object"], "answer", "JSON object"),
         ("numeric", "42", "answer", "JSON object"),
     ],
@@ -283,7 +283,7 @@ def test_throttling_is_problem_details_with_retry_after(
     from rest_framework.throttling import ScopedRateThrottle
 
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "run_examples", "1/min")
-    url = f"/api/attempts/{attempt.pk}/items/{position(attempt, 'python')}/run"
+    url = f"/api/attempts/{attempt.pk}/items/{position(attempt, 'code')}/run"
     assert send(api, "post", url, {"code": "x = 1"}).status_code == 202
     limited = send(api, "post", url, {"code": "x = 2"})
     body = problem(limited, 429, "about:blank")
@@ -295,7 +295,7 @@ def test_throttling_is_problem_details_with_retry_after(
 
 # --- 3. JSON depth and size are bounded at the parser ---------------------------------
 def _endpoints(attempt: Attempt) -> dict[str, tuple[str, str]]:
-    code = position(attempt, "python")
+    code = position(attempt, "code")
     return {
         "answer": ("put", f"/api/attempts/{attempt.pk}/answers/{code}"),
         "flag": ("post", f"/api/attempts/{attempt.pk}/flags/{code}"),
@@ -360,7 +360,7 @@ def test_an_oversized_api_body_is_a_json_413(
 
 
 def test_a_body_at_the_size_limit_is_still_parsed(api: Client, attempt: Attempt) -> None:
-    url = f"/api/attempts/{attempt.pk}/answers/{position(attempt, 'python')}"
+    url = f"/api/attempts/{attempt.pk}/answers/{position(attempt, 'code')}"
     response = send(api, "put", url, {"answer": {"code": "x" * 60_000}, "revision": 1})
     assert response.status_code == 200
 
@@ -372,15 +372,15 @@ def test_a_body_at_the_size_limit_is_still_parsed(api: Client, attempt: Attempt)
         ("answer", "short_text", {"answer": {"text": "\ud800"}, "revision": 1}, "answer.text"),
         ("answer", "short_text", {"answer": {"text": "a\x00b"}, "revision": 1}, "answer.text"),
         ("answer", "short_text", {"answer": {"text": "x\udfffy"}, "revision": 1}, "answer.text"),
-        ("answer", "python", {"answer": {"code": "print('\ud800')"}, "revision": 1}, "answer.code"),
-        ("answer", "python", {"answer": {"code": "\x00"}, "revision": 1}, "answer.code"),
+        ("answer", "code", {"answer": {"code": "print('\ud800')"}, "revision": 1}, "answer.code"),
+        ("answer", "code", {"answer": {"code": "\x00"}, "revision": 1}, "answer.code"),
         ("answer", "numeric", {"answer": {"value": "1\x00"}, "revision": 1}, "answer.value"),
         ("answer", "short_text", {"answer": {"text": "ok", "\ud800": 1}, "revision": 1}, "answer"),
         ("answer", "short_text", {"answer": {"text": "ok"}, "revision": 1, "\x00": 1}, "body"),
-        ("run", "python", {"code": "print('\ud800')"}, "code"),
-        ("run", "python", {"code": "x = 1", "request_id": "a\x00"}, "request_id"),
-        ("flag", "python", {"flagged": "\ud800"}, "flagged"),
-        ("flag", "python", {"flagged": True, "note": ["\x00"]}, "note.0"),
+        ("run", "code", {"code": "print('\ud800')"}, "code"),
+        ("run", "code", {"code": "x = 1", "request_id": "a\x00"}, "request_id"),
+        ("flag", "code", {"flagged": "\ud800"}, "flagged"),
+        ("flag", "code", {"flagged": True, "note": ["\x00"]}, "note.0"),
     ],
 )
 def test_lone_surrogates_and_nul_are_refused_and_nothing_is_stored(
@@ -406,7 +406,7 @@ def test_a_surrogate_cannot_hide_behind_a_charset(
 ) -> None:
     """Decoded with these charsets, "\\ud800" is a raw lone surrogate, not a JSON escape."""
     before = state(attempt)
-    url = f"/api/attempts/{attempt.pk}/flags/{position(attempt, 'python')}"
+    url = f"/api/attempts/{attempt.pk}/flags/{position(attempt, 'code')}"
     body = b'{"flagged": true, "note": "\\ud800"}'
     response = send(api, "post", url, body, f"application/json; charset={charset}")
     assert field_errors(problem(response, 400, INVALID_INPUT)) == {
@@ -429,7 +429,7 @@ def test_a_stored_lone_surrogate_renders_everywhere(
     api: Client, attempt: Attempt, learner: Any
 ) -> None:
     short = attempt.items.get(item_version__item__type="short_text")
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     _store_raw(short, {"text": "bad \ud800 text"})
     _store_raw(code, {"code": "print('\udfff')"})
 

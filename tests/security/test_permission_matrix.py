@@ -49,6 +49,9 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "stages/<slug:slug>/": {"get": LEARNER_PAGE},
     "quizzes/<slug:slug>/": {"get": LEARNER_PAGE},
     "quizzes/<slug:slug>/start": {"post": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
+    # the learner's own language: nothing of anyone else's (an empty form is a 400)
+    "me/language": {"get": LEARNER_PAGE, "post": (LOGIN, 400, 400, 400)},
+    "api/me/language": {"get": API_LEARNER, "put": (403, 400, 400, 400)},
     "attempts/<int:attempt_id>/": {"get": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/check/<int:position>": {"post": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/next/<int:position>": {"post": (LOGIN, 404, 404, 404)},

@@ -28,7 +28,7 @@ def test_worker_details_are_for_operators_only(client: Client) -> None:
         sandbox_available=False,
         sandbox_reason="bwrap: setting up uid map: Permission denied",
     )
-    bare = {"alive": True, "grading_available": False}
+    bare = {"alive": True, "grading_available": False, "languages": []}
     assert client.get("/status/workers").json() == bare
     client.force_login(UserFactory(role="learner"))
     learner_view = client.get("/status/workers")

@@ -112,12 +112,12 @@ def login(user: Any) -> Client:
 
 
 def run_url(attempt: Any) -> str:
-    item = attempt.items.get(item_version__item__type="python")
+    item = attempt.items.get(item_version__item__type="code")
     return f"/api/attempts/{attempt.pk}/items/{item.position}/run"
 
 
 def save_code(attempt: Any, code: str) -> None:
-    attempt.items.filter(item_version__item__type="python").update(answer={"code": code})
+    attempt.items.filter(item_version__item__type="code").update(answer={"code": code})
 
 
 @pytest.fixture

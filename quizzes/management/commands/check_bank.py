@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from quizzes.bank.check import check_bank
 from quizzes.bank.loader import bank_files
+from quizzes.grading.languages import LANGUAGE_KEYS
 from quizzes.management.commands._mutation import run_mutation
 
 
@@ -45,6 +46,13 @@ class Command(BaseCommand):
             "files named on the command line; with files, it covers their stages)",
         )
         parser.add_argument(
+            "--require-languages",
+            default="",
+            metavar="LANG,…",
+            help="fail when one of these languages (or 'all' registered ones) cannot be "
+            "graded on this host; by default such a language is skipped with its reason",
+        )
+        parser.add_argument(
             "--mutation",
             nargs="*",
             metavar="SLUG",
@@ -63,18 +71,33 @@ class Command(BaseCommand):
         if options["mutation"] is not None:
             run_mutation(self, paths=paths, slugs=options["mutation"], whole=not named)
             return
+        required = [k.strip() for k in options["require_languages"].split(",") if k.strip()]
+        unknown = [k for k in required if k not in (*LANGUAGE_KEYS, "all")]
+        if unknown:
+            raise CommandError(
+                f"--require-languages: unknown language {unknown[0]!r} "
+                f"(expected 'all' or some of {', '.join(LANGUAGE_KEYS)})"
+            )
         result = check_bank(
             paths=paths,
             roadmap_path=settings.BASE_DIR / "fixtures/roadmap.yaml",
             run_sandbox=not options["no_sandbox"],
             policy_dir=bank_dir if policy else None,
             whole_bank=not named,
+            require_languages=required,
         )
         for bank in result.files:
             types = Counter(i["type"] for i in bank.items)
             summary = ", ".join(f"{n} {t}" for t, n in sorted(types.items()))
             self.stdout.write(f"stage {bank.stage:>2}: {len(bank.items)} items ({summary})")
         self.stdout.write(f"challenges run in the sandbox: {result.challenges_checked}")
+        if result.solutions_checked:
+            per_language = ", ".join(
+                f"{key} {n}" for key, n in sorted(result.solutions_checked.items())
+            )
+            self.stdout.write(f"solutions run, by language: {per_language}")
+        for key, reason in result.skipped_languages.items():
+            self.stdout.write(f"skipped {key}: {reason} (--require-languages {key} to fail)")
         if result.summaries:
             self.stdout.write("bank standard:")
             for stage in result.summaries:

@@ -116,12 +116,12 @@ def test_another_learners_submission_is_a_404_like_a_missing_one(
     api: Client, quiz: Any, learner: Any
 ) -> None:
     other = attempt_start(learner=UserFactory(), quiz=quiz)
-    item = other.items.get(item_version__item__type="python")
+    item = other.items.get(item_version__item__type="code")
     theirs = submission_create(
         learner=other.learner, item_version=item.item_version, source="x", attempt_item=item
     )
     mine = attempt_start(learner=learner, quiz=quiz)
-    my_item = mine.items.get(item_version__item__type="python")
+    my_item = mine.items.get(item_version__item__type="code")
     own = submission_create(
         learner=learner, item_version=my_item.item_version, source="y", attempt_item=my_item
     )
@@ -146,7 +146,7 @@ def test_another_learners_submission_is_a_404_like_a_missing_one(
 
 def test_access_submission_is_for_its_learner_and_result_readers(quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
-    item = attempt.items.get(item_version__item__type="python")
+    item = attempt.items.get(item_version__item__type="code")
     submission = submission_create(
         learner=learner, item_version=item.item_version, source="x", attempt_item=item
     )
@@ -189,7 +189,7 @@ def test_run_examples_is_accepted_with_a_status_url_and_rate_limited(
         "DEFAULT_THROTTLE_RATES": {**rates, "run_examples": "2/min"},  # RUN_EXAMPLES_RATE
     }
     attempt = attempt_start(learner=learner, quiz=quiz)
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     url = f"/api/attempts/{attempt.pk}/items/{code.position}/run"
     first = api.post(url, {"code": "def add(a, b): return a + b"}, content_type="application/json")
     assert first.status_code == 202
@@ -205,7 +205,7 @@ def test_run_examples_is_accepted_with_a_status_url_and_rate_limited(
 def test_objective_items_have_no_examples_to_run(api: Client, quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
     url = f"/api/attempts/{attempt.pk}/items/1/run"
-    if attempt.items.get(position=1).item_version.item.type == "python":
+    if attempt.items.get(position=1).item_version.item.type == "code":
         url = f"/api/attempts/{attempt.pk}/items/2/run"
     response = api.post(url, {"code": "x = 1"}, content_type="application/json")
     assert response.status_code == 400
@@ -219,7 +219,7 @@ def test_running_examples_after_the_deadline_is_refused(
     settings.ATTEMPT_GRACE_SECONDS = 5
     attempt = attempt_start(learner=learner, quiz=quiz)
     Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=10))
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     response = api.post(
         f"/api/attempts/{attempt.pk}/items/{code.position}/run",
         {"code": "def add(a, b): return a + b"},
@@ -238,7 +238,7 @@ def test_running_examples_within_the_grace_period_is_accepted(
     settings.ATTEMPT_GRACE_SECONDS = 30
     attempt = attempt_start(learner=learner, quiz=quiz)
     Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=2))
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     response = api.post(
         f"/api/attempts/{attempt.pk}/items/{code.position}/run",
         {"code": "def add(a, b): return a + b"},
@@ -252,7 +252,7 @@ def test_running_examples_of_a_submitted_attempt_is_refused(
     api: Client, quiz: Any, learner: Any, private_cache: Any
 ) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     attempt_submit(attempt=attempt)  # the starter code is not graded: no submission
     response = api.post(
         f"/api/attempts/{attempt.pk}/items/{code.position}/run",
@@ -279,7 +279,7 @@ def test_bad_runs_get_a_json_error_and_create_nothing(
     api: Client, quiz: Any, learner: Any, private_cache: Any, body: Any, detail: str
 ) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
-    code = attempt.items.get(item_version__item__type="python")
+    code = attempt.items.get(item_version__item__type="code")
     response = api.post(
         f"/api/attempts/{attempt.pk}/items/{code.position}/run",
         body,
@@ -292,7 +292,7 @@ def test_bad_runs_get_a_json_error_and_create_nothing(
 
 def test_submission_results_obey_the_feedback_setting(api: Client, quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
-    item = attempt.items.get(item_version__item__type="python")
+    item = attempt.items.get(item_version__item__type="code")
     submission = submission_create(
         learner=learner, item_version=item.item_version, source="x", attempt_item=item
     )

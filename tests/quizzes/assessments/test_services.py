@@ -40,9 +40,7 @@ def quiz(topic: Any) -> Any:
     QuizPool.objects.create(
         quiz=quiz, position=0, count=7, stage=topic.stage, item_types=[s["type"] for s in OBJECTIVE]
     )
-    QuizPool.objects.create(
-        quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["python"]
-    )
+    QuizPool.objects.create(quiz=quiz, position=1, count=1, stage=topic.stage, item_types=["code"])
     return quiz
 
 
@@ -51,7 +49,7 @@ def correct_answer(item: AttemptItem) -> dict[str, Any]:
     answer = right_answer(item)
     if item.item_version.item.type == "short_text":
         return {"text": "  retry-AFTER "}  # case and whitespace do not matter
-    if item.item_version.item.type == "python":
+    if item.item_version.item.type == "code":
         return {"code": "def add(a, b):\n    return a + b\n"}
     return answer
 
@@ -60,7 +58,7 @@ def test_start_draws_pins_and_resumes(quiz: Any, learner: Any) -> None:
     attempt = attempt_start(learner=learner, quiz=quiz)
     items = list(attempt.items.select_related("item_version__item"))
     assert len(items) == 8
-    assert items[-1].item_version.item.type == "python"  # challenges come last
+    assert items[-1].item_version.item.type == "code"  # challenges come last
     assert attempt.max_score == Decimal(7 + 10)
     # A double click (or a second tab) resumes the same attempt.
     assert attempt_start(learner=learner, quiz=quiz).pk == attempt.pk
@@ -98,7 +96,7 @@ def test_full_marks_for_correct_answers(
         attempt = attempt_submit(attempt=attempt)
     assert attempt.status == AttemptStatus.SUBMITTED  # the code is still being graded
     assert len(callbacks) == 1  # one grading task, enqueued only after commit
-    objective = attempt.items.exclude(item_version__item__type="python")
+    objective = attempt.items.exclude(item_version__item__type="code")
     assert all(i.score == i.max_score and i.is_correct for i in objective)
     submission = Submission.objects.get(attempt_item__attempt=attempt)
     assert submission.status == "queued"
@@ -152,7 +150,7 @@ def test_out_of_order_save_never_overwrites_a_newer_answer(quiz: Any, learner: A
         ("short_text", {"text": "x" * 1001}, "at most 1000"),
         ("ordering", {"order": ["a"]}, "each once"),
         ("true_false", {"value": "yes"}, "true or false"),
-        ("python", {"code": "x" * (65 * 1024)}, "at most 64 KiB"),
+        ("code", {"code": "x" * (65 * 1024)}, "at most 64 KiB"),
     ],
 )
 def test_malformed_answers_are_refused_and_change_nothing(
@@ -192,7 +190,7 @@ def test_running_examples_follows_the_deadline_like_saves(
 ) -> None:
     settings.ATTEMPT_GRACE_SECONDS = 5
     attempt = attempt_start(learner=learner, quiz=quiz)
-    item = attempt.items.get(item_version__item__type="python")
+    item = attempt.items.get(item_version__item__type="code")
     run = attempt_examples_run(attempt=attempt, position=item.position, code="x = 1")
     assert run.kind == "run_examples" and run.attempt_item_id == item.pk
     attempt.deadline = timezone.now() - timedelta(seconds=10)

@@ -35,7 +35,7 @@ def clamp(x, lo, hi):
 
 _CLAMP: dict[str, Any] = {
     "slug": "t-clamp",
-    "type": "python",
+    "type": "code",
     "topic": "rate-limiting",
     "difficulty": 2,
     "cognitive": "judgement",

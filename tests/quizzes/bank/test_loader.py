@@ -17,7 +17,7 @@ from quizzes.models import Item, ItemVersion
 BASE = Path(__file__).resolve().parents[3]
 FILES = bank_files(BASE / "fixtures/questions")
 TOPICS = roadmap_topics(BASE / "fixtures/roadmap.yaml")
-CHALLENGES = {"python", "sql"}
+CHALLENGES = {"code", "sql"}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_each_stage_meets_the_bank_standard(bank: list[Any], stage: int) -> None
     assert sum(i["type"] == "single_choice" for i in objective) <= len(objective) * 0.55
     assert sum(i.get("cognitive") == "judgement" for i in objective) >= len(objective) / 3
     assert len({i["difficulty"] for i in objective}) >= 4, "difficulty is spread"
-    python = [i for i in file.items if i["type"] == "python"]
+    python = [i for i in file.items if i["type"] == "code"]
     assert python, "at least one Python challenge per stage"
     for item in python + [i for i in file.items if i["type"] == "sql"]:
         tests = item["challenge"]["tests"]
@@ -79,6 +79,7 @@ def test_near_duplicates_are_detected() -> None:
     ]
 
 
+@pytest.mark.slow  # the whole bank
 @pytest.mark.django_db
 def test_loading_twice_is_a_no_op(roadmap: Any, capsys: pytest.CaptureFixture[str]) -> None:
     call_command("load_bank")
@@ -192,7 +193,7 @@ def test_numeric_tolerances_must_be_sane(change: dict[str, Any], message: str) -
 @pytest.mark.sandbox
 @pytest.mark.slow
 def test_check_bank_passes_on_the_whole_bank(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("check_bank")
+    call_command("check_bank", "--require-languages", "all")
     out = capsys.readouterr().out
     assert "bank OK" in out
     assert "challenges run in the sandbox: 26" in out
@@ -203,7 +204,7 @@ def test_check_bank_fails_when_a_wrong_solution_passes_everything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = yaml.safe_load((BASE / "fixtures/questions/stage-02.yaml").read_text())
-    challenge = next(i for i in source["items"] if i["type"] == "python")
+    challenge = next(i for i in source["items"] if i["type"] == "code")
     challenge["challenge"]["wrong_solutions"] = [challenge["challenge"]["reference_solution"]]
     source["items"] = [challenge]
     path = tmp_path / "stage-02.yaml"

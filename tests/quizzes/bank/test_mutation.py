@@ -181,10 +181,11 @@ def test_ids_are_stable_and_distinguish_nodes_starting_at_the_same_place() -> No
     assert {m.id for m in mutants_of(source)} <= {m.id for m in mutants_of(longer)}
 
 
+@pytest.mark.slow  # the whole bank
 def test_every_python_reference_of_the_bank_mutates_cleanly() -> None:
     for path in bank_files(BASE / "fixtures/questions"):
         for item in yaml.safe_load(path.read_text())["items"]:
-            if item["type"] != "python":
+            if item["type"] != "code":
                 continue
             reference = item["challenge"]["reference_solution"]
             mutants = mutants_of(reference)

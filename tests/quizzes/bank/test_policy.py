@@ -104,7 +104,7 @@ def good_stage() -> dict[str, Any]:
 
 
 def good_review(stage: dict[str, Any]) -> dict[str, Any]:
-    slugs = [i["slug"] for i in stage["items"] if i["type"] not in ("python", "sql")]
+    slugs = [i["slug"] for i in stage["items"] if i["type"] not in ("code", "sql")]
     entries: list[dict[str, Any]] = [
         {"slug": s, "cognitive": "judgement" if n % 2 == 0 else "recall"}
         for n, s in enumerate(slugs)
@@ -209,7 +209,7 @@ def test_counts(tmp_path: Path) -> None:
 def test_challenges_do_not_count_as_objective_items(tmp_path: Path) -> None:
     stage = good_stage()
     challenge = yaml.safe_load((BASE / "fixtures/questions/stage-02.yaml").read_text())
-    python = next(i for i in challenge["items"] if i["type"] == "python")
+    python = next(i for i in challenge["items"] if i["type"] == "code")
     python["topic"] = "grpc"
     stage["items"] = [i for i in stage["items"] if i["slug"] != "gen-grpc-8"] + [python]
     [problem] = check_counts(as_bank(tmp_path, stage), TOPICS[STAGE])
@@ -515,7 +515,7 @@ def test_the_reviewers_label_counts_not_the_authors(tmp_path: Path) -> None:
 def test_a_challenge_is_not_reviewed_here(tmp_path: Path) -> None:
     stage = good_stage()
     source = yaml.safe_load((BASE / "fixtures/questions/stage-02.yaml").read_text())
-    python = next(i for i in source["items"] if i["type"] == "python")
+    python = next(i for i in source["items"] if i["type"] == "code")
     stage["items"].append(python)
 
     def add(review: dict[str, Any]) -> None:

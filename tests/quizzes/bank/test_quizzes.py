@@ -86,7 +86,7 @@ def test_saving_keeps_exactly_the_given_pools_in_order(topic: Any, instructor: A
     assert quiz.created_by == instructor
     first, second = quiz.pools.all()
     assert (first.position, first.count, second.position, second.topic) == (0, 5, 1, topic)
-    third = QuizPool(count=2, stage=topic.stage, item_types=["python", "sql"])
+    third = QuizPool(count=2, stage=topic.stage, item_types=["code", "sql"])
     second.count = 4
     quiz_save(quiz=quiz, pools=[third, second], author=None)
     assert [(p.position, p.count) for p in quiz.pools.all()] == [(0, 2), (1, 4)]

@@ -320,6 +320,7 @@ def test_learners_cannot_author(learner: Any, single: Item) -> None:
     assert single.status == "published"
 
 
+@pytest.mark.slow  # the whole bank
 def test_every_bank_item_round_trips_through_the_editor_yaml() -> None:
     from pathlib import Path
 

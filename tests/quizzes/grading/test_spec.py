@@ -16,6 +16,7 @@ from quizzes.grading.spec import (
     SqlChallengeSpec,
     spec_from_dict,
 )
+from quizzes.grading.spec import tests_for as applicable_tests
 
 FUNCTION: dict[str, Any] = {
     "entry_point": "pair_sums",
@@ -336,3 +337,32 @@ def test_malformed_sql_modes_are_rejected_with_a_precise_message(
     with pytest.raises(SpecError) as caught:
         spec_from_dict("sql", data)
     assert message in str(caught.value)
+
+
+def test_a_hidden_test_may_apply_to_some_languages_only() -> None:
+    data = changed(FUNCTION, ["tests", 2, "languages"], ["python", "go", "java"])
+    spec = spec_from_dict("python", data)
+    assert spec.tests[2].languages == ("python", "go", "java")
+    names = {
+        lang: [t.name for t in applicable_tests(spec.tests, lang)] for lang in ("go", "typescript")
+    }
+    assert names == {
+        "go": ["basic", "bad k", "none", "float"],
+        "typescript": ["basic", "bad k", "float"],
+    }
+    assert spec.tests[0].languages == ()  # no list: every language
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "message"),
+    [
+        (2, [], "expected a non-empty list of languages"),
+        (2, ["cobol"], "each one of python, javascript"),
+        (2, "python", "expected a non-empty list"),
+        (2, ["go", "go"], "expected a non-empty list"),
+        (0, ["python"], "a visible test is an example in every language"),
+    ],
+)
+def test_malformed_test_languages_are_refused(index: int, value: Any, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        spec_from_dict("python", changed(FUNCTION, ["tests", index, "languages"], value))

@@ -168,7 +168,7 @@ def type_branches(source: str) -> list[int]:
 def test_the_branch_detector_finds_every_kind_of_type_comparison() -> None:
     positive = [
         "if item.type == ItemType.SQL: pass",
-        "if kind in (ItemType.PYTHON, ItemType.SQL): pass",
+        "if kind in (ItemType.CODE, ItemType.SQL): pass",
         'if item["type"] not in CHALLENGE_TYPES: pass',
         'ok = t != "single_choice"',
         'ok = "matching" == t',

@@ -42,7 +42,7 @@ def test_readyz_is_503_with_a_reason_when_the_broker_is_unreachable(
 def test_worker_status_is_503_without_workers(client: Client) -> None:
     response = client.get("/status/workers")
     assert response.status_code == 503
-    assert response.json() == {"alive": False, "grading_available": False}
+    assert response.json() == {"alive": False, "grading_available": False, "languages": []}
 
 
 def test_home_lists_every_stage_and_topic(client: Client, roadmap: Any) -> None:

@@ -254,7 +254,37 @@
     if (run) {
       run.addEventListener("click", function () { runExamples(form, run); });
     }
+
+    var languageSwitch = form.querySelector("[data-language-switch]");
+    if (languageSwitch) setUpLanguageSwitch(form, languageSwitch);
   });
+
+  // A code challenge's language switch: each language keeps its own draft while the
+  // page is open; switching shows that draft, or the language's starter, in the editor
+  // (in its mode), and the answer saved is the code of the language chosen.
+  function setUpLanguageSwitch(form, select) {
+    var textarea = form.querySelector("[name=code]");
+    var drafts = {};
+    var current = select.value;
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var editor = window.SkillmapEditor ? window.SkillmapEditor.mount(textarea) : null;
+      drafts[current] = editor ? editor.getValue() : textarea.value;
+      current = select.value;
+      var code = drafts[current] !== undefined ? drafts[current] : (option.dataset.starter || "");
+      textarea.dataset.starter = option.dataset.starter || "";
+      if (editor) {
+        editor.setLanguage(option.dataset.editorMode);
+        editor.setValue(code);
+      } else {
+        textarea.value = code;
+      }
+      var label = form.querySelector("[data-code-label-text]");
+      if (label) label.textContent = option.dataset.codeLabel || "";
+      var version = form.querySelector("[data-language-version]");
+      if (version) version.textContent = option.dataset.version || "";
+    });
+  }
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -288,7 +318,7 @@
       tr.appendChild(result);
       var details = el("td");
       [["Input", o.input_repr], ["Expected", o.expected_repr], ["Got", o.actual_repr]].forEach(function (p) {
-        if (p[1]) { var d = el("div"); d.appendChild(el("strong", p[0] + " ")); d.appendChild(el("code", p[1])); details.appendChild(d); }
+        if (p[1]) { var d = el("div"); d.appendChild(el("strong", p[0] + " ")); d.appendChild(el("samp", p[1])); details.appendChild(d); }
       });
       tr.appendChild(details);
       tbody.appendChild(tr);
@@ -301,13 +331,16 @@
   function runExamples(form, button) {
     var box = form.querySelector(".run-results");
     var code = form.querySelector("[name=code]").value;
+    var languageSwitch = form.querySelector("[data-language-switch]");
     button.disabled = true;
     box.textContent = "Running the examples…";
     var requestId = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
     fetch(button.dataset.runUrl, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-      body: JSON.stringify({ code: code, request_id: requestId })
+      body: JSON.stringify(languageSwitch
+        ? { code: code, request_id: requestId, language: languageSwitch.value }
+        : { code: code, request_id: requestId })
     }).then(function (r) {
       return r.json().then(function (d) {
         return { status: r.status, data: d, retryAfter: parseInt(r.headers.get("Retry-After") || "", 10) };
