@@ -617,8 +617,7 @@ def _common_test_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
     languages = raw.get("languages", [])
     if (
         not isinstance(languages, list)
-        or (not languages
-        and "languages" in raw)
+        or (not languages and "languages" in raw)
         or not all(isinstance(k, str) and k in LANGUAGE_KEYS for k in languages)
         or len(set(languages)) != len(languages)
     ):
