@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('quizzes', '0004_skill_model'),
+        ('quizzes', '0006_learner_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
