@@ -91,33 +91,75 @@ def grade_source(item_type: str, challenge: dict[str, Any], source: str, slot: i
     return handler.grade(handler.parse_spec(challenge), source, slot=slot)
 
 
-def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem]:
-    problems = []
+@dataclass
+class SolutionRun:
+    """One solution of a challenge run against every test: the reference, or a wrong one."""
+
+    role: str  # "reference" or "wrong"
+    label: str
+    report: GradeReport
+    problems: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """For authors only: the outcome of every test, hidden ones included."""
+        return {
+            "role": self.role,
+            "label": self.label,
+            "status": str(self.report.status),
+            "message": self.report.message,
+            "ok": not self.problems,
+            "problems": self.problems,
+            "outcomes": [
+                {
+                    "name": o.name,
+                    "visible": o.visible,
+                    "passed": o.passed,
+                    "category": str(o.category),
+                    "expected": o.expected_repr,
+                    "actual": o.actual_repr,
+                }
+                for o in self.report.outcomes
+            ],
+        }
+
+
+def challenge_runs(item: dict[str, Any], slot: int) -> list[SolutionRun]:
+    """Run a challenge's reference and each wrong solution in the sandbox, and judge them:
+    the reference passes every test; each wrong solution passes every visible test and
+    fails a hidden one (of the rule it breaks, and of no other). Raises
+    ``SandboxUnavailable`` when nothing could run."""
     challenge = item["challenge"]
-
-    def problem(message: str) -> None:
-        problems.append(Problem(str(path), None, item["slug"], message))
-
     reference = grade_source(item["type"], challenge, challenge["reference_solution"], slot)
     failed = [o.name for o in reference.outcomes if not o.passed]
+    problems = []
     if reference.status != ReportStatus.GRADED or failed:
-        problem(
+        problems.append(
             f"reference solution does not pass: {reference.status} {reference.message} "
             f"failed={failed}"
         )
+    runs = [SolutionRun("reference", "reference solution", reference, problems)]
     spec = challenge_handler_for(item["type"]).parse_spec(strip_lines(challenge))
     for n, wrong in enumerate(spec.wrong_solutions, start=1):
         report = grade_source(item["type"], challenge, wrong.source, slot)
         visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
         hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
         label = wrong_solution_label(n, wrong)
+        problems = []
         if report.status != ReportStatus.GRADED or visible_failed:
-            problem(f"{label} should pass every visible test; fails {visible_failed}")
+            problems.append(f"{label} should pass every visible test; fails {visible_failed}")
         if not hidden_failed:
-            problem(f"{label} passes every hidden test: the tests miss its mistake")
-        for message in check_breaks_only(spec, n, wrong, report):
-            problem(message)
-    return problems
+            problems.append(f"{label} passes every hidden test: the tests miss its mistake")
+        problems += check_breaks_only(spec, n, wrong, report)
+        runs.append(SolutionRun("wrong", label, report, problems))
+    return runs
+
+
+def check_challenge(path: Path, item: dict[str, Any], slot: int) -> list[Problem]:
+    return [
+        Problem(str(path), None, item["slug"], message)
+        for run in challenge_runs(item, slot)
+        for message in run.problems
+    ]
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:

@@ -6,11 +6,13 @@ from quizzes.models.attempts import (
     EventKind,
 )
 from quizzes.models.bank import (
+    ChallengeVerification,
     Cognitive,
     Item,
     ItemStatus,
     ItemType,
     ItemVersion,
+    VerificationStatus,
 )
 from quizzes.models.grading import (
     GRADING_UNAVAILABLE,
@@ -36,6 +38,7 @@ __all__ = [
     "AttemptItem",
     "AttemptStatus",
     "CalibrationRun",
+    "ChallengeVerification",
     "Cognitive",
     "EventKind",
     "FeedbackMode",
@@ -57,5 +60,6 @@ __all__ = [
     "SubmissionKind",
     "SubmissionStatus",
     "Topic",
+    "VerificationStatus",
     "WorkerHeartbeat",
 ]
