@@ -121,6 +121,8 @@ def _author(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return login_required(permission_required("quizzes.author_item", raise_exception=True)(view))
 
 
+# What the form's buttons post, besides the row buttons ("add:choices", "up:pairs:2", …).
+_FORM_OPS = ("save", "publish", "to-yaml", "test-answer")
 _SAVED = {
     True: "Draft created. Preview it as a learner, then publish it.",
     False: "Saved as a new version; past attempts keep theirs.",
@@ -143,7 +145,9 @@ def _item_page(
     remove or move a row. htmx posts the row and test buttons and swaps in the part of the
     page that changed; without JavaScript the whole page comes back."""
     op = request.POST.get("op", "save") if request.method == "POST" else ""
-    mode = request.POST.get("mode") or request.GET.get("mode") or "form"
+    # A post of YAML alone (the editor before the forms, scripts) is the YAML mode.
+    posted_yaml = "source" in request.POST and "mode" not in request.POST
+    mode = "yaml" if posted_yaml else request.POST.get("mode") or request.GET.get("mode") or "form"
     if handler.authoring_form is None:
         mode = "yaml"
     page: dict[str, Any] = {
@@ -181,7 +185,13 @@ def _item_page(
         authoring = ItemAuthoring.after_row_op(
             handler=handler, stage=stage, item=item, op=op, data=request.POST
         )
-        if authoring is None:
+        if authoring is None and op not in _FORM_OPS:
+            authoring, problems, status = (
+                new_form(entry),
+                [f"Nothing was done: {op!r} is no action of this page."],
+                400,
+            )
+        elif authoring is None:
             authoring = ItemAuthoring(handler=handler, stage=stage, item=item, data=request.POST)
             built = authoring.entry()
             if built is None:
@@ -281,12 +291,19 @@ def item_new(request: AuthenticatedRequest) -> HttpResponse:
         stage = get_object_or_404(
             stages, number=int(number) if number.isdecimal() and len(number) < 6 else 0
         )
-    type_name = request.GET.get("type") or request.POST.get("type") or ""
+    type_name = request.GET.get("type") or request.POST.get("type") or _yaml_type(request)
     if not is_registered(type_name):
+        refused = request.method == "POST"
         return render(
             request,
             "quizzes/staff/item_new.html",
-            {"stages": stages, "stage": stage, "handlers": list(all_handlers())},
+            {
+                "stages": stages,
+                "stage": stage,
+                "handlers": list(all_handlers()),
+                "refused": "Nothing was saved: choose one of these types." if refused else "",
+            },
+            status=400 if refused else 200,
         )
     handler = handler_for(type_name)
     first_topic = stage.topics.first()
@@ -308,6 +325,14 @@ def item_new(request: AuthenticatedRequest) -> HttpResponse:
         entry=entry,
         context={"stages": stages},
     )
+
+
+def _yaml_type(request: AuthenticatedRequest) -> str:
+    """The type named in posted YAML, for a new item posted as YAML alone."""
+    try:
+        return str(parse_item_yaml(request.POST.get("source", "")).get("type", ""))
+    except AuthoringError:
+        return ""
 
 
 @_author
