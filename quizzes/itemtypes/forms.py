@@ -64,7 +64,7 @@ class RowSet:
     form: type[RowForm]
     label: str
     add_label: str
-    spare: int = 0  # blank rows shown after the filled ones on a new item
+    spare: int = 0  # blank rows shown when the list is empty (a new item)
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,8 @@ class TypeForm:
         initial: dict[str, Any] = self.initial_from_entry(entry) if entry else {}
         self.form = form_class(initial=initial, prefix="t")
         for row_set in self.row_sets:
-            rows = list(initial.get(row_set.name) or [])
-            if not entry:
-                rows += [{}] * row_set.spare
+            # Blank rows to fill when the list is empty (a new item): blank rows are ignored.
+            rows = list(initial.get(row_set.name) or []) or [{}] * row_set.spare
             self.formsets[row_set.name] = self._formset(row_set)(initial=rows, prefix=row_set.name)
 
     @staticmethod
