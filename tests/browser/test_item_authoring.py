@@ -5,8 +5,10 @@ takes them; the instructor corrects a key through the form and regrades with the
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -290,3 +292,28 @@ def test_the_yaml_mode_round_trips_with_the_form_in_the_browser(
     expect(page.locator("#id_pairs-1-right")).to_have_value("Not allowed")
     create(page)
     created(page, "form-yaml")
+
+
+SHOTS_DIR = os.environ.get("SKILLMAP_SCREENSHOTS", "")
+
+
+@pytest.mark.skipif(not SHOTS_DIR, reason="SKILLMAP_SCREENSHOTS=<folder> refreshes the README's")
+def test_readme_item_form_screenshot(
+    browser: Browser, live_server: Any, topic: Any, instructor: Any
+) -> None:
+    """docs/screenshots/item-form.png: a single-choice form with an error on its choices."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1500})
+    log_in(context, live_server, instructor)
+    page = context.new_page()
+    new_item(page, live_server.url, topic.stage, "Single choice")
+    common(page, topic, "http-safe-method", "Safe method", "Which HTTP method is **safe**?")
+    rows(page, "choices", "text", ["POST", "GET", "DELETE", "get"])
+    rows(page, "choices", "feedback", ["POST changes state.", "", "DELETE removes a resource."])
+    page.check("#id_choices-1-correct")
+    create(page)
+    expect(page.locator("#rows-choices-errors")).to_have_text("Two choices have the same text.")
+    page.locator("h1").evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    folder = Path(SHOTS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=folder / "item-form.png")
+    context.close()
