@@ -58,6 +58,7 @@ def post(author: Client, topic: Any, spec: dict[str, Any], **changes: Any) -> An
 
 
 # --- round trip -----------------------------------------------------------------------------
+@pytest.mark.slow  # the whole objective bank, twice through the form
 def test_every_objective_bank_item_round_trips_through_the_form_and_yaml(roadmap: Any) -> None:
     """form → entry → YAML → form gives the same item, for every objective item of the
     bank: what the form shows, posted back unchanged, is the item (same content hash: an
