@@ -18,7 +18,7 @@ if is_celery_worker(sys.argv):
 
 app = Celery("skillmap")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["quizzes.pipeline", "quizzes.analytics"])
+app.autodiscover_tasks(["quizzes.pipeline", "quizzes.analytics", "quizzes.bank"])
 
 # Loaded by name when a worker builds its blueprint (after Django is set up).
 app.steps["worker"].add("quizzes.pipeline.worker:HeartbeatStep")

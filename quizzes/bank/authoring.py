@@ -1,17 +1,17 @@
-"""Authoring in the browser: items edited as YAML (the bank's own format, checked by the
-same rules as `load_bank`), draft → published, and the YAML export of a stage. Imports
-(YAML, Moodle XML, GIFT) and the Moodle exports are in ``transfer.py``."""
+"""Authoring in the browser: items edited through their type's form or as YAML (the bank's
+own format), both checked by the same rules as `load_bank`; draft → published (a challenge
+only once a verification of its current version passed, see verification.py); the YAML
+export of a stage. Imports (YAML, Moodle XML, GIFT) and the Moodle exports are in
+``transfer.py``."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
 from django.db import transaction
 
 from accounts.models import User
-from quizzes.bank.check import check_challenge, unavailable_languages
 from quizzes.bank.loader import (
     BankFileError,
     ItemConflict,
@@ -23,6 +23,7 @@ from quizzes.bank.loader import (
     item_version_create,
     topics_by_stage,
 )
+from quizzes.bank.verification import verification_passed
 from quizzes.itemtypes import canonical_type, handler_for, is_registered
 from quizzes.itemtypes.base import strip_lines
 from quizzes.models import (
@@ -77,7 +78,7 @@ def item_yaml(item: Item) -> str:
     return to_yaml(version.source if version else {})
 
 
-def _parse_item(text: str) -> dict[str, Any]:
+def parse_item_yaml(text: str) -> dict[str, Any]:
     try:
         raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
@@ -92,27 +93,34 @@ def _parse_item(text: str) -> dict[str, Any]:
     return entry
 
 
-def check_challenge_solutions(entry: dict[str, Any]) -> list[str]:
-    """Run the reference and wrong solutions in the sandbox, as check_bank does."""
-
-    skip = unavailable_languages()
-    return [p.message for p in check_challenge(Path("editor"), entry, slot=0, skip=skip)]
-
-
 def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | None = None) -> Item:
-    """Create an item (as a draft) or add a version to ``item`` from YAML text.
+    """Create an item (as a draft) or add a version to ``item`` from YAML text."""
+    return item_save(entry=parse_item_yaml(text), stage=stage, author=author, item=item)
 
-    Nothing is saved unless every check passes; the problems are listed otherwise.
-    """
-    entry = _parse_item(text)
+
+def item_entry_problems(
+    *, entry: dict[str, Any], stage: Stage, item: Item | None = None
+) -> list[str]:
+    """Every problem that stops ``entry`` being saved (empty when it can be)."""
     topics = topics_by_stage().get(stage.number, set())
     problems = check_item(entry, topics=topics)
     if item is not None and entry.get("slug") != item.slug:
         problems.append(f"the slug must stay {item.slug!r}; create a new item for a new slug")
     if item is None and Item.objects.filter(slug=entry.get("slug")).exists():
         problems.append(f"an item with slug {entry.get('slug')!r} already exists")
-    if not problems and handler_for(entry["type"]).needs_sandbox:
-        problems += check_challenge_solutions(entry)
+    return problems
+
+
+def item_save(
+    *, entry: dict[str, Any], stage: Stage, author: User, item: Item | None = None
+) -> Item:
+    """Create an item (as a draft) or add a version to ``item`` from a bank entry.
+
+    Nothing is saved unless every check passes; the problems are listed otherwise. A new
+    version of a published challenge makes it a draft again: learners keep getting
+    verified code only, so it is published again once the new version is verified.
+    """
+    problems = item_entry_problems(entry=entry, stage=stage, item=item)
     if problems:
         raise AuthoringError(problems)
     with transaction.atomic():
@@ -124,6 +132,8 @@ def item_save_from_yaml(*, text: str, stage: Stage, author: User, item: Item | N
         elif item.current_version and item.current_version.content_hash == content_hash(entry):
             return item
         item.topic = topic
+        if handler_for(item.type).needs_sandbox and item.status == ItemStatus.PUBLISHED:
+            item.status = ItemStatus.DRAFT
         try:
             item_version_create(item=item, entry=entry, author=author)
         except ItemConflict as exc:
@@ -136,6 +146,18 @@ def item_set_status(*, item: Item, status: str) -> None:
         raise AuthoringError([f"unknown status {status!r}"])
     if status == ItemStatus.PUBLISHED and item.current_version is None:
         raise AuthoringError(["an item needs content before it is published"])
+    if (
+        status == ItemStatus.PUBLISHED
+        and handler_for(item.type).needs_sandbox
+        and not verification_passed(item)
+    ):
+        raise AuthoringError(
+            [
+                f"version {item.current_version.number} of this challenge has not passed "  # type: ignore[union-attr]
+                "verification: press Verify, and publish once its reference solution passes "
+                "every test and each wrong solution fails a hidden one"
+            ]
+        )
     item.status = status
     item.save(update_fields=["status", "updated_at"])
 
@@ -158,7 +180,11 @@ __all__ = [
     "BankFileError",
     "Problem",
     "bank_export",
+    "item_entry_problems",
+    "item_save",
     "item_save_from_yaml",
     "item_set_status",
     "item_yaml",
+    "parse_item_yaml",
+    "to_yaml",
 ]

@@ -108,6 +108,105 @@ def checked_languages(item_type: str, challenge: dict[str, Any]) -> list[str]:
     return handler.solution_languages(handler.parse_spec(challenge))
 
 
+@dataclass
+class SolutionRun:
+    """One solution of a challenge run against every test: the reference, or a wrong one,
+    in one language."""
+
+    role: str  # "reference" or "wrong"
+    label: str
+    report: GradeReport | None  # None: the language has no such solution
+    problems: list[str]
+    language: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """For authors only: the outcome of every test, hidden ones included."""
+        report = self.report
+        return {
+            "role": self.role,
+            "label": self.label,
+            "language": self.language,
+            "status": str(report.status) if report else "missing",
+            "message": report.message if report else "; ".join(self.problems),
+            "ok": not self.problems,
+            "problems": self.problems,
+            "outcomes": [
+                {
+                    "name": o.name,
+                    "visible": o.visible,
+                    "passed": o.passed,
+                    "category": str(o.category),
+                    "expected": o.expected_repr,
+                    "actual": o.actual_repr,
+                }
+                for o in (report.outcomes if report else ())
+            ],
+        }
+
+
+def challenge_runs(
+    item: dict[str, Any],
+    slot: int,
+    *,
+    skip: frozenset[str] = frozenset(),
+    counts: Counter[str] | None = None,
+) -> list[SolutionRun]:
+    """Run a challenge's reference and wrong solutions in the sandbox, in every language it
+    is offered in (except those in ``skip``, which this host cannot grade), and judge them:
+    the reference passes every test; each wrong solution passes every visible test and
+    fails a hidden one (of the rule it breaks, and of no other). Raises
+    ``SandboxUnavailable`` when nothing could run."""
+    challenge = item["challenge"]
+    handler = challenge_handler_for(item["type"])
+    spec = handler.parse_spec(strip_lines(challenge))
+    languages = handler.solution_languages(spec)
+    runs: list[SolutionRun] = []
+    for language in languages:
+        if language in skip:
+            continue
+        material = handler.solutions(spec, language)
+        where = "" if language == languages[0] else f"{language}: "
+        if material is None:
+            message = f"{where}no reference solution (languages/{item['slug']}/{language}.yaml)"
+            runs.append(
+                SolutionRun("reference", f"{where}reference solution", None, [message], language)
+            )
+            continue
+        reference_source, wrong_solutions = material
+        reference = grade_source(item["type"], challenge, reference_source, slot, language)
+        if counts is not None:
+            counts[language] += 1 + len(wrong_solutions)
+        failed = [o.name for o in reference.outcomes if not o.passed]
+        problems = []
+        if reference.status != ReportStatus.GRADED or failed:
+            problems.append(
+                f"{where}reference solution does not pass: {reference.status} "
+                f"{reference.message} failed={failed}"
+            )
+        if where and not wrong_solutions:
+            problems.append(f"{where}no wrong solution: add one that passes the visible tests")
+        runs.append(
+            SolutionRun("reference", f"{where}reference solution", reference, problems, language)
+        )
+        for n, wrong in enumerate(wrong_solutions, start=1):
+            report = grade_source(item["type"], challenge, wrong.source, slot, language)
+            visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
+            hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
+            label = where + wrong_solution_label(n, wrong)
+            problems = []
+            if report.status != ReportStatus.GRADED or visible_failed:
+                problems.append(f"{label} should pass every visible test; fails {visible_failed}")
+            if not hidden_failed:
+                problems.append(f"{label} passes every hidden test: the tests miss its mistake")
+            if where and (wrong.breaks is None or wrong.author is None):
+                problems.append(f"{label} needs `breaks:` (the rule it breaks) and `author:`")
+            problems += [
+                where + m if where else m for m in check_breaks_only(spec, n, wrong, report)
+            ]
+            runs.append(SolutionRun("wrong", label, report, problems, language))
+    return runs
+
+
 def check_challenge(
     path: Path,
     item: dict[str, Any],
@@ -116,52 +215,11 @@ def check_challenge(
     skip: frozenset[str] = frozenset(),
     counts: Counter[str] | None = None,
 ) -> list[Problem]:
-    """Run the challenge's reference and wrong solutions in every language it is offered
-    in (except those in ``skip``, which this host cannot grade): the reference passes
-    every test; each wrong solution passes every visible test, fails a hidden one, and
-    only of the rule it breaks."""
-    problems = []
-    challenge = item["challenge"]
-
-    def problem(message: str) -> None:
-        problems.append(Problem(str(path), None, item["slug"], message))
-
-    handler = challenge_handler_for(item["type"])
-    spec = handler.parse_spec(strip_lines(challenge))
-    for language in handler.solution_languages(spec):
-        if language in skip:
-            continue
-        material = handler.solutions(spec, language)
-        where = "" if language == handler.solution_languages(spec)[0] else f"{language}: "
-        if material is None:
-            problem(f"{where}no reference solution (languages/{item['slug']}/{language}.yaml)")
-            continue
-        reference_source, wrong_solutions = material
-        reference = grade_source(item["type"], challenge, reference_source, slot, language)
-        if counts is not None:
-            counts[language] += 1 + len(wrong_solutions)
-        failed = [o.name for o in reference.outcomes if not o.passed]
-        if reference.status != ReportStatus.GRADED or failed:
-            problem(
-                f"{where}reference solution does not pass: {reference.status} "
-                f"{reference.message} failed={failed}"
-            )
-        if where and not wrong_solutions:
-            problem(f"{where}no wrong solution: add one that passes the visible tests")
-        for n, wrong in enumerate(wrong_solutions, start=1):
-            report = grade_source(item["type"], challenge, wrong.source, slot, language)
-            visible_failed = [o.name for o in report.outcomes if o.visible and not o.passed]
-            hidden_failed = [o.name for o in report.outcomes if not o.visible and not o.passed]
-            label = where + wrong_solution_label(n, wrong)
-            if report.status != ReportStatus.GRADED or visible_failed:
-                problem(f"{label} should pass every visible test; fails {visible_failed}")
-            if not hidden_failed:
-                problem(f"{label} passes every hidden test: the tests miss its mistake")
-            if where and (wrong.breaks is None or wrong.author is None):
-                problem(f"{label} needs `breaks:` (the rule it breaks) and `author:`")
-            for message in check_breaks_only(spec, n, wrong, report):
-                problem(where + message if where else message)
-    return problems
+    return [
+        Problem(str(path), None, item["slug"], message)
+        for run in challenge_runs(item, slot, skip=skip, counts=counts)
+        for message in run.problems
+    ]
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
+from quizzes.itemtypes.forms import TypeForm
 from quizzes.models import ItemType
 
 # The loader records the line of every YAML mapping under this key, for precise errors.
@@ -133,6 +134,9 @@ class ItemTypeHandler:
     # The widget inside the attempt page's answer form, and the review of an answer.
     question_template: ClassVar[str]
     review_template: ClassVar[str]
+    # The authoring form of the type's own fields (quizzes/itemtypes/forms.py); None: the
+    # type is authored in YAML only.
+    authoring_form: ClassVar[builtins.type[TypeForm] | None] = None
 
     @property
     def label(self) -> str:
@@ -207,6 +211,13 @@ class ItemTypeHandler:
 
     def normalise(self, answer: Answer) -> Answer:
         return answer
+
+    def answer_from_post(self, post: Any, layout: Layout) -> Any:
+        """The answer a learner's widget (``question_template``) posts as a plain form, in
+        the shape ``clean_answer`` takes: the item preview posts it so, while the attempt
+        page sends JSON. By default the widget's one text field."""
+        field = self.typed_answer_field
+        return {field: post.get(field, "")} if field else {}
 
     def to_item_ids(self, answer: Answer | None, layout: Layout) -> Answer:
         """The answer with per-attempt tokens translated to the item's own ids."""

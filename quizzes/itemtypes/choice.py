@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from django import forms
+
 from quizzes.itemtypes.base import (
     LINE_KEY,
     Answer,
@@ -15,7 +17,70 @@ from quizzes.itemtypes.base import (
     shuffled_tokens,
     token_map,
 )
+from quizzes.itemtypes.forms import (
+    ErrorRule,
+    RowForm,
+    RowSet,
+    TypeForm,
+    normalise_text,
+    text_field,
+)
 from quizzes.markdown import render_markdown
+
+
+class ChoiceRow(RowForm):
+    text = text_field("Choice (Markdown)", max_length=2000)
+    correct = forms.BooleanField(label="Correct", required=False)
+    feedback = text_field("Feedback shown with this choice at review", max_length=2000)
+
+
+class ChoiceForm(TypeForm):
+    """Choices: their text, which are correct, and feedback for each."""
+
+    row_sets = (RowSet("choices", ChoiceRow, "Choices", "Add a choice", spare=4),)
+    error_rules = (
+        ErrorRule(r"'choices' must be a list", "choices", "Give 2 to 6 choices."),
+        ErrorRule(r"choice #(?P<row>\d+) needs 'text'", "choices.text", "Write the choice."),
+        ErrorRule(r"two choices have the same text", "choices", "Two choices have the same text."),
+        ErrorRule(
+            r"exactly one correct choice, found (?P<n>\d+)",
+            "choices",
+            "Mark exactly one choice as correct (now {n}).",
+        ),
+        ErrorRule(
+            r"at least two correct and one wrong choice, found (?P<n>\d+) correct of (?P<m>\d+)",
+            "choices",
+            "Mark at least two choices as correct and leave at least one wrong "
+            "(now {n} correct of {m}).",
+        ),
+        ErrorRule(r"the key is clearly the longest option", "choices"),
+        ErrorRule(r"correct answer", "choices", "The correct choices cannot score full marks."),
+    )
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "choices": [
+                {
+                    "text": c.get("text", ""),
+                    "correct": c.get("correct", False) is True,
+                    "feedback": c.get("feedback", ""),
+                }
+                for c in entry.get("choices") or []
+                if isinstance(c, dict)
+            ]
+        }
+
+    def entry_fields(self) -> dict[str, Any]:
+        choices = []
+        for row in self.rows("choices"):
+            choice: dict[str, Any] = {
+                "text": normalise_text(row["text"]),
+                "correct": row["correct"],
+            }
+            if row["feedback"]:
+                choice["feedback"] = normalise_text(row["feedback"])
+            choices.append(choice)
+        return {"choices": choices}
 
 
 class ChoiceHandler(ItemTypeHandler):
@@ -25,6 +90,7 @@ class ChoiceHandler(ItemTypeHandler):
     has_choices = True
     review_template = "quizzes/itemtypes/choice_review.html"
     answer_among_options = True
+    authoring_form = ChoiceForm
 
     def correct_count_problem(self, correct: int, total: int) -> str | None:
         raise NotImplementedError

@@ -18,6 +18,7 @@ from quizzes.itemtypes.base import (
     shuffled_tokens,
     token_map,
 )
+from quizzes.itemtypes.forms import ErrorRule, RowForm, RowSet, TypeForm, normalise_text, text_field
 from quizzes.markdown import render_markdown
 from quizzes.models import ItemType
 
@@ -41,12 +42,46 @@ class MatchingAnswer(AnswerSerializer):
         return value
 
 
+class PairRow(RowForm):
+    left = text_field("Left (Markdown)", max_length=2000)
+    right = text_field("Its match (Markdown)", max_length=2000)
+
+
+class MatchingForm(TypeForm):
+    """Pairs of a left entry and its match (learners see the right side shuffled)."""
+
+    row_sets = (RowSet("pairs", PairRow, "Pairs", "Add a pair", spare=4),)
+    error_rules = (
+        ErrorRule(r"'pairs' must list", "pairs", "Give 3 to 8 pairs."),
+        ErrorRule(r"every pair needs", "pairs", "Fill in both sides of every pair."),
+        ErrorRule(r"repeat a left or a right", "pairs", "Two pairs share a left or a right entry."),
+    )
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "pairs": [
+                {"left": str(p.get("left", "")), "right": str(p.get("right", ""))}
+                for p in entry.get("pairs") or []
+                if isinstance(p, dict)
+            ]
+        }
+
+    def entry_fields(self) -> dict[str, Any]:
+        return {
+            "pairs": [
+                {"left": normalise_text(row["left"]), "right": normalise_text(row["right"])}
+                for row in self.rows("pairs")
+            ]
+        }
+
+
 class Matching(ItemTypeHandler):
     type = ItemType.MATCHING
     bank_keys = frozenset({"pairs"})
     answer_serializer = MatchingAnswer
     question_template = "quizzes/itemtypes/matching.html"
     review_template = "quizzes/itemtypes/matching_review.html"
+    authoring_form = MatchingForm
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         pairs = item.get("pairs")
@@ -83,6 +118,11 @@ class Matching(ItemTypeHandler):
 
     def normalise(self, answer: Answer) -> Answer:
         return {"pairs": {k: v for k, v in (answer.get("pairs") or {}).items() if v}}
+
+    def answer_from_post(self, post: Any, layout: Layout) -> Any:
+        # One select per left entry, in the layout's order of lefts (``question_template``).
+        picks = post.getlist("pair")
+        return {"pairs": {t: v for (t, _), v in zip(layout.get("lefts", []), picks, strict=False)}}
 
     def to_item_ids(self, answer: Answer | None, layout: Layout) -> Answer:
         if not answer:

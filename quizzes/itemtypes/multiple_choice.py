@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -56,3 +58,6 @@ class MultipleChoice(ChoiceHandler):
 
     def picked_ids(self, given: Answer) -> set[str]:
         return set(given.get("choices") or [])
+
+    def answer_from_post(self, post: Any, layout: Layout) -> Any:
+        return {"choices": post.getlist("choices")}

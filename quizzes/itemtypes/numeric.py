@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from rest_framework import serializers
 
 from quizzes.itemtypes.base import (
@@ -22,6 +23,15 @@ from quizzes.itemtypes.base import (
     Data,
     ItemTypeHandler,
     Layout,
+)
+from quizzes.itemtypes.forms import (
+    SAMPLE_RULES,
+    ErrorRule,
+    NumberField,
+    TypeForm,
+    samples_entry,
+    samples_fields,
+    samples_initial,
 )
 from quizzes.models import ItemType
 
@@ -147,6 +157,77 @@ def significant_digits(text: str) -> int:
     return len("".join(ch for ch in text if ch.isdigit()).strip("0"))
 
 
+class NumericForm(TypeForm):
+    """The answer, its tolerance (absolute or relative), its unit, and typed samples."""
+
+    fields = {
+        "answer": NumberField(label="Correct answer", required=False),
+        "tolerance_kind": forms.ChoiceField(
+            label="Tolerance is",
+            choices=[("absolute", "Absolute (± this much)"), ("relative", "Relative (a fraction)")],
+            widget=forms.RadioSelect,
+            initial="absolute",
+        ),
+        "tolerance": NumberField(
+            label="Tolerance",
+            required=False,
+            help_text="0 for an exact answer. A relative tolerance is a fraction: 0.01 is 1 %.",
+        ),
+        "unit": forms.CharField(
+            label="Unit",
+            required=False,
+            max_length=MAX_UNIT_CHARS,
+            help_text="Optional, such as ms, MiB or %. Learners may type it after the number.",
+        ),
+        **samples_fields(),
+    }
+    error_rules = (
+        ErrorRule(r"'answer' must be", "answer", "Enter the correct answer as a number."),
+        ErrorRule(r"give exactly one of", "tolerance", "Give a tolerance (0 for an exact answer)."),
+        ErrorRule(
+            r"the tolerance must be a number", "tolerance", "The tolerance cannot be negative."
+        ),
+        ErrorRule(
+            r"'relative_tolerance' must be below",
+            "tolerance",
+            "A relative tolerance must be below 0.5 (it is a fraction: 0.01 is 1 %).",
+        ),
+        ErrorRule(
+            r"'tolerance' is as large as the answer",
+            "tolerance",
+            "The tolerance is as large as the answer itself: any guess near 0 would pass.",
+        ),
+        ErrorRule(
+            r"'unit' must be",
+            "unit",
+            "Write a unit a learner can type after the number: up to three words of "
+            "letters or unit symbols (ms, MiB, %, requests/s).",
+        ),
+        *SAMPLE_RULES,
+        ErrorRule(r"correct answer", "answer", "The correct answer cannot score full marks."),
+    )
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        relative = entry.get("relative_tolerance") is not None
+        return {
+            "answer": entry.get("answer"),
+            "tolerance_kind": "relative" if relative else "absolute",
+            "tolerance": entry.get("relative_tolerance" if relative else "tolerance"),
+            "unit": entry.get("unit", ""),
+            **samples_initial(entry),
+        }
+
+    def entry_fields(self) -> dict[str, Any]:
+        data = self.form.cleaned_data
+        fields: dict[str, Any] = {"answer": data["answer"]}
+        if data["tolerance"] is not None:
+            key = "relative_tolerance" if data["tolerance_kind"] == "relative" else "tolerance"
+            fields[key] = data["tolerance"]
+        if data["unit"]:
+            fields["unit"] = data["unit"]
+        return {**fields, **samples_entry(data)}
+
+
 class Numeric(ItemTypeHandler):
     type = ItemType.NUMERIC
     bank_keys = frozenset({"answer", "tolerance", "relative_tolerance", "unit", "samples"})
@@ -154,6 +235,7 @@ class Numeric(ItemTypeHandler):
     answer_serializer = NumericAnswer
     question_template = "quizzes/itemtypes/numeric.html"
     review_template = "quizzes/itemtypes/numeric_review.html"
+    authoring_form = NumericForm
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         answer = item.get("answer")

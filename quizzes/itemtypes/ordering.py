@@ -18,6 +18,7 @@ from quizzes.itemtypes.base import (
     shuffled_tokens,
     token_map,
 )
+from quizzes.itemtypes.forms import ErrorRule, RowForm, RowSet, TypeForm, normalise_text, text_field
 from quizzes.markdown import render_markdown
 from quizzes.models import ItemType
 
@@ -37,12 +38,35 @@ class OrderingAnswer(AnswerSerializer):
         return value
 
 
+class EntryRow(RowForm):
+    text = text_field("Entry (Markdown)", max_length=2000)
+
+
+class OrderingForm(TypeForm):
+    """The entries, in their correct order (learners see them shuffled)."""
+
+    row_sets = (
+        RowSet("sequence", EntryRow, "Entries, in the correct order", "Add an entry", spare=4),
+    )
+    error_rules = (
+        ErrorRule(r"'sequence' must list", "sequence", "Give 3 to 8 entries."),
+        ErrorRule(r"duplicate entries", "sequence", "Two entries have the same text."),
+    )
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {"sequence": [{"text": str(s)} for s in entry.get("sequence") or []]}
+
+    def entry_fields(self) -> dict[str, Any]:
+        return {"sequence": [normalise_text(row["text"]) for row in self.rows("sequence")]}
+
+
 class Ordering(ItemTypeHandler):
     type = ItemType.ORDERING
     bank_keys = frozenset({"sequence"})
     answer_serializer = OrderingAnswer
     question_template = "quizzes/itemtypes/ordering.html"
     review_template = "quizzes/itemtypes/ordering_review.html"
+    authoring_form = OrderingForm
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         seq = item.get("sequence")
@@ -69,6 +93,9 @@ class Ordering(ItemTypeHandler):
             return {}
         mapping = token_map(layout, "sequence")
         return {"order": [mapping.get(t) for t in answer.get("order") or []]}
+
+    def answer_from_post(self, post: Any, layout: Layout) -> Any:
+        return {"order": post.getlist("order")}
 
     def score(self, data: Data, answer: Answer) -> float:
         expected = [s["id"] for s in data["sequence"]]

@@ -5,12 +5,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django import forms
+
 from quizzes.itemtypes.base import (
     Answer,
     AnswerSerializer,
     Data,
     ItemTypeHandler,
     StrictCharField,
+)
+from quizzes.itemtypes.forms import (
+    SAMPLE_RULES,
+    ErrorRule,
+    RowForm,
+    RowSet,
+    TypeForm,
+    normalise_text,
+    samples_entry,
+    samples_fields,
+    samples_initial,
+    text_field,
 )
 from quizzes.models import ItemType
 
@@ -59,6 +73,74 @@ class ShortTextAnswer(AnswerSerializer):
     )
 
 
+class AcceptedRow(RowForm):
+    text = text_field("Accepted answer", max_length=MAX_TEXT_CHARS)
+
+
+class ShortTextForm(TypeForm):
+    """Accepted answers and/or a pattern, and typed samples."""
+
+    fields = {
+        "pattern": forms.CharField(
+            label="Pattern (regular expression)",
+            required=False,
+            strip=False,
+            max_length=1000,
+            help_text="Optional. Matched against the whole answer, ignoring case, after the "
+            "answer is normalised (quotes, backticks and a final full stop dropped).",
+        ),
+        **samples_fields(),
+    }
+    row_sets = (RowSet("accepted", AcceptedRow, "Accepted answers", "Add an answer", spare=2),)
+    error_rules = (
+        ErrorRule(
+            r"give 'accepted' answers and/or a 'pattern'",
+            "accepted",
+            "Give at least one accepted answer, or a pattern.",
+        ),
+        ErrorRule(r"'accepted' must be", "accepted", "Write every accepted answer as text."),
+        ErrorRule(
+            r"the accepted answer (?P<a>.+) is empty once normalised",
+            "accepted",
+            "The accepted answer {a} is empty once quotes, backticks and punctuation are dropped.",
+        ),
+        ErrorRule(
+            r"'pattern' does not compile: (?P<why>.+)",
+            "pattern",
+            "This is not a valid regular expression: {why}.",
+        ),
+        ErrorRule(
+            r"'pattern' matches an empty answer", "pattern", "The pattern accepts an empty answer."
+        ),
+        ErrorRule(
+            r"'pattern' does not match the accepted answer (?P<a>.+)",
+            "pattern",
+            "The pattern does not match the accepted answer {a}.",
+        ),
+        *SAMPLE_RULES,
+        ErrorRule(
+            r"correct answer", "accepted", "The first accepted answer cannot score full marks."
+        ),
+    )
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "pattern": entry.get("pattern") or "",
+            "accepted": [{"text": str(a)} for a in entry.get("accepted") or []],
+            **samples_initial(entry),
+        }
+
+    def entry_fields(self) -> dict[str, Any]:
+        data = self.form.cleaned_data
+        fields: dict[str, Any] = {}
+        accepted = [normalise_text(row["text"]) for row in self.rows("accepted")]
+        if accepted:
+            fields["accepted"] = accepted
+        if data["pattern"]:
+            fields["pattern"] = data["pattern"]
+        return {**fields, **samples_entry(data)}
+
+
 class ShortText(ItemTypeHandler):
     type = ItemType.SHORT_TEXT
     bank_keys = frozenset({"accepted", "pattern", "samples"})
@@ -66,6 +148,7 @@ class ShortText(ItemTypeHandler):
     answer_serializer = ShortTextAnswer
     question_template = "quizzes/itemtypes/short_text.html"
     review_template = "quizzes/itemtypes/short_text_review.html"
+    authoring_form = ShortTextForm
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         accepted, pattern = item.get("accepted"), item.get("pattern")

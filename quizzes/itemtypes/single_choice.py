@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.exceptions import ValidationError
 
 from quizzes.itemtypes.base import Answer, AnswerSerializer, Data, Layout, StrictCharField
@@ -65,3 +67,6 @@ class SingleChoice(ChoiceHandler):
 
     def picked_ids(self, given: Answer) -> set[str]:
         return {given["choice"]} if given.get("choice") else set()
+
+    def answer_from_post(self, post: Any, layout: Layout) -> Any:
+        return {"choice": post.get("choice") or None}

@@ -10,6 +10,7 @@ from quizzes.grading.runner import grade_sql
 from quizzes.grading.spec import sql_spec_from_dict
 from quizzes.itemtypes.base import Answer, Data, Layout
 from quizzes.itemtypes.challenge import ChallengeHandler
+from quizzes.itemtypes.challenge_forms import SqlChallengeForm
 from quizzes.models import ItemType
 
 # The editor's label in the modes where the learner writes a script, not a query.
@@ -24,6 +25,7 @@ class SqlChallenge(ChallengeHandler):
     editor_language = "sql"
     code_label = "query (SQLite)"
     spec_parser = staticmethod(sql_spec_from_dict)
+    authoring_form = SqlChallengeForm
     runner = staticmethod(grade_sql)
 
     def learner_view(self, data: Data, layout: Layout, answer: Answer) -> dict[str, Any]:

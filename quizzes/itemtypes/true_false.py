@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from rest_framework import serializers
 
 from quizzes.itemtypes.base import (
@@ -14,6 +15,7 @@ from quizzes.itemtypes.base import (
     ItemTypeHandler,
     Layout,
 )
+from quizzes.itemtypes.forms import ErrorRule, TypeForm, normalise_text, text_field
 from quizzes.models import ItemType
 
 
@@ -35,6 +37,39 @@ class TrueFalseAnswer(AnswerSerializer):
     value = TrueFalseField(allow_null=True, required=False, default=None)
 
 
+class TrueFalseForm(TypeForm):
+    """Which of true and false is right, and feedback for a learner who answers each."""
+
+    fields = {
+        "answer": forms.TypedChoiceField(
+            label="The statement is",
+            choices=[("true", "True"), ("false", "False")],
+            coerce=lambda v: v == "true",
+            widget=forms.RadioSelect,
+            required=False,
+        ),
+        "feedback_true": text_field("Feedback for a learner who answers True", rows=2),
+        "feedback_false": text_field("Feedback for a learner who answers False", rows=2),
+    }
+    error_rules = (ErrorRule(r"'answer'", "answer", "Say whether the statement is true or false."),)
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        answer = entry.get("answer")
+        return {
+            "answer": "true" if answer is True else "false" if answer is False else "",
+            "feedback_true": entry.get("feedback_true", ""),
+            "feedback_false": entry.get("feedback_false", ""),
+        }
+
+    def entry_fields(self) -> dict[str, Any]:
+        data = self.form.cleaned_data
+        fields: dict[str, Any] = {"answer": data["answer"] if data["answer"] != "" else None}
+        for key in ("feedback_true", "feedback_false"):
+            if data[key]:
+                fields[key] = normalise_text(data[key])
+        return fields
+
+
 class TrueFalse(ItemTypeHandler):
     type = ItemType.TRUE_FALSE
     bank_keys = frozenset({"answer", "feedback_true", "feedback_false"})
@@ -42,6 +77,7 @@ class TrueFalse(ItemTypeHandler):
     answer_serializer = TrueFalseAnswer
     question_template = "quizzes/itemtypes/true_false.html"
     review_template = "quizzes/itemtypes/true_false_review.html"
+    authoring_form = TrueFalseForm
 
     def check_bank(self, item: dict[str, Any]) -> list[str]:
         return [] if isinstance(item.get("answer"), bool) else ["'answer' must be true or false"]
@@ -58,6 +94,10 @@ class TrueFalse(ItemTypeHandler):
 
     def key_answer(self, data: Data) -> Answer:
         return {"value": data["answer"]}
+
+    def answer_from_post(self, post: Any, layout: Layout) -> Any:
+        value = post.get("value")
+        return {"value": {"true": True, "false": False}.get(value or "")}
 
     def boolean_key(self, data: Data) -> bool | None:
         return bool(data["answer"])

@@ -6,11 +6,13 @@ from quizzes.models.attempts import (
     EventKind,
 )
 from quizzes.models.bank import (
+    ChallengeVerification,
     Cognitive,
     Item,
     ItemStatus,
     ItemType,
     ItemVersion,
+    VerificationStatus,
 )
 from quizzes.models.grading import (
     GRADING_UNAVAILABLE,
@@ -40,6 +42,7 @@ __all__ = [
     "BankAction",
     "BankEvent",
     "CalibrationRun",
+    "ChallengeVerification",
     "Cognitive",
     "EventKind",
     "FeedbackMode",
@@ -64,5 +67,6 @@ __all__ = [
     "SubmissionKind",
     "SubmissionStatus",
     "Topic",
+    "VerificationStatus",
     "WorkerHeartbeat",
 ]

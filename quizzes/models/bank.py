@@ -97,3 +97,45 @@ class ItemVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.slug} v{self.number}"
+
+
+class VerificationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    ERROR = "error", "Could not run"
+
+
+class ChallengeVerification(models.Model):
+    """A run of a challenge version's reference and wrong solutions through the real
+    grading (quizzes/bank/verification.py). A challenge is published only after a PASSED
+    verification of its current version.
+
+    ``runs`` holds one entry per solution: its role, label, how the run ended and each
+    test's outcome; ``problems`` what stops publishing, in plain words. Both are for
+    authors only.
+    """
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.QUEUED
+    )
+    runs = models.JSONField(default=list)
+    problems = models.JSONField(default=list)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"verification of {self.version} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (VerificationStatus.QUEUED, VerificationStatus.RUNNING)

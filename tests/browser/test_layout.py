@@ -59,7 +59,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "author/items/new": ("instructor",),
     "author/items/<slug:slug>/": ("instructor",),
     "author/items/<slug:slug>/regrade": ("instructor",),  # the dry run
-    "author/items/<slug:slug>/edit": ("instructor",),
+    "author/items/<slug:slug>/edit": ("instructor",),  # an SQL challenge's form
+    "author/items/<slug:slug>/try": ("instructor",),  # its preview as a learner
     "author/items/<slug:slug>/history": ("instructor",),
     "author/reports/": ("instructor",),
     "author/quizzes/<slug:slug>/preview": ("instructor",),
@@ -105,6 +106,7 @@ SKIPPED: dict[str, str] = {
     "api/docs/": "Swagger UI, laid out by its own vendored stylesheet",
     "attempts/<int:attempt_id>/result/status": "an htmx fragment of the result page",
     "author/quizzes/pool-form": "an htmx fragment of the quiz builder",
+    "author/items/<slug:slug>/verify": "an htmx fragment of the item page",
     "author/export/stage-<int:number>.yaml": "a YAML download",
     "author/export/stage-<int:number>.xml": "a Moodle XML download",
     "author/export/stage-<int:number>.gift": "a GIFT download",
@@ -140,7 +142,11 @@ SKIPPED: dict[str, str] = {
 }
 # Django's admin (every route under ADMIN_PREFIX) is laid out by Django's own stylesheet.
 # Pages no route names: the error pages.
-EXTRA_PAGES = {"404": ("/no-such-page/", "learner"), "403": ("/author/items/", "learner")}
+EXTRA_PAGES = {
+    "404": ("/no-such-page/", "learner"),
+    "403": ("/author/items/", "learner"),
+    "new item form": ("/author/items/new?stage=1&type=matching", "instructor"),
+}
 
 SCREENS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 800)}
 HEADER_SHARE = 0.15  # of a phone's height, at most

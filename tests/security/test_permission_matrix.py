@@ -64,14 +64,21 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "dashboard/": {"get": LEARNER_PAGE},
     # authoring (instructors)
     "author/items/": {"get": AUTHOR_PAGE},
-    "author/items/new": {"get": AUTHOR_PAGE},
+    "author/items/new": {"get": AUTHOR_PAGE, "post": (LOGIN, 403, 400, 400)},  # no type: 400
     "author/items/<slug:slug>/": {"get": AUTHOR_PAGE},
-    "author/items/<slug:slug>/edit": {"get": AUTHOR_PAGE},
+    "author/items/<slug:slug>/edit": {"get": AUTHOR_PAGE, "post": (LOGIN, 403, 400, 400)},
     "author/items/<slug:slug>/status": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
     "author/items/<slug:slug>/history": {"get": AUTHOR_PAGE},
     "author/items/bulk": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},  # empty: nothing changes
     "author/reports/": {"get": AUTHOR_PAGE},
     "author/reports/<int:report_id>/close": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
+    # the preview as a learner; an empty post holds no signed layout: refused, 400
+    "author/items/<slug:slug>/try": {"get": AUTHOR_PAGE, "post": (LOGIN, 403, 400, 400)},
+    # only challenges are verified; the item here is a true/false one
+    "author/items/<slug:slug>/verify": {
+        "get": (LOGIN, 403, 404, 404),
+        "post": (LOGIN, 403, 404, 404),
+    },
     "author/items/<slug:slug>/regrade": {  # GET: the dry run; POST applies once confirmed
         "get": AUTHOR_PAGE,
         "post": (LOGIN, 403, REDIRECT, REDIRECT),

@@ -93,18 +93,18 @@ def test_new_items_are_drafts_until_published(author: Client, topic: Any, learne
     assert quiz_item_count(quiz) == 1
 
 
-@pytest.mark.sandbox
-def test_a_challenge_whose_wrong_solution_passes_is_refused(author: Client, topic: Any) -> None:
-    challenge = {
-        **PYTHON["challenge"],
-        "wrong_solutions": [PYTHON["challenge"]["reference_solution"]],
-    }
-    text = yaml.safe_dump({**PYTHON, "slug": "weak-tests", "topic": topic.slug, "difficulty": 3,
-                           "challenge": challenge})  # fmt: skip
+def test_a_challenge_is_saved_as_a_draft_and_not_published_unverified(
+    author: Client, topic: Any
+) -> None:
+    text = yaml.safe_dump({**PYTHON, "slug": "unverified", "topic": topic.slug, "difficulty": 3})
     response = author.post("/author/items/new", {"stage": topic.stage.number, "source": text})
-    assert response.status_code == 400
-    assert "the tests miss its mistake" in response.content.decode()
-    assert not Item.objects.filter(slug="weak-tests").exists()
+    assert response.status_code == 302
+    item = Item.objects.get(slug="unverified")
+    assert item.status == "draft"
+    refused = author.post(f"/author/items/{item.slug}/status", {"status": "published"}, follow=True)
+    assert "has not passed verification" in refused.content.decode()
+    item.refresh_from_db()
+    assert item.status == "draft"
 
 
 def test_import_is_all_or_nothing_and_export_round_trips(

@@ -1,0 +1,256 @@
+"""The authoring forms of code and SQL challenges: statement fields aside (the bank's),
+the starter code, the tests (name, visibility, weight, rule, and the inputs and expected
+result), the reference and wrong solutions, the rules and the limits.
+
+Kept thin on purpose: the spec itself belongs to quizzes/grading/spec.py, which validates
+what the form builds. A Python challenge of the function kind and an SQL challenge of the
+query mode are edited here; any other (a class, SQL index or transaction scripts, tests
+with keyword arguments or tolerances) is edited in YAML, and the form says so.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from django import forms
+
+from quizzes.itemtypes.forms import (
+    ErrorRule,
+    NumberField,
+    RowForm,
+    RowSet,
+    TypeForm,
+    normalise_text,
+    text_field,
+)
+
+
+class JSONTextField(forms.CharField):
+    """A JSON value typed on one line (``[1, 2]``, ``"text"``, ``null``); blank is None."""
+
+    def to_python(self, value: Any) -> Any:
+        text = str(super().to_python(value)).strip()
+        if not text:
+            return None
+        try:
+            return {"value": json.loads(text)}
+        except ValueError as exc:
+            raise forms.ValidationError(f"Write a JSON value: {exc}.") from None
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict) and "value" in value:
+            return json.dumps(value["value"], ensure_ascii=False)
+        return value
+
+
+class WrongRow(RowForm):
+    source = text_field("Wrong solution", rows=6, max_length=64 * 1024)
+    breaks = forms.CharField(label="Rule it breaks (id)", required=False, max_length=60)
+    author = forms.CharField(label="Written by", required=False, max_length=100)
+
+
+class RuleRow(RowForm):
+    id = forms.CharField(label="Rule id", required=False, max_length=60)
+    text = forms.CharField(label="The rule, as the statement states it", required=False)
+
+
+class TestRow(RowForm):
+    name = forms.CharField(label="Test name", required=False, max_length=200)
+    visible = forms.BooleanField(label="Visible to learners", required=False)
+    weight = NumberField(label="Weight", required=False, help_text="Default 1.")
+    rule = forms.CharField(label="Rule it enforces (id)", required=False, max_length=60)
+
+
+class PythonTestRow(TestRow):
+    args = JSONTextField(label="Arguments (a JSON list)", required=False)
+    expect = JSONTextField(label="Expected result (JSON)", required=False)
+    raises = forms.CharField(label="…or the exception it raises", required=False, max_length=100)
+
+
+class SqlTestRow(TestRow):
+    # Not "data": a form's data is what was posted.
+    rows_sql = text_field("Rows inserted before the query (SQL)", rows=4, max_length=64 * 1024)
+
+
+_CHALLENGE_RULES = (
+    ErrorRule(
+        r"'reference_solution' is required", "reference_solution", "Write the reference solution."
+    ),
+    ErrorRule(
+        r"'wrong_solutions' must list",
+        "wrong_solutions",
+        "Give at least one wrong solution: a plausible mistake the hidden tests catch.",
+    ),
+    ErrorRule(r"at least one visible test", "tests", "Make at least one test visible."),
+    ErrorRule(r"at least one hidden test", "tests", "Keep at least one test hidden."),
+    ErrorRule(r"challenge\.tests\[(?P<row>\d+)\]", "tests.*", first_row=0),
+    ErrorRule(r"challenge\.wrong_solutions\[(?P<row>\d+)\]", "wrong_solutions.*", first_row=0),
+    ErrorRule(r"challenge\.rules\[(?P<row>\d+)\]", "rules.*", first_row=0),
+    ErrorRule(r"time_limit", "time_limit"),
+    ErrorRule(r"memory_limit", "memory_limit_mb"),
+)
+
+
+class ChallengeForm(TypeForm):
+    """What code and SQL challenges share; subclasses add their own fields and tests."""
+
+    # The challenge keys this form writes; an entry with any other is edited in YAML.
+    own_keys: ClassVar[frozenset[str]]
+    test_keys: ClassVar[frozenset[str]]
+    common_fields: ClassVar[dict[str, forms.Field]] = {
+        "starter": text_field("Starter code (what the editor shows first)", rows=6),
+        "reference_solution": text_field("Reference solution", rows=10),
+        "time_limit": NumberField(label="Time limit (seconds of CPU)", required=False),
+        "memory_limit_mb": NumberField(label="Memory limit (MiB)", required=False),
+        "tests_author": forms.CharField(label="Tests written by", required=False, max_length=100),
+    }
+    test_row: ClassVar[type[RowForm]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        entry = kwargs.get("entry") or {}
+        challenge = entry.get("challenge")
+        if isinstance(challenge, dict) and not self.editable(challenge):
+            self.unsupported = (
+                "This challenge uses what the form does not edit (a class, an SQL script "
+                "mode, keyword arguments or tolerances): edit it in YAML."
+            )
+
+    def editable(self, challenge: dict[str, Any]) -> bool:
+        tests = challenge.get("tests") or []
+        return set(challenge) <= self.own_keys and all(
+            isinstance(t, dict) and set(t) <= self.test_keys for t in tests
+        )
+
+    def initial_from_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        challenge = entry.get("challenge") or {}
+        initial = {key: challenge.get(key) for key in self.common_fields}
+        initial.update(self.own_initial(challenge))
+        initial["tests"] = [self.test_initial(t) for t in challenge.get("tests") or []]
+        initial["wrong_solutions"] = [
+            {"source": w} if isinstance(w, str) else dict(w)
+            for w in challenge.get("wrong_solutions") or []
+        ]
+        initial["rules"] = [dict(r) for r in challenge.get("rules") or []]
+        return initial
+
+    def own_initial(self, challenge: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def test_initial(self, test: dict[str, Any]) -> dict[str, Any]:
+        return dict(test)
+
+    def entry_fields(self) -> dict[str, Any]:
+        data = self.form.cleaned_data
+        challenge: dict[str, Any] = self.own_entry(data)
+        for key in ("starter", "reference_solution"):
+            challenge[key] = normalise_text(data[key])
+        for key in ("time_limit", "memory_limit_mb", "tests_author"):
+            if data[key] not in (None, ""):
+                challenge[key] = data[key]
+        rules = [{"id": r["id"], "text": r["text"]} for r in self.rows("rules")]
+        if rules:
+            challenge["rules"] = rules
+        challenge["tests"] = [self.test_entry(row) for row in self.rows("tests")]
+        wrong: list[Any] = []
+        for row in self.rows("wrong_solutions"):
+            source = normalise_text(row["source"])
+            extra = {k: row[k] for k in ("breaks", "author") if row[k]}
+            wrong.append({"source": source, **extra} if extra else source)
+        challenge["wrong_solutions"] = wrong
+        return {"challenge": challenge}
+
+    def own_entry(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def test_entry(self, row: dict[str, Any]) -> dict[str, Any]:
+        test: dict[str, Any] = {"name": row["name"], "visible": row["visible"]}
+        for key in ("weight", "rule"):
+            if row[key] not in (None, ""):
+                test[key] = row[key]
+        return test
+
+
+class PythonChallengeForm(ChallengeForm):
+    fields = {
+        "entry_point": forms.CharField(
+            label="Function the learner writes", required=False, max_length=100
+        ),
+        **ChallengeForm.common_fields,
+    }
+    own_keys = frozenset(
+        {"entry_point", "kind", "starter", "time_limit", "memory_limit_mb",
+         "reference_solution", "wrong_solutions", "tests", "rules", "tests_author"}
+    )  # fmt: skip
+    test_keys = frozenset({"name", "visible", "weight", "rule", "args", "expect", "raises"})
+    row_sets = (
+        RowSet("tests", PythonTestRow, "Tests", "Add a test", spare=2),
+        RowSet("wrong_solutions", WrongRow, "Wrong solutions", "Add a wrong solution", spare=1),
+        RowSet("rules", RuleRow, "Rules the statement states", "Add a rule"),
+    )
+    error_rules = (
+        ErrorRule(r"entry_point", "entry_point", "Name the function: a Python identifier."),
+        *_CHALLENGE_RULES,
+    )
+
+    def editable(self, challenge: dict[str, Any]) -> bool:
+        return challenge.get("kind", "function") == "function" and super().editable(challenge)
+
+    def own_initial(self, challenge: dict[str, Any]) -> dict[str, Any]:
+        return {"entry_point": challenge.get("entry_point", "")}
+
+    def test_initial(self, test: dict[str, Any]) -> dict[str, Any]:
+        row = dict(test)
+        row["args"] = {"value": test.get("args", [])}
+        if "expect" in test:
+            row["expect"] = {"value": test["expect"]}
+        return row
+
+    def own_entry(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"entry_point": data["entry_point"], "kind": "function"}
+
+    def test_entry(self, row: dict[str, Any]) -> dict[str, Any]:
+        test = super().test_entry(row)
+        test["args"] = row["args"]["value"] if row["args"] else []
+        if row["raises"]:
+            test["raises"] = row["raises"]
+        else:
+            test["expect"] = row["expect"]["value"] if row["expect"] else None
+        return test
+
+
+class SqlChallengeForm(ChallengeForm):
+    fields = {
+        "schema": text_field("Schema (SQLite DDL)", rows=6),
+        "ordered": forms.BooleanField(
+            label="Row order matters", required=False, help_text="Tick when the query has ORDER BY."
+        ),
+        **ChallengeForm.common_fields,
+    }
+    own_keys = frozenset(
+        {"schema", "ordered", "starter", "reference_solution", "wrong_solutions", "tests",
+         "time_limit", "memory_limit_mb", "rules", "tests_author", "mode"}
+    )  # fmt: skip
+    test_keys = frozenset({"name", "visible", "weight", "rule", "data"})
+    row_sets = (
+        RowSet("tests", SqlTestRow, "Tests (each a data set)", "Add a test", spare=2),
+        RowSet("wrong_solutions", WrongRow, "Wrong solutions", "Add a wrong solution", spare=1),
+        RowSet("rules", RuleRow, "Rules the statement states", "Add a rule"),
+    )
+    error_rules = (ErrorRule(r"schema", "schema"), *_CHALLENGE_RULES)
+
+    def editable(self, challenge: dict[str, Any]) -> bool:
+        return challenge.get("mode", "query") == "query" and super().editable(challenge)
+
+    def own_initial(self, challenge: dict[str, Any]) -> dict[str, Any]:
+        return {"schema": challenge.get("schema", ""), "ordered": bool(challenge.get("ordered"))}
+
+    def own_entry(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"schema": normalise_text(data["schema"]), "ordered": data["ordered"]}
+
+    def test_entry(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {**super().test_entry(row), "data": normalise_text(row["rows_sql"])}
+
+    def test_initial(self, test: dict[str, Any]) -> dict[str, Any]:
+        return {**test, "rows_sql": test.get("data", "")}
