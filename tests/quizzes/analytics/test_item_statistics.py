@@ -268,7 +268,7 @@ def test_items_page_and_item_page_show_the_statistics(
     assert "0.55" in html and "0.43" in html  # the single's SD, the multiple's discrimination
     assert "none: 1" not in html and "choose a stage" in html  # the whole bank: no picks
     number = small_quiz.stage.number
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):  # the filter form looks the stage up
         html = client.get(f"/author/items/?stage={number}").content.decode()
     assert "GET" in html and "none: 1" in html  # picks, and the blank multiple-choice answer
     item = client.get("/author/items/t-multiple/")
