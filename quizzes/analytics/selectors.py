@@ -18,6 +18,7 @@ from accounts.selectors import learner_list
 from quizzes.assessments.selectors import stage_list_with_topics
 from quizzes.models import (
     Attempt,
+    AttemptEvent,
     AttemptStatus,
     ItemCalibration,
     Quiz,
@@ -237,6 +238,18 @@ def recent_attempts(*, quiz: Quiz | None = None, email: str = "") -> QuerySet[At
     if email:
         attempts = attempts.filter(learner__email__icontains=email)
     return attempts
+
+
+def graded_attempts() -> QuerySet[Attempt]:
+    """For instructors: every graded attempt, with its quiz and learner."""
+    return Attempt.objects.filter(status=AttemptStatus.GRADED).select_related(
+        "quiz__stage", "learner"
+    )
+
+
+def attempt_events(attempt: Attempt) -> QuerySet[AttemptEvent]:
+    """An attempt's event log, oldest first."""
+    return AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
 
 
 # --- cohort views ---------------------------------------------------------------------

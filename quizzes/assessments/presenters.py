@@ -79,6 +79,9 @@ def item_review(item: AttemptItem) -> dict[str, Any]:
             "graded": item.graded_at is not None,
             "explanation_html": keyed.explanation_html,
             "key": handler.key_display(keyed.data),
+            "key_lines": [
+                {"label": label, "text": text} for label, text in handler.key_lines(keyed.data)
+            ],
         }
     )
     given = handler.to_item_ids(answer, item.layout)
