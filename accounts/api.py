@@ -163,7 +163,7 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
-class UserFilter(filters.FilterSet):
+class UserFilter(filters.FilterSet):  # type: ignore[misc]
     q = filters.CharFilter(field_name="email", lookup_expr="icontains", help_text="Email contains.")
     role = filters.ChoiceFilter(choices=Role.choices, field_name="groups__name")
     is_active = filters.BooleanFilter()

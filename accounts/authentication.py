@@ -69,7 +69,7 @@ class TokenScopePermission(BasePermission):
         return False
 
 
-class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """How the schema describes the token: HTTP bearer."""
 
     target_class = ApiTokenAuthentication

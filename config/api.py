@@ -69,7 +69,9 @@ class ProblemSerializer(serializers.Serializer[Any]):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField(help_text="For people: what went wrong this time.")
-    errors = FieldErrorSerializer(many=True, required=False, help_text="Invalid input, by field.")
+    errors = FieldErrorSerializer(  # type: ignore[assignment]
+        many=True, required=False, help_text="Invalid input, by field."
+    )
     retry_after = serializers.IntegerField(
         required=False, help_text="Seconds to wait, on a 429 (also in Retry-After)."
     )

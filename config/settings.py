@@ -380,6 +380,7 @@ SPECTACULAR_SETTINGS = {
         "QuizKindEnum": "quizzes.models.QuizKind",
         "SubmissionKindEnum": "quizzes.models.SubmissionKind",
         "EventKindEnum": "quizzes.models.EventKind",
+        "ItemTypeEnum": "quizzes.api_schema.ITEM_TYPE_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

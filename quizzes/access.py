@@ -43,14 +43,15 @@ class CanTakeQuizzes(BasePermission):
         return bool(request.user and request.user.has_perm("quizzes.take_quiz"))
 
 
-def needs_perm(perm: str, message: str) -> type[BasePermission]:
+def needs_perm(perm: str, text: str) -> type[BasePermission]:
     """A permission class: the account holds the model permission ``perm``."""
 
     class HasPerm(BasePermission):
+        message = text
+
         def has_permission(self, request: Request, view: Any) -> bool:
             return bool(request.user and request.user.has_perm(perm))
 
-    HasPerm.message = message
     HasPerm.__name__ = HasPerm.__qualname__ = f"Has_{perm.replace('.', '_')}"
     return HasPerm
 

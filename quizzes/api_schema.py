@@ -16,17 +16,20 @@ from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, ex
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from quizzes.itemtypes import all_handlers
+from quizzes.itemtypes import all_handlers, type_names
+
+# Every item type's name, as the API's enum of types (``ENUM_NAME_OVERRIDES``).
+ITEM_TYPE_CHOICES = [(name, name) for name in type_names()]
 
 
-class TrueFalseFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[misc]
+class TrueFalseFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
     target_class = "quizzes.itemtypes.true_false.TrueFalseField"
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         return {"type": "boolean", "nullable": True, "description": "true, false or null."}
 
 
-class NumberTextFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[misc]
+class NumberTextFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
     target_class = "quizzes.itemtypes.numeric.NumberTextField"
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:

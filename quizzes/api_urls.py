@@ -4,6 +4,7 @@ from django.urls import path
 
 from quizzes.analytics import api as analytics
 from quizzes.assessments import api as learner
+from quizzes.bank import api as authoring
 
 urlpatterns = [
     # learners
@@ -51,6 +52,41 @@ urlpatterns = [
         name="api-submission-detail",
     ),
     path("dashboard/", analytics.DashboardAPI.as_view(), name="api-dashboard"),
+    # instructors: items, quizzes, the bank
+    path("author/items/", authoring.ItemListAPI.as_view(), name="api-author-items"),
+    path("author/items/<slug:slug>", authoring.ItemDetailAPI.as_view(), name="api-author-item"),
+    path(
+        "author/items/<slug:slug>/preview",
+        authoring.ItemPreviewAPI.as_view(),
+        name="api-author-item-preview",
+    ),
+    path(
+        "author/items/<slug:slug>/verify",
+        authoring.ItemVerifyAPI.as_view(),
+        name="api-author-item-verify",
+    ),
+    path(
+        "author/items/<slug:slug>/publish",
+        authoring.ItemPublishAPI.as_view(),
+        name="api-author-item-publish",
+    ),
+    path(
+        "author/items/<slug:slug>/retire",
+        authoring.ItemRetireAPI.as_view(),
+        name="api-author-item-retire",
+    ),
+    path("author/quizzes/", authoring.AuthorQuizListAPI.as_view(), name="api-author-quizzes"),
+    path(
+        "author/quizzes/<slug:slug>",
+        authoring.AuthorQuizDetailAPI.as_view(),
+        name="api-author-quiz",
+    ),
+    path("author/bank/import", authoring.BankImportAPI.as_view(), name="api-bank-import"),
+    path(
+        "author/bank/export/stage-<int:number>.yaml",
+        authoring.BankExportAPI.as_view(),
+        name="api-bank-export",
+    ),
     # instructors: learners' work and cohort analytics
     path(
         "author/attempts/", analytics.LearnerAttemptListAPI.as_view(), name="api-learner-attempts"

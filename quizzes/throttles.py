@@ -138,11 +138,11 @@ class AnswerSaveThrottle(LearnerRateThrottle):
 
 
 class BankImportThrottle(LearnerRateThrottle):
-    """Bank imports, dry runs included (``API_BANK_IMPORT_RATE``): each one validates a
-    whole bank file."""
+    """Bank imports, dry runs included, and item checks (``API_BANK_IMPORT_RATE``): each
+    validates a whole bank file, or runs a challenge's solutions in the sandbox."""
 
     scope = "bank_imports"
-    what = "bank imports"
+    what = "bank imports and checks"
 
 
 # The limits of an API view that names none of its own.

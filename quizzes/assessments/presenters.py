@@ -3,6 +3,7 @@ may change, with the key once feedback is due."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from quizzes.assessments.feedback import item_feedback_due
@@ -10,6 +11,7 @@ from quizzes.itemtypes import handler_for
 from quizzes.models import (
     Attempt,
     AttemptItem,
+    ItemVersion,
     OutcomeCategory,
     ReportStatus,
     Submission,
@@ -52,6 +54,21 @@ def item_for_learner(item: AttemptItem) -> dict[str, Any]:
         "review_template": handler.review_template,
     }
     view.update(handler.learner_view(version.data, item.layout, answer))
+    return view
+
+
+def item_preview(version: ItemVersion, rng: random.Random) -> dict[str, Any]:
+    """A version as a learner would be shown it in a new attempt: shuffled with fresh
+    tokens, nothing saved, no key."""
+    handler = handler_for(version.item.type)
+    item = AttemptItem(
+        item_version=version,
+        position=1,
+        layout=handler.layout(version.data, rng, shuffle=True),
+        max_score=version.points,
+    )
+    view = item_for_learner(item)
+    view["feedback_due"] = False
     return view
 
 

@@ -30,9 +30,12 @@ from quizzes.bank.loader import (
 from quizzes.itemtypes import handler_for
 from quizzes.itemtypes.base import strip_lines
 from quizzes.models import (
+    AttemptItem,
     Item,
     ItemStatus,
+    QuizPool,
     Stage,
+    Submission,
 )
 
 
@@ -141,15 +144,47 @@ def item_set_status(*, item: Item, status: str) -> None:
     item.save(update_fields=["status", "updated_at"])
 
 
-def bank_import(*, name: str, text: str) -> LoadReport:
-    """Load an uploaded bank file with the same all-or-nothing rules as `load_bank`."""
+def bank_import(*, name: str, text: str, dry_run: bool = False) -> LoadReport:
+    """Load an uploaded bank file with the same all-or-nothing rules as `load_bank`.
+
+    ``dry_run`` checks and loads it the same way, reports what would be created, updated
+    and left unchanged, and rolls everything back."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(name).name
         path.write_text(text)
         bank: BankFile = read_bank_file(path, topics_by_stage=topics_by_stage())
         report = LoadReport()
-        bank_file_load(bank=bank, report=report)
+        with transaction.atomic():
+            bank_file_load(bank=bank, report=report)
+            if dry_run:
+                transaction.set_rollback(True)
     return report
+
+
+def item_verify(*, item: Item) -> list[str]:
+    """Check the item's current version again by every rule an edit must pass (challenges:
+    the reference and wrong solutions run in the sandbox). The problems; empty when fine."""
+    version = item.current_version
+    if version is None:
+        return ["the item has no content yet"]
+    entry: dict[str, Any] = strip_lines(version.source)
+    problems = check_item(entry, topics=topics_by_stage().get(item.stage.number, set()))
+    if not problems and handler_for(item.type).needs_sandbox:
+        problems += check_challenge_solutions(entry)
+    return problems
+
+
+def item_delete(*, item: Item) -> None:
+    """Delete an item no attempt was ever given (a draft tried out and dropped); an item
+    with answers is retired instead, so past attempts keep their questions."""
+    answered = AttemptItem.objects.filter(item_version__item=item).exists()
+    if answered or Submission.objects.filter(item_version__item=item).exists():
+        raise AuthoringError(["learners have answered this item: retire it instead"])
+    if QuizPool.objects.filter(item=item).exists():
+        raise AuthoringError(["a quiz draws this item by name: change that quiz first"])
+    with transaction.atomic():
+        Item.objects.filter(pk=item.pk).update(current_version=None)
+        item.delete()
 
 
 def bank_export(*, stage: Stage) -> str:
@@ -176,7 +211,9 @@ __all__ = [
     "bank_export",
     "bank_import",
     "bank_import_errors",
+    "item_delete",
     "item_save_from_yaml",
     "item_set_status",
+    "item_verify",
     "item_yaml",
 ]

@@ -206,6 +206,17 @@ def quiz_save(*, quiz: Quiz, pools: Sequence[QuizPool], author: User | None = No
     return quiz
 
 
+class QuizInUse(Exception):
+    """The quiz has attempts: it cannot be deleted (unpublish it instead)."""
+
+
+def quiz_delete(*, quiz: Quiz) -> None:
+    """Delete a quiz nobody has attempted, with its pools."""
+    if quiz.attempts.exists():
+        raise QuizInUse("Learners have attempted this quiz: set it back to draft instead.")
+    quiz.delete()
+
+
 def pool_candidates(pool: QuizPool) -> QuerySet[Item]:
     items = Item.objects.filter(status=ItemStatus.PUBLISHED, current_version__isnull=False)
     if pool.item_id:
