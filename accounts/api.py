@@ -99,7 +99,7 @@ class TokenListApi(AccountApiView):
     def get_queryset(self) -> QuerySet[ApiToken]:
         return token_list(_account(self.request))
 
-    @extend_schema(operation_id="token_list", tags=["tokens"])
+    @extend_schema(operation_id="token_list", tags=["tokens"], responses={200: TokenOut(many=True)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TokenOut(page, many=True).data)
@@ -186,7 +186,9 @@ class UserListApi(AccountApiView):
     def get_queryset(self) -> QuerySet[User]:
         return user_list_with_roles()
 
-    @extend_schema(operation_id="user_list", tags=["admin"])
+    @extend_schema(
+        operation_id="user_list", tags=["admin"], responses={200: UserOutputSerializer(many=True)}
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(UserOutputSerializer(page, many=True).data)

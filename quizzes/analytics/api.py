@@ -206,7 +206,11 @@ class LearnerAttemptListAPI(StaffAPIView):
     def get_queryset(self) -> QuerySet[Attempt]:
         return recent_attempts()
 
-    @extend_schema(operation_id="learner_attempt_list", tags=[STAFF])
+    @extend_schema(
+        operation_id="learner_attempt_list",
+        tags=[STAFF],
+        responses={200: LearnerAttemptOut(many=True)},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(LearnerAttemptOut(page, many=True).data)
@@ -235,7 +239,9 @@ class AttemptEventListAPI(StaffAPIView):
     permission_classes = [*StaffAPIView.permission_classes, CanReadLogs]
     serializer_class = EventOut
 
-    @extend_schema(operation_id="attempt_event_list", tags=[STAFF])
+    @extend_schema(
+        operation_id="attempt_event_list", tags=[STAFF], responses={200: EventOut(many=True)}
+    )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = access_attempt(user=account_of(request), attempt_id=attempt_id)
         page = self.paginate_queryset(attempt_events(attempt))
@@ -259,7 +265,9 @@ class CohortOverviewAPI(StaffAPIView):
     permission_classes = [*StaffAPIView.permission_classes, CanReadStatistics]
     serializer_class = QuizOverviewOut
 
-    @extend_schema(operation_id="cohort_overview", tags=[STAFF])
+    @extend_schema(
+        operation_id="cohort_overview", tags=[STAFF], responses={200: QuizOverviewOut(many=True)}
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(cohort_overview())
         return self.get_paginated_response(QuizOverviewOut(page, many=True).data)
@@ -286,7 +294,11 @@ class CohortResultListAPI(StaffAPIView):
     def get_queryset(self) -> QuerySet[Attempt]:
         return graded_attempts()
 
-    @extend_schema(operation_id="cohort_result_list", tags=[STAFF])
+    @extend_schema(
+        operation_id="cohort_result_list",
+        tags=[STAFF],
+        responses={200: LearnerAttemptOut(many=True)},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(LearnerAttemptOut(page, many=True).data)
@@ -367,7 +379,12 @@ class ItemStatisticsAPI(StaffAPIView):
     permission_classes = [*StaffAPIView.permission_classes, CanReadStatistics]
     serializer_class = ItemStatsOut
 
-    @extend_schema(operation_id="item_statistics_list", tags=[STAFF], parameters=[StageQuery])
+    @extend_schema(
+        operation_id="item_statistics_list",
+        tags=[STAFF],
+        parameters=[StageQuery],
+        responses={200: ItemStatsOut(many=True)},
+    )
     def get(self, request: Request) -> Response:
         query = StageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -402,7 +402,7 @@ class QuizListAPI(LearnerAPIView):
     def get_queryset(self) -> QuerySet[Quiz]:
         return published_quizzes()
 
-    @extend_schema(operation_id="quiz_list", tags=[TAG])
+    @extend_schema(operation_id="quiz_list", tags=[TAG], responses={200: QuizOut(many=True)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(QuizOut(page, many=True).data)
@@ -458,7 +458,9 @@ class AttemptListAPI(LearnerAPIView):
     def get_queryset(self) -> QuerySet[Attempt]:
         return learner_attempts(account_of(self.request))
 
-    @extend_schema(operation_id="attempt_list", tags=[TAG])
+    @extend_schema(
+        operation_id="attempt_list", tags=[TAG], responses={200: AttemptSummaryOut(many=True)}
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(AttemptSummaryOut(page, many=True).data)

@@ -174,7 +174,9 @@ class ItemListAPI(AuthorAPIView):
     def get_queryset(self) -> QuerySet[Item]:
         return _items()
 
-    @extend_schema(operation_id="author_item_list", tags=[TAG])
+    @extend_schema(
+        operation_id="author_item_list", tags=[TAG], responses={200: ItemSummaryOut(many=True)}
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(ItemSummaryOut(page, many=True).data)
@@ -480,7 +482,11 @@ class AuthorQuizListAPI(AuthorAPIView):
     def get_queryset(self) -> QuerySet[Quiz]:
         return Quiz.objects.select_related("stage")
 
-    @extend_schema(operation_id="author_quiz_list", tags=[TAG])
+    @extend_schema(
+        operation_id="author_quiz_list",
+        tags=[TAG],
+        responses={200: AuthorQuizSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(
