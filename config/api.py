@@ -30,13 +30,16 @@ LEGACY_PREFIX = "/api/"
 V1_PREFIX = "/api/v1/"
 
 
-def deprecated_alias(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """``view`` served under its old unversioned path, announcing its v1 successor."""
+def deprecated_alias(
+    view: Callable[..., HttpResponseBase], *, renamed_to: str | None = None
+) -> Callable[..., HttpResponseBase]:
+    """``view`` served under its old unversioned path, announcing its v1 successor: the same
+    path under /api/v1/, or ``renamed_to`` (a path under /api/v1/) where v1 renamed it."""
 
     @functools.wraps(view)  # keeps csrf_exempt and the DRF view's attributes
     def alias(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
-        successor = V1_PREFIX + request.path.removeprefix(LEGACY_PREFIX)
+        successor = V1_PREFIX + (renamed_to or request.path.removeprefix(LEGACY_PREFIX))
         response["Deprecation"] = f"@{int(LEGACY_DEPRECATED.timestamp())}"
         response["Sunset"] = format_datetime(LEGACY_SUNSET, usegmt=True)
         response["Link"] = f'<{successor}>; rel="successor-version"'

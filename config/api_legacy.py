@@ -13,7 +13,7 @@ from quizzes.assessments import api
 urlpatterns = [
     path("api/schema/", RedirectView.as_view(pattern_name="api-schema", permanent=True)),
     path("api/docs/", RedirectView.as_view(pattern_name="api-docs", permanent=True)),
-    path("api/stages/", deprecated_alias(api.RoadmapAPI.as_view())),
+    path("api/stages/", deprecated_alias(api.RoadmapAPI.as_view(), renamed_to="roadmap/")),
     path("api/dashboard/", deprecated_alias(analytics_api.DashboardAPI.as_view())),
     path("api/quizzes/<slug:slug>/attempts", deprecated_alias(api.QuizStartAPI.as_view())),
     path("api/attempts/<int:attempt_id>", deprecated_alias(api.AttemptDetailAPI.as_view())),

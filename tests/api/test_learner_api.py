@@ -142,9 +142,12 @@ def test_a_wrongly_shaped_answer_is_a_400_naming_the_field_and_saves_nothing(
 def test_a_tokens_revision_and_body_are_checked(mine: tuple[Client, Attempt]) -> None:
     client, attempt = mine
     url = f"{V1}/attempts/{attempt.pk}/answers/1"
-    assert problem(client.put(url, {"answer": {}}, content_type="application/json"), 400)[
-        "errors"
-    ][0]["field"] == "revision"
+    assert (
+        problem(client.put(url, {"answer": {}}, content_type="application/json"), 400)["errors"][0][
+            "field"
+        ]
+        == "revision"
+    )
     malformed = client.put(url, "{not json", content_type="application/json")
     assert problem(malformed, 400)["title"] == "Malformed request body"
     problem(client.put(url, "answer=1", content_type="text/plain"), 415)
@@ -328,18 +331,22 @@ def test_saves_runs_reads_and_writes_have_limits_of_their_own(
     # Saves count apart from other writes: flags still go through, until their own limit.
     flag = f"{V1}/attempts/{attempt.pk}/flags/1"
     for _ in range(2):
-        assert client.post(flag, {"flagged": True}, content_type="application/json").status_code == (
-            200
-        )
-    assert "API writes" in problem(
-        client.post(flag, {"flagged": True}, content_type="application/json"), 429
-    )["detail"]
+        assert client.post(
+            flag, {"flagged": True}, content_type="application/json"
+        ).status_code == (200)
+    assert (
+        "API writes"
+        in problem(client.post(flag, {"flagged": True}, content_type="application/json"), 429)[
+            "detail"
+        ]
+    )
     item = position_of(attempt, "python")
     run = f"{V1}/attempts/{attempt.pk}/items/{item.position}/run"
     assert client.post(run, {"code": "a"}, content_type="application/json").status_code == 202
-    assert "code runs" in problem(
-        client.post(run, {"code": "b"}, content_type="application/json"), 429
-    )["detail"]
+    assert (
+        "code runs"
+        in problem(client.post(run, {"code": "b"}, content_type="application/json"), 429)["detail"]
+    )
     for _ in range(4):
         client.get(f"{V1}/attempts/{attempt.pk}")
     assert "API reads" in problem(client.get(f"{V1}/attempts/"), 429)["detail"]
