@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.filters import OrderingFilter
@@ -595,6 +594,21 @@ class BankImportAPI(AuthorAPIView):
         return Response(ImportOut(body).data)
 
 
+class BankItemOut(serializers.Serializer[Any]):
+    """One item as authored; each type adds its own fields (fixtures/questions/README.md)."""
+
+    slug = serializers.CharField()
+    type = serializers.ChoiceField(choices=TYPE_CHOICES)
+    topic = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+
+
+class BankFileOut(serializers.Serializer[Any]):
+    stage = serializers.IntegerField()
+    items = BankItemOut(many=True)
+
+
 class BankExportAPI(AuthorAPIView):
     """One stage's items as a bank file (YAML), ready to import elsewhere."""
 
@@ -604,7 +618,7 @@ class BankExportAPI(AuthorAPIView):
         operation_id="bank_export",
         tags=[TAG],
         responses={
-            (200, "application/x-yaml"): OpenApiResponse(OpenApiTypes.STR, description="YAML")
+            (200, "application/x-yaml"): OpenApiResponse(BankFileOut, description="A bank file")
         },
     )
     def get(self, request: Request, number: int) -> HttpResponse:
