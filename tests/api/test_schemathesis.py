@@ -19,7 +19,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,8 +40,27 @@ CHECKS = [
 ]
 # At least 20 generated cases per operation in `make test`; a soak run asks for more.
 EXAMPLES = int(os.environ.get("SKILLMAP_FUZZ_EXAMPLES", "20"))
+STATEFUL_EXAMPLES = int(os.environ.get("SKILLMAP_FUZZ_SCENARIOS", "60"))
 SOAK_EXAMPLES = 300
-FAST = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
+ATTEMPT_FLOW = [
+    "quiz_list",
+    "attempt_start",
+    "attempt_retrieve",
+    "answer_save",
+    "attempt_flag",
+    "attempt_run_examples",
+    "submission_retrieve",
+    "attempt_submit",
+    "attempt_result",
+]
+# No shrinking: the fuzzer's data depends on earlier answers, which a replay cannot repeat;
+# a failure is reported as found (with a curl command to reproduce it).
+FAST = {
+    "deadline": None,
+    "suppress_health_check": list(HealthCheck),
+    "database": None,
+    "phases": [Phase.explicit, Phase.generate],
+}
 
 
 @pytest.fixture
@@ -50,7 +69,11 @@ def world(db: None, settings: Any, private_cache: Any, every_type_quiz: Any) -> 
     framework["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(framework["DEFAULT_THROTTLE_RATES"])
     settings.REST_FRAMEWORK = framework
     admin = UserFactory(role="admin")
-    return {"headers": {"Authorization": f"Bearer {token_for(admin, 'instructor')}"}}
+    return {"admin": admin, "headers": bearer(admin)}
+
+
+def bearer(user: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user, 'instructor')}"}
 
 
 @pytest.fixture
@@ -96,28 +119,43 @@ def test_every_operation_answers_as_documented(api_schema: Any, world: dict[str,
     assert len(roomy) >= len(operations) * 3 // 4, calls
 
 
-def stateful(schema: Any, world: dict[str, Any], examples: int) -> None:
+def stateful(schema: Any, world: dict[str, Any], examples: int) -> Counter[str]:
+    seen: Counter[str] = Counter()
+
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # An administrator and token of its own per scenario: one scenario may revoke
+            # its token (links lead from the token list to DELETE), and the next must not
+            # start unauthenticated.
+            self.headers = bearer(UserFactory(role="admin"))
+
+        def after_call(self, response: Any, case: Any) -> None:
+            seen[f"{case.operation.label} {response.status_code}"] += 1
+
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"headers": world["headers"]}
+            return {"headers": self.headers}
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS)
 
-    Workflow.run(settings=settings(max_examples=examples, stateful_step_count=8, **FAST))  # type: ignore[arg-type]
+    Workflow.run(settings=settings(max_examples=examples, stateful_step_count=12, **FAST))  # type: ignore[arg-type]
+    return seen
 
 
 @pytest.mark.slow
 def test_the_attempt_flow_through_the_links(api_schema: Any, world: dict[str, Any]) -> None:
-    stateful(api_schema, world, EXAMPLES)
+    # The attempt flow's operations only, so that scenarios go deep along it.
+    seen = stateful(api_schema.include(operation_id=ATTEMPT_FLOW), world, STATEFUL_EXAMPLES)
     from quizzes.models import Attempt, AttemptEvent
 
-    # The links were followed: attempts were started and answers saved through them.
+    # The links were followed: attempts were started, and answered through them.
+    assert seen["POST /api/v1/quizzes/{slug}/attempts 201"] > 0, seen
     assert Attempt.objects.exists()
-    assert AttemptEvent.objects.filter(kind__in=["saved", "save_rejected"]).exists()
+    assert AttemptEvent.objects.filter(kind__in=["saved", "save_rejected"]).exists(), seen
 
 
 @pytest.mark.soak
 def test_every_operation_soak(api_schema: Any, world: dict[str, Any]) -> None:
     every_operation(api_schema, world, SOAK_EXAMPLES)
+    stateful(api_schema.include(operation_id=ATTEMPT_FLOW), world, SOAK_EXAMPLES)
     stateful(api_schema, world, SOAK_EXAMPLES)
