@@ -98,7 +98,7 @@ def every_operation(schema: Any, world: dict[str, Any], examples: int) -> Counte
         @settings(max_examples=examples, **FAST)  # type: ignore[arg-type]
         @given(case=operation.as_strategy())
         def run(case: Any) -> None:
-            calls[operation.label] += 1
+            calls[case.operation.label] += 1
             case.call_and_validate(headers=world["headers"], checks=CHECKS)
 
         try:
