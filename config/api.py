@@ -48,6 +48,12 @@ def deprecated_alias(
     return alias
 
 
+def v1_only(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[Any]:
+    """drf-spectacular preprocessing hook: the schema describes v1; the aliases are v1's
+    routes under their old paths, and would only repeat it."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith(V1_PREFIX)]
+
+
 # --- pagination ----------------------------------------------------------------------------
 class ApiPagination(PageNumberPagination):
     """``?page=`` and ``?page_size=`` (up to 200); a page past the end is a 404."""

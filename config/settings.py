@@ -382,6 +382,7 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "quizzes.models.EventKind",
         "ItemTypeEnum": "quizzes.api_schema.ITEM_TYPE_CHOICES",
     },
+    "PREPROCESSING_HOOKS": ["config.api.v1_only"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.add_problem_responses",
