@@ -24,6 +24,7 @@ from accounts.services import user_change_role, user_delete_account, user_update
 from accounts.tokens import api_token_create, api_token_revoke, token_list
 
 ROLE_PAGE_SIZE = 50
+NEW_TOKEN_KEY = "new_api_token"
 
 
 def _user(request: HttpRequest) -> User:
@@ -67,8 +68,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 @never_cache  # the page that shows a new token once must never be kept by a cache
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    """Personal API tokens: create one (its secret is shown on this answer only), list,
-    revoke."""
+    """Personal API tokens: create one (its secret is shown once, on the page after the
+    redirect), list, revoke."""
     user = _user(request)
     form = ApiTokenForm(request.POST if request.POST.get("action") == "create" else None)
     new_secret = None
@@ -93,8 +94,12 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             for field, problems in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
         else:
-            new_secret = new.secret
-            form = ApiTokenForm()
+            # Shown once, on the page the redirect leads to (so a reload cannot create a
+            # second token); the session holds it only until then.
+            request.session[NEW_TOKEN_KEY] = new.secret
+            return redirect("api-tokens")
+    if request.method == "GET":
+        new_secret = request.session.pop(NEW_TOKEN_KEY, None)
     context = {
         "form": form,
         "tokens": token_list(user),
