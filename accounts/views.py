@@ -24,7 +24,7 @@ from accounts.services import user_change_role, user_delete_account, user_update
 from accounts.tokens import api_token_create, api_token_revoke, token_list
 
 ROLE_PAGE_SIZE = 50
-NEW_TOKEN_KEY = "new_api_token"
+NEW_TOKEN_KEY = "new_api_token"  # noqa: S105 (a session key, not a secret)
 
 
 def _user(request: HttpRequest) -> User:
