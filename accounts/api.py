@@ -95,6 +95,9 @@ class TokenListApi(AccountApiView):
 
     write_scope = TokenScope.LEARNER
     serializer_class = TokenOut
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["created_at", "expires_at", "last_used_at", "name"]
+    ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         if getattr(self, "swagger_fake_view", False):  # the schema is being generated
@@ -103,7 +106,7 @@ class TokenListApi(AccountApiView):
 
     @extend_schema(operation_id="token_list", tags=["tokens"], responses={200: TokenOut(many=True)})
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(TokenOut(page, many=True).data)
 
     @extend_schema(

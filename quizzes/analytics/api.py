@@ -233,18 +233,30 @@ class EventOut(serializers.Serializer[Any]):
         return [{"name": str(k), "value": str(v)} for k, v in sorted(event.data.items())]
 
 
+class EventFilter(filters.FilterSet):  # type: ignore[misc]
+    kind = filters.ChoiceFilter(choices=EventKind.choices)
+
+    class Meta:
+        model = AttemptEvent
+        fields = ["kind"]
+
+
 class AttemptEventListAPI(StaffAPIView):
     """An attempt's append-only event log, oldest first (``quizzes.view_attempt_log``)."""
 
     permission_classes = [*StaffAPIView.permission_classes, CanReadLogs]
     serializer_class = EventOut
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filterset_class = EventFilter
+    ordering_fields = ["at", "id"]
+    ordering = ["at", "id"]
 
     @extend_schema(
         operation_id="attempt_event_list", tags=[STAFF], responses={200: EventOut(many=True)}
     )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = access_attempt(user=account_of(request), attempt_id=attempt_id)
-        page = self.paginate_queryset(attempt_events(attempt))
+        page = self.paginate_queryset(self.filter_queryset(attempt_events(attempt)))
         return self.get_paginated_response(EventOut(page, many=True).data)
 
 

@@ -204,12 +204,33 @@ def test_bank_import_dry_run_then_confirm_and_export(topic: Any, author: Client)
     problem(author.get(f"{V1}/author/bank/export/stage-99.yaml"), 404)
 
 
+def test_bank_imports_and_item_checks_share_a_strict_limit(
+    topic: Any, author: Client, settings: Any, private_cache: Any
+) -> None:
+    framework = dict(settings.REST_FRAMEWORK)
+    framework["DEFAULT_THROTTLE_RATES"] = {
+        **framework["DEFAULT_THROTTLE_RATES"],
+        "bank_imports": "2/hour",
+    }
+    settings.REST_FRAMEWORK = framework
+    body = {"content": "stage: 1\nitems: []\n"}
+    for _ in range(2):
+        response = author.post(f"{V1}/author/bank/import", body, content_type="application/json")
+        assert response.status_code != 429
+    limited = author.post(f"{V1}/author/items/t-tf/verify")
+    assert "bank imports and checks" in problem(limited, 429)["detail"]
+    assert int(limited["Retry-After"]) > 60
+    assert author.get(f"{V1}/author/items/").status_code == 200  # reads are counted apart
+
+
 def test_learners_attempts_event_logs_and_cohort_analytics(graded: Attempt, author: Client) -> None:
     rows = author.get(f"{V1}/author/attempts/?quiz=every-type").json()["results"]
     assert rows[0]["id"] == graded.pk and rows[0]["learner"] == graded.learner.email
     assert author.get(f"{V1}/author/attempts/?learner=nobody@").json()["count"] == 0
     events = author.get(rows[0]["events_url"]).json()["results"]
     assert [e["kind"] for e in events] == ["started", "submitted", "graded"]
+    only = author.get(f"{rows[0]['events_url']}?kind=graded&ordering=-at").json()["results"]
+    assert [e["kind"] for e in only] == ["graded"]
     assert {"name": "item_count", "value": "9"} in events[0]["details"]
     overview = author.get(f"{V1}/author/analytics/quizzes").json()["results"]
     assert overview[0]["quiz"] == "every-type" and overview[0]["graded"] == 1
