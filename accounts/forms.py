@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import User
+from accounts.models import TokenScope, User
 from accounts.roles import Role
 
 
@@ -43,3 +43,16 @@ class DeleteAccountForm(forms.Form):
         raise forms.ValidationError(
             "That is neither your email address nor your password. Nothing was deleted."
         )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What uses the token, such as “CI pipeline” or “LMS sync”."
+    )
+    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires in",
+        coerce=int,
+        choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")],
+        initial=30,
+    )

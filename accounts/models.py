@@ -85,3 +85,46 @@ class RoleChange(models.Model):
         if self.old_superuser != self.new_superuser:
             text += " (superuser granted)" if self.new_superuser else " (superuser removed)"
         return text
+
+
+class TokenScope(models.TextChoices):
+    """What a personal API token may do, on top of what its account may do.
+
+    Ordered: each scope allows everything the ones before it allow (``SCOPE_ORDER``).
+    """
+
+    READ = "read", "Read only"
+    LEARNER = "learner", "Learner: read, take quizzes and submit code"
+    INSTRUCTOR = "instructor", "Instructor: everything the account may do"
+
+
+SCOPE_ORDER = (TokenScope.READ, TokenScope.LEARNER, TokenScope.INSTRUCTOR)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a digest of the secret is stored: the secret is shown
+    once, when the token is created (``accounts.tokens.api_token_create``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=12, choices=TokenScope.choices)
+    # The public part of the token (``skm_<prefix>_…``): finds the row, and lets people
+    # tell their tokens apart in lists. Never enough to use the token.
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def allows(self, scope: str) -> bool:
+        """Whether this token's scope includes ``scope``."""
+        return SCOPE_ORDER.index(TokenScope(self.scope)) >= SCOPE_ORDER.index(TokenScope(scope))

@@ -8,20 +8,24 @@ from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers import registry
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import DeleteAccountForm, ProfileForm, RoleChangeForm
+from accounts.forms import ApiTokenForm, DeleteAccountForm, ProfileForm, RoleChangeForm
 from accounts.models import User
 from accounts.profile import profile_sections
 from accounts.roles import Role
 from accounts.selectors import role_change_list_recent, user_list_with_roles
 from accounts.services import user_change_role, user_delete_account, user_update_profile
+from accounts.tokens import api_token_create, api_token_revoke, token_list
 
 ROLE_PAGE_SIZE = 50
+NEW_TOKEN_KEY = "new_api_token"  # noqa: S105 (a session key, not a secret)
 
 
 def _user(request: HttpRequest) -> User:
@@ -60,6 +64,51 @@ def profile(request: HttpRequest) -> HttpResponse:
         "sections": profile_sections(request),
     }
     return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@never_cache  # the page that shows a new token once must never be kept by a cache
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """Personal API tokens: create one (its secret is shown once, on the page after the
+    redirect), list, revoke."""
+    user = _user(request)
+    form = ApiTokenForm(request.POST if request.POST.get("action") == "create" else None)
+    new_secret = None
+    if request.POST.get("action") == "revoke":
+        token_id = request.POST.get("token", "")
+        try:
+            token = api_token_revoke(user=user, token_id=int(token_id) if token_id.isdigit() else 0)
+        except ObjectDoesNotExist:
+            messages.error(request, "That token does not exist.")
+        else:
+            messages.success(request, f"The token “{token.name}” is revoked.")
+        return redirect("api-tokens")
+    if form.is_bound and form.is_valid():
+        try:
+            new = api_token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                days=form.cleaned_data["expires_in_days"],
+            )
+        except ValidationError as exc:
+            for field, problems in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            # Shown once, on the page the redirect leads to (so a reload cannot create a
+            # second token); the session holds it only until then.
+            request.session[NEW_TOKEN_KEY] = new.secret
+            return redirect("api-tokens")
+    if request.method == "GET":
+        new_secret = request.session.pop(NEW_TOKEN_KEY, None)
+    context = {
+        "form": form,
+        "tokens": token_list(user),
+        "new_secret": new_secret,
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/api_tokens.html", context, status=400 if form.errors else 200)
 
 
 @login_required

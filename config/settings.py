@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accounts",
     "quizzes",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",
@@ -320,7 +321,11 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=512 * 1024)
 # The largest question-bank file an instructor may import (YAML, Moodle XML or GIFT).
 BANK_IMPORT_MAX_BYTES = env.int("BANK_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 REST_FRAMEWORK = {
+    # A personal token (accounts/tokens.py) first: a request without credentials gets a
+    # 401 with WWW-Authenticate. Session requests keep DRF's CSRF check; token requests
+    # need none (a browser never sends the Authorization header by itself).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON bounded in size and depth (quizzes/parsers.py). Forms stay readable (a CSRF
@@ -334,25 +339,67 @@ REST_FRAMEWORK = {
         "quizzes.renderers.PrintableJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.authentication.TokenScopePermission",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    # Per-learner limits (quizzes/throttles.py), counted in the shared cache.
+    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    # Rate limits per account and per kind of request (quizzes/throttles.py), counted in
+    # the shared cache. Runs and code submissions are expensive; saves are cheap.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "quizzes.throttles.ApiReadThrottle",
+        "quizzes.throttles.ApiWriteThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "run_examples": read_rate("RUN_EXAMPLES_RATE", "10/min"),
         "challenge_starts": read_rate("CHALLENGE_START_RATE", "20/hour"),
+        "answer_saves": read_rate("API_ANSWER_SAVE_RATE", "600/min"),
+        "api_reads": read_rate("API_READ_RATE", "600/min"),
+        "api_writes": read_rate("API_WRITE_RATE", "120/min"),
+        "bank_imports": read_rate("API_BANK_IMPORT_RATE", "30/hour"),
     },
     "EXCEPTION_HANDLER": "quizzes.problems.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Skillmap API",
-    "DESCRIPTION": "Quizzes, coding challenges and skill dashboards for backend engineers.",
+    "DESCRIPTION": (
+        "Quizzes, coding challenges and skill dashboards for backend engineers. "
+        "Authenticate with a personal API token (`Authorization: Bearer skm_…`, created on "
+        "your profile page) or the browser session (with its CSRF token). Every 4xx answer "
+        "is RFC 9457 problem details (`application/problem+json`)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI assets from the sidecar package: served by us, allowed by the CSP.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Separate request and response components, so read-only fields never look writable.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AttemptStatusEnum": "quizzes.models.AttemptStatus",
+        "SubmissionStatusEnum": "quizzes.models.SubmissionStatus",
+        "ItemStatusEnum": "quizzes.models.ItemStatus",
+        "QuizStatusEnum": "quizzes.models.QuizStatus",
+        "TokenScopeEnum": "accounts.models.TokenScope",
+        "QuizKindEnum": "quizzes.models.QuizKind",
+        "SubmissionKindEnum": "quizzes.models.SubmissionKind",
+        "EventKindEnum": "quizzes.models.EventKind",
+        "ItemTypeEnum": "quizzes.api_schema.ITEM_TYPE_CHOICES",
+    },
+    "PREPROCESSING_HOOKS": ["config.api.v1_only"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.add_problem_responses",
+        "config.api.add_links",
+        "quizzes.api_schema.answers_closed",
+    ],
+    # Swagger UI and ReDoc assets from the sidecar package: served by us, allowed by the CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 # The admin login goes through allauth, so it gets the same rate limits and MFA.
 admin.autodiscover()
@@ -15,7 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The REST API: v1, and the unversioned aliases of before it (config/api.py says until when).
+    path("", include("config.api_v1")),
+    path("", include("config.api_legacy")),
     path("", include("quizzes.urls")),
 ]

@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
-from accounts.models import User
-from quizzes.throttles import refusal_for
+from accounts.authentication import TokenScopePermission
+from accounts.models import TokenScope, User
+from quizzes.throttles import DEFAULT_API_THROTTLES, refusal_for
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -42,8 +43,27 @@ class CanTakeQuizzes(BasePermission):
         return bool(request.user and request.user.has_perm("quizzes.take_quiz"))
 
 
-class LearnerAPIView(APIView):
-    permission_classes = [IsAuthenticated, CanTakeQuizzes]
+def needs_perm(perm: str, text: str) -> type[BasePermission]:
+    """A permission class: the account holds the model permission ``perm``."""
+
+    class HasPerm(BasePermission):
+        message = text
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return bool(request.user and request.user.has_perm(perm))
+
+    HasPerm.__name__ = HasPerm.__qualname__ = f"Has_{perm.replace('.', '_')}"
+    return HasPerm
+
+
+class ApiView(GenericAPIView[Any]):
+    """Base of every quizzes API view: authenticated (token or session), within the
+    token's scope, rate-limited per account (``throttle_classes``; reads and writes by
+    default, see quizzes/throttles.py). Lists add filters, ordering and pagination."""
+
+    permission_classes = [IsAuthenticated, TokenScopePermission]
+    throttle_classes = list(DEFAULT_API_THROTTLES)
+    filter_backends: list[Any] = []
 
     def check_throttles(self, request: Request) -> None:
         """As DRF does, but the 429 says which limit was hit and when to come back."""
@@ -62,6 +82,21 @@ class LearnerAPIView(APIView):
         media_type = request.content_type.split(";", 1)[0].strip().lower()
         if request.method not in SAFE_METHODS and media_type == "application/json":
             _ = request.data
+
+
+class LearnerAPIView(ApiView):
+    """A learner's own work: accounts that may take quizzes; writes need a token of scope
+    ``learner`` or wider."""
+
+    permission_classes = [IsAuthenticated, TokenScopePermission, CanTakeQuizzes]
+    write_scope = TokenScope.LEARNER
+
+
+class StaffAPIView(ApiView):
+    """Instructors' endpoints: subclasses add the permission they need; writes need a token
+    of scope ``instructor``."""
+
+    write_scope = TokenScope.INSTRUCTOR
 
 
 def jsonable(value: Any) -> Any:

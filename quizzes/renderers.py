@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from quizzes.text import printable
 
@@ -32,3 +32,26 @@ class ProblemJSONRenderer(PrintableJSONRenderer):
     """RFC 9457 problem details (see ``quizzes.problems``)."""
 
     media_type = PROBLEM_JSON
+
+
+class PassthroughRenderer(BaseRenderer):
+    """For views that answer with a body of their own (a CSV or YAML download): lets an
+    ``Accept`` header naming its media type through content negotiation."""
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
+class CSVRenderer(PassthroughRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class YAMLRenderer(PassthroughRenderer):
+    media_type = "application/x-yaml"
+    format = "yaml"

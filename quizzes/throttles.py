@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
-from rest_framework.views import APIView
 
 from accounts.models import User
 from quizzes.assessments.services import open_attempt
 from quizzes.bank.quizzes import quiz_runs_code
 from quizzes.models import Quiz, QuizStatus
+
+if TYPE_CHECKING:
+    # Imported only when used: DRF imports this module (DEFAULT_THROTTLE_CLASSES) while
+    # it defines APIView.
+    from rest_framework.views import APIView
 
 
 class RateLimited(Throttled):
@@ -56,9 +61,16 @@ class LearnerRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         user = request.user
-        if not isinstance(user, User) or not self.counts(user, getattr(view, "kwargs", {})):
+        if not isinstance(user, User) or not self.applies(request.method or "GET"):
+            return None
+        if not self.counts(user, getattr(view, "kwargs", {})):
             return None
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+    def applies(self, method: str) -> bool:
+        """Whether the limit counts requests of this method (every one, unless a subclass
+        says not)."""
+        return True
 
     def counts(self, user: User, url_kwargs: Mapping[str, Any]) -> bool:
         """Whether the limit counts this request (every one, unless a subclass says not)."""
@@ -96,6 +108,47 @@ class ChallengeStartThrottle(LearnerRateThrottle):
         )
 
 
+class ApiReadThrottle(LearnerRateThrottle):
+    """Every API read (``API_READ_RATE``): the default of every API view."""
+
+    scope = "api_reads"
+    what = "API reads"
+
+    def applies(self, method: str) -> bool:
+        return method in SAFE_METHODS
+
+
+class ApiWriteThrottle(LearnerRateThrottle):
+    """Every API write (``API_WRITE_RATE``) but those with a limit of their own, and an
+    attempt's submit, which is never limited."""
+
+    scope = "api_writes"
+    what = "API writes"
+
+    def applies(self, method: str) -> bool:
+        return method not in SAFE_METHODS
+
+
+class AnswerSaveThrottle(LearnerRateThrottle):
+    """Answer saves (``API_ANSWER_SAVE_RATE``): generous, since a page autosaves while the
+    learner types."""
+
+    scope = "answer_saves"
+    what = "answer saves"
+
+
+class BankImportThrottle(LearnerRateThrottle):
+    """Bank imports, dry runs included, and item checks (``API_BANK_IMPORT_RATE``): each
+    validates a whole bank file, or runs a challenge's solutions in the sandbox."""
+
+    scope = "bank_imports"
+    what = "bank imports and checks"
+
+
+# The limits of an API view that names none of its own.
+DEFAULT_API_THROTTLES: list[type[LearnerRateThrottle]] = [ApiReadThrottle, ApiWriteThrottle]
+
+
 def refusal_for(throttle: BaseThrottle) -> RateLimited:
     if isinstance(throttle, LearnerRateThrottle):
         return throttle.refusal()
@@ -106,6 +159,8 @@ def page_refusal(
     request: HttpRequest, throttle_class: type[LearnerRateThrottle], **url_kwargs: Any
 ) -> RateLimited | None:
     """Apply a limit to a page's form post, counted with the API's: the refusal, or None."""
+    from rest_framework.views import APIView
+
     throttle = throttle_class()
     view = APIView()
     view.kwargs = url_kwargs

@@ -1,8 +1,6 @@
 from django.urls import path
 
-from quizzes.analytics import api as analytics_api
 from quizzes.analytics import views as analytics
-from quizzes.assessments import api
 from quizzes.assessments import views as learner
 from quizzes.bank import browse_views as browser
 from quizzes.bank import views as authoring
@@ -19,7 +17,6 @@ urlpatterns = [
     path("quizzes/<slug:slug>/", learner.quiz_detail, name="quiz-detail"),
     path("quizzes/<slug:slug>/start", learner.quiz_start, name="quiz-start"),
     path("me/language", learner.learner_language_page, name="learner-language"),
-    path("api/me/language", api.LearnerLanguageAPI.as_view(), name="api-learner-language"),
     path("attempts/<int:attempt_id>/", learner.attempt_take, name="attempt-take"),
     path(
         "attempts/<int:attempt_id>/check/<int:position>",
@@ -85,41 +82,4 @@ urlpatterns = [
     path("author/attempts/", analytics.learner_attempts_view, name="learner-attempts"),
     path("ops/grading/", ops.grading_operator, name="grading-operator"),
     path("ops/grading/<int:submission_id>/requeue", ops.grading_requeue, name="grading-requeue"),
-    # API
-    path("api/stages/", api.StageListAPI.as_view(), name="api-stages"),
-    path("api/dashboard/", analytics_api.DashboardAPI.as_view(), name="api-dashboard"),
-    path("api/quizzes/<slug:slug>/attempts", api.QuizStartAPI.as_view(), name="api-quiz-start"),
-    path(
-        "api/attempts/<int:attempt_id>", api.AttemptDetailAPI.as_view(), name="api-attempt-detail"
-    ),
-    path(
-        "api/attempts/<int:attempt_id>/answers/<int:position>",
-        api.AttemptAnswerAPI.as_view(),
-        name="api-attempt-answer",
-    ),
-    path(
-        "api/attempts/<int:attempt_id>/flags/<int:position>",
-        api.AttemptFlagAPI.as_view(),
-        name="api-attempt-flag",
-    ),
-    path(
-        "api/attempts/<int:attempt_id>/items/<int:position>/run",
-        api.AttemptRunExamplesAPI.as_view(),
-        name="api-attempt-run",
-    ),
-    path(
-        "api/attempts/<int:attempt_id>/next/<int:position>",
-        api.AttemptNextAPI.as_view(),
-        name="api-attempt-next",
-    ),
-    path(
-        "api/attempts/<int:attempt_id>/submit",
-        api.AttemptSubmitAPI.as_view(),
-        name="api-attempt-submit",
-    ),
-    path(
-        "api/submissions/<int:submission_id>",
-        api.SubmissionDetailAPI.as_view(),
-        name="api-submission-detail",
-    ),
 ]

@@ -21,6 +21,7 @@ from quizzes.grading.languages import LANGUAGES
 from quizzes.itemtypes import handler_for, sandbox_types
 from quizzes.models import (
     Attempt,
+    AttemptEvent,
     AttemptItem,
     AttemptStatus,
     ItemCalibration,
@@ -241,6 +242,18 @@ def recent_attempts(*, quiz: Quiz | None = None, email: str = "") -> QuerySet[At
     if email:
         attempts = attempts.filter(learner__email__icontains=email)
     return attempts
+
+
+def graded_attempts() -> QuerySet[Attempt]:
+    """For instructors: every graded attempt, with its quiz and learner."""
+    return Attempt.objects.filter(status=AttemptStatus.GRADED).select_related(
+        "quiz__stage", "learner"
+    )
+
+
+def attempt_events(attempt: Attempt) -> QuerySet[AttemptEvent]:
+    """An attempt's event log, oldest first."""
+    return AttemptEvent.objects.filter(attempt=attempt).order_by("at", "id")
 
 
 # --- cohort views ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ may change, with the key once feedback is due."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from quizzes.assessments.feedback import item_feedback_due
@@ -10,6 +11,7 @@ from quizzes.itemtypes import handler_for
 from quizzes.models import (
     Attempt,
     AttemptItem,
+    ItemVersion,
     OutcomeCategory,
     ReportStatus,
     Submission,
@@ -58,6 +60,21 @@ def item_for_learner(item: AttemptItem, *, language: str | None = None) -> dict[
     return view
 
 
+def item_preview(version: ItemVersion, rng: random.Random) -> dict[str, Any]:
+    """A version as a learner would be shown it in a new attempt: shuffled with fresh
+    tokens, nothing saved, no key."""
+    handler = handler_for(version.item.type)
+    item = AttemptItem(
+        item_version=version,
+        position=1,
+        layout=handler.layout(version.data, rng, shuffle=True),
+        max_score=version.points,
+    )
+    view = item_for_learner(item)
+    view["feedback_due"] = False
+    return view
+
+
 # Keys of an item view that only the server-rendered page needs.
 PAGE_ONLY_KEYS = ("saved_at", "checkable", "question_template", "review_template")
 
@@ -82,6 +99,9 @@ def item_review(item: AttemptItem, *, language: str | None = None) -> dict[str, 
             "graded": item.graded_at is not None,
             "explanation_html": keyed.explanation_html,
             "key": handler.key_display(keyed.data),
+            "key_lines": [
+                {"label": label, "text": text} for label, text in handler.key_lines(keyed.data)
+            ],
         }
     )
     given = handler.to_item_ids(answer, item.layout)

@@ -34,6 +34,11 @@ def placement_quiz() -> Quiz | None:
     return Quiz.objects.filter(slug=PLACEMENT_SLUG, status=QuizStatus.PUBLISHED).first()
 
 
+def published_quizzes() -> QuerySet[Quiz]:
+    """Quizzes a learner may take, every kind (the placement included)."""
+    return Quiz.objects.filter(status=QuizStatus.PUBLISHED).select_related("stage")
+
+
 def stage_quizzes(stage: Stage) -> QuerySet[Quiz]:
     return (
         Quiz.objects.filter(stage=stage, status=QuizStatus.PUBLISHED)

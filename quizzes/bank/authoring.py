@@ -23,13 +23,16 @@ from quizzes.bank.loader import (
     item_version_create,
     topics_by_stage,
 )
-from quizzes.bank.verification import verification_passed
+from quizzes.bank.verification import verification_passed, verification_run_now
 from quizzes.itemtypes import canonical_type, handler_for, is_registered
 from quizzes.itemtypes.base import strip_lines
 from quizzes.models import (
+    AttemptItem,
     Item,
     ItemStatus,
+    QuizPool,
     Stage,
+    Submission,
 )
 
 
@@ -162,6 +165,34 @@ def item_set_status(*, item: Item, status: str) -> None:
     item.save(update_fields=["status", "updated_at"])
 
 
+def item_verify(*, item: Item, author: User | None = None) -> list[str]:
+    """Check the item's current version again by every rule an edit must pass; a challenge
+    is verified as the Verify button does (its reference and wrong solutions run in the
+    sandbox, the verification recorded, so a passing one lets it be published). The
+    problems; empty when fine."""
+    version = item.current_version
+    if version is None:
+        return ["the item has no content yet"]
+    entry: dict[str, Any] = strip_lines(version.source)
+    problems = check_item(entry, topics=topics_by_stage().get(item.stage.number, set()))
+    if not problems and handler_for(item.type).needs_sandbox:
+        problems += list(verification_run_now(item=item, author=author).problems)
+    return problems
+
+
+def item_delete(*, item: Item) -> None:
+    """Delete an item no attempt was ever given (a draft tried out and dropped); an item
+    with answers is retired instead, so past attempts keep their questions."""
+    answered = AttemptItem.objects.filter(item_version__item=item).exists()
+    if answered or Submission.objects.filter(item_version__item=item).exists():
+        raise AuthoringError(["learners have answered this item: retire it instead"])
+    if QuizPool.objects.filter(item=item).exists():
+        raise AuthoringError(["a quiz draws this item by name: change that quiz first"])
+    with transaction.atomic():
+        Item.objects.filter(pk=item.pk).update(current_version=None)
+        item.delete()
+
+
 def bank_export(*, stage: Stage) -> str:
     items = (
         Item.objects.filter(stage=stage, current_version__isnull=False)
@@ -180,10 +211,12 @@ __all__ = [
     "BankFileError",
     "Problem",
     "bank_export",
+    "item_delete",
     "item_entry_problems",
     "item_save",
     "item_save_from_yaml",
     "item_set_status",
+    "item_verify",
     "item_yaml",
     "parse_item_yaml",
     "to_yaml",

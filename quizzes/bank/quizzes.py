@@ -210,6 +210,17 @@ def quiz_save(*, quiz: Quiz, pools: Sequence[QuizPool], author: User | None = No
     return quiz
 
 
+class QuizInUse(Exception):
+    """The quiz has attempts: it cannot be deleted (unpublish it instead)."""
+
+
+def quiz_delete(*, quiz: Quiz) -> None:
+    """Delete a quiz nobody has attempted, with its pools."""
+    if quiz.attempts.exists():
+        raise QuizInUse("Learners have attempted this quiz: set it back to draft instead.")
+    quiz.delete()
+
+
 def other_language_topics(language: str) -> list[int]:
     """The topics about a programming language other than ``language`` (stage 1's
     language topics, ``Topic.languages``)."""

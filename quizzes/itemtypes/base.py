@@ -131,6 +131,8 @@ class ItemTypeHandler:
     # The bank fields this type adds to the common ones (slug, title, body, …).
     bank_keys: ClassVar[frozenset[str]] = frozenset()
     answer_serializer: ClassVar[builtins.type[AnswerSerializer]]
+    # An answer of this type as the API takes it, for its documentation (made-up tokens).
+    answer_example: ClassVar[Answer]
     # The widget inside the attempt page's answer form, and the review of an answer.
     question_template: ClassVar[str]
     review_template: ClassVar[str]
@@ -204,6 +206,14 @@ class ItemTypeHandler:
         if not isinstance(answer, dict):
             raise AnswerError("The answer must be a JSON object.")
         serializer = self.answer_serializer(data=answer, context={"layout": layout})
+        unknown = sorted(str(key) for key in answer if key not in serializer.fields)
+        if unknown:
+            expected = ", ".join(serializer.fields)
+            raise AnswerError(
+                f"A {self.label.lower()} answer has no field {unknown[0]!r}; its fields: "
+                f"{expected}.",
+                field=unknown[0],
+            )
         if not serializer.is_valid():
             field, message = first_error(serializer.errors)
             raise AnswerError(message, field=field)

@@ -57,6 +57,7 @@ class ChallengeHandler(ItemTypeHandler):
     default_points = 10
     bank_keys = frozenset({"challenge"})
     answer_serializer = CodeAnswer
+    answer_example = {"code": "def solve(numbers):\n    return sorted(numbers)\n"}
     question_template = "quizzes/itemtypes/challenge.html"
     review_template = "quizzes/itemtypes/challenge_review.html"
     # Whether `check_bank --mutation` mutates the reference solution (quizzes.bank.mutation

@@ -79,6 +79,7 @@ class Matching(ItemTypeHandler):
     type = ItemType.MATCHING
     bank_keys = frozenset({"pairs"})
     answer_serializer = MatchingAnswer
+    answer_example = {"pairs": {"Lf2pQ9sX1vTa": "Rg7kM3wZ8nYb"}}
     question_template = "quizzes/itemtypes/matching.html"
     review_template = "quizzes/itemtypes/matching_review.html"
     authoring_form = MatchingForm

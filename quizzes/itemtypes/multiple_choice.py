@@ -27,6 +27,7 @@ class MultipleChoiceAnswer(AnswerSerializer):
 class MultipleChoice(ChoiceHandler):
     type = ItemType.MULTIPLE_CHOICE
     answer_serializer = MultipleChoiceAnswer
+    answer_example = {"choices": ["kX3v9QpL2mZa", "Tq8wYc1nB4dE"]}
     question_template = "quizzes/itemtypes/multiple_choice.html"
 
     def correct_count_problem(self, correct: int, total: int) -> str | None:

@@ -233,6 +233,7 @@ class Numeric(ItemTypeHandler):
     bank_keys = frozenset({"answer", "tolerance", "relative_tolerance", "unit", "samples"})
     typed_answer_field = "value"
     answer_serializer = NumericAnswer
+    answer_example = {"value": "0.25"}
     question_template = "quizzes/itemtypes/numeric.html"
     review_template = "quizzes/itemtypes/numeric_review.html"
     authoring_form = NumericForm

@@ -64,6 +64,7 @@ class Ordering(ItemTypeHandler):
     type = ItemType.ORDERING
     bank_keys = frozenset({"sequence"})
     answer_serializer = OrderingAnswer
+    answer_example = {"order": ["Tq8wYc1nB4dE", "kX3v9QpL2mZa", "Hn5rUs7gJ0fK"]}
     question_template = "quizzes/itemtypes/ordering.html"
     review_template = "quizzes/itemtypes/ordering_review.html"
     authoring_form = OrderingForm

@@ -146,6 +146,7 @@ class ShortText(ItemTypeHandler):
     bank_keys = frozenset({"accepted", "pattern", "samples"})
     typed_answer_field = "text"
     answer_serializer = ShortTextAnswer
+    answer_example = {"text": "idempotent"}
     question_template = "quizzes/itemtypes/short_text.html"
     review_template = "quizzes/itemtypes/short_text_review.html"
     authoring_form = ShortTextForm

@@ -35,6 +35,7 @@ def option_length(text: str) -> int:
 class SingleChoice(ChoiceHandler):
     type = ItemType.SINGLE_CHOICE
     answer_serializer = SingleChoiceAnswer
+    answer_example = {"choice": "kX3v9QpL2mZa"}
     question_template = "quizzes/itemtypes/single_choice.html"
 
     def correct_count_problem(self, correct: int, total: int) -> str | None:

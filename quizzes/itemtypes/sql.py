@@ -24,6 +24,7 @@ class SqlChallenge(ChallengeHandler):
     type = ItemType.SQL
     editor_language = "sql"
     code_label = "query (SQLite)"
+    answer_example = {"code": "SELECT name FROM customers ORDER BY name;"}
     spec_parser = staticmethod(sql_spec_from_dict)
     authoring_form = SqlChallengeForm
     runner = staticmethod(grade_sql)

@@ -75,6 +75,7 @@ class TrueFalse(ItemTypeHandler):
     bank_keys = frozenset({"answer", "feedback_true", "feedback_false"})
     has_choices = True
     answer_serializer = TrueFalseAnswer
+    answer_example = {"value": True}
     question_template = "quizzes/itemtypes/true_false.html"
     review_template = "quizzes/itemtypes/true_false_review.html"
     authoring_form = TrueFalseForm

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from accounts.models import RoleChange, User
@@ -78,6 +79,34 @@ def test_profile_edit_and_account_deletion(
     expect(page.get_by_role("status")).to_contain_text("Your account was deleted.")
     expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()
     assert not User.objects.filter(pk=user.pk).exists()
+
+
+def test_api_tokens_are_created_shown_once_and_revoked(
+    page: Page, live_server: Any, login: Any, axe_violations: Any
+) -> None:
+    user = UserFactory()
+    login(page, live_server, user)
+    page.goto(f"{live_server.url}/accounts/profile/")
+    page.get_by_role("link", name="API tokens").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("API tokens")
+    assert axe_violations(page) == []
+    page.get_by_label("Name").fill("CI pipeline")
+    page.get_by_label("Scope").select_option("learner")
+    page.get_by_role("button", name="Create token").click()
+    shown = page.locator("[data-new-token]")
+    expect(shown).to_have_text(re.compile(r"^skm_"))
+    secret = shown.inner_text()
+    assert axe_violations(page) == []
+    client = Client()
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    assert client.get("/api/v1/roadmap/").status_code == 200
+    # Shown once: the list shows the token's start, never the token again.
+    page.reload()
+    expect(page.get_by_role("cell", name="CI pipeline", exact=True)).to_be_visible()
+    assert secret not in page.content()
+    page.get_by_role("button", name="Revoke CI pipeline").click()
+    expect(page.get_by_role("status")).to_contain_text("is revoked")
+    assert client.get("/api/v1/roadmap/").status_code == 401
 
 
 def test_admin_changes_a_role_and_cannot_demote_themselves(

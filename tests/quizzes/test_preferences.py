@@ -191,14 +191,16 @@ def test_the_placement_asks_for_the_language_first(roadmap: Any) -> None:
 
 def test_the_language_api(learner: Any, go: Placeholder) -> None:
     client = client_for(learner)
-    body = client.get("/api/me/language").json()
+    body = client.get("/api/v1/me/language").json()
     assert body == {
         "language": None,
         "choices": [{"key": "python", "label": "Python"}, {"key": "go", "label": "Go"}],
     }
-    saved = client.put("/api/me/language", {"language": "go"}, content_type="application/json")
+    saved = client.put("/api/v1/me/language", {"language": "go"}, content_type="application/json")
     assert saved.status_code == 200 and saved.json()["language"] == "go"
-    refused = client.put("/api/me/language", {"language": "cobol"}, content_type="application/json")
+    refused = client.put(
+        "/api/v1/me/language", {"language": "cobol"}, content_type="application/json"
+    )
     assert refused.status_code == 400
     assert refused["Content-Type"] == "application/problem+json"
     assert refused.json()["errors"] == [

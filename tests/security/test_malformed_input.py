@@ -242,7 +242,7 @@ def _not_an_object(api: Client, attempt: Attempt) -> Any:
 @pytest.mark.parametrize(
     ("make", "status", "problem_type", "errors"),
     [
-        (_anonymous, 403, "about:blank", None),
+        (_anonymous, 401, "about:blank", None),
         (_not_a_learner, 403, "about:blank", None),
         (_someone_elses, 404, "about:blank", None),
         (_no_such_route, 404, "about:blank", None),

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
+from accounts.tokens import api_token_create
 from quizzes.assessments.services import attempt_start
 from quizzes.models import ItemReport, QuizPool
 from quizzes.pipeline.submissions import submission_create
@@ -31,7 +32,12 @@ LEARNER_PAGE = (LOGIN, 200, 200, 200)
 ACCOUNT_PAGE = (LOGIN, 200, 200, 200)
 AUTHOR_PAGE = (LOGIN, 403, 200, 200)
 ADMIN_PAGE = (LOGIN, 403, 403, 200)
-API_LEARNER = (403, 200, 200, 200)
+API_LEARNER = (401, 200, 200, 200)
+API_READ_OTHERS = (401, 404, 200, 200)  # another learner's: instructors may read it
+API_NOT_YOURS = (401, 404, 404, 404)
+API_AUTHOR = (401, 403, 200, 200)
+API_AUTHOR_EMPTY = (401, 403, 400, 400)  # an empty body: 400
+API_ADMIN = (401, 403, 403, 200)
 
 # One row per route as written in the URLconf: outcomes per method checked.
 MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
@@ -42,8 +48,9 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     # by network or token, not by role: the test client is loopback, an allowed network
     # (tests/ops/test_metrics.py refuses other networks and wrong tokens)
     "metrics": {"get": PUBLIC},
-    "api/schema/": {"get": PUBLIC},  # the API description, no data
-    "api/docs/": {"get": PUBLIC},
+    "api/v1/schema/": {"get": PUBLIC},  # the API description, no data
+    "api/v1/docs/": {"get": PUBLIC},
+    "api/v1/redoc/": {"get": PUBLIC},
     # learner pages; the attempt belongs to another learner
     "": {"get": PUBLIC},
     "stages/<slug:slug>/": {"get": LEARNER_PAGE},
@@ -51,7 +58,7 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "quizzes/<slug:slug>/start": {"post": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
     # the learner's own language: nothing of anyone else's (an empty form is a 400)
     "me/language": {"get": LEARNER_PAGE, "post": (LOGIN, 400, 400, 400)},
-    "api/me/language": {"get": API_LEARNER, "put": (403, 400, 400, 400)},
+    "api/v1/me/language": {"get": API_LEARNER, "put": (403, 400, 400, 400)},
     "attempts/<int:attempt_id>/": {"get": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/check/<int:position>": {"post": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/next/<int:position>": {"post": (LOGIN, 404, 404, 404)},
@@ -104,19 +111,70 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "ops/grading/": {"get": ADMIN_PAGE},
     "ops/grading/<int:submission_id>/requeue": {"post": (LOGIN, 403, 403, REDIRECT)},
     "manage/roles/": {"get": ADMIN_PAGE, "post": (LOGIN, 403, 403, 400)},  # empty form: 400
-    # API; the attempt and submission belong to another learner
+    # API v1 (token or session; no credentials: 401). The attempt, submission and token
+    # belong to another learner; the item was answered in that attempt.
+    "api/v1/roadmap/": {"get": API_LEARNER},
+    "api/v1/quizzes/": {"get": API_LEARNER},
+    "api/v1/quizzes/<slug:slug>/": {"get": API_LEARNER},
+    "api/v1/quizzes/<slug:slug>/attempts": {"post": (401, 201, 201, 201)},
+    "api/v1/attempts/": {"get": API_LEARNER},
+    "api/v1/attempts/<int:attempt_id>": {"get": API_READ_OTHERS},
+    "api/v1/attempts/<int:attempt_id>/answers/<int:position>": {
+        "put": API_NOT_YOURS,
+        "post": API_NOT_YOURS,
+    },
+    "api/v1/attempts/<int:attempt_id>/flags/<int:position>": {"post": API_NOT_YOURS},
+    "api/v1/attempts/<int:attempt_id>/items/<int:position>/run": {"post": API_NOT_YOURS},
+    "api/v1/attempts/<int:attempt_id>/next/<int:position>": {"post": API_NOT_YOURS},
+    "api/v1/attempts/<int:attempt_id>/submit": {"post": API_NOT_YOURS},
+    "api/v1/attempts/<int:attempt_id>/result": {"get": API_READ_OTHERS},
+    "api/v1/submissions/<int:submission_id>": {"get": API_READ_OTHERS},
+    "api/v1/dashboard/": {"get": API_LEARNER},
+    "api/v1/tokens/": {"get": API_LEARNER, "post": (401, 400, 400, 400)},  # empty: 400
+    "api/v1/tokens/<int:token_id>": {"get": API_NOT_YOURS, "delete": API_NOT_YOURS},
+    "api/v1/users/": {"get": API_ADMIN},
+    "api/v1/users/<int:user_id>": {"get": API_ADMIN},
+    "api/v1/users/<int:user_id>/role": {"post": (401, 403, 403, 400)},
+    "api/v1/author/items/": {"get": API_AUTHOR, "post": API_AUTHOR_EMPTY},
+    "api/v1/author/items/<slug:slug>": {
+        "get": API_AUTHOR,
+        "put": API_AUTHOR_EMPTY,
+        "delete": (401, 403, 409, 409),  # answered: retire it instead
+    },
+    "api/v1/author/items/<slug:slug>/preview": {"get": API_AUTHOR},
+    "api/v1/author/items/<slug:slug>/verify": {"post": API_AUTHOR},
+    "api/v1/author/items/<slug:slug>/publish": {"post": API_AUTHOR},
+    "api/v1/author/items/<slug:slug>/retire": {"post": API_AUTHOR},
+    "api/v1/author/quizzes/": {"get": API_AUTHOR, "post": API_AUTHOR_EMPTY},
+    "api/v1/author/quizzes/<slug:slug>": {
+        "get": API_AUTHOR,
+        "put": API_AUTHOR_EMPTY,
+        "delete": (401, 403, 409, 409),  # attempted: back to draft instead
+    },
+    "api/v1/author/bank/import": {"post": API_AUTHOR_EMPTY},
+    "api/v1/author/bank/export/stage-<int:number>.yaml": {"get": API_AUTHOR},
+    "api/v1/author/attempts/": {"get": API_AUTHOR},
+    "api/v1/author/attempts/<int:attempt_id>/events": {"get": API_AUTHOR},
+    "api/v1/author/analytics/quizzes": {"get": API_AUTHOR},
+    "api/v1/author/analytics/results": {"get": API_AUTHOR},
+    "api/v1/author/analytics/results.csv": {"get": API_AUTHOR},
+    "api/v1/author/analytics/items": {"get": API_AUTHOR},
+    "api/v1/author/analytics/items.csv": {"get": API_AUTHOR},
+    # The unversioned aliases of before v1 (deprecated): as their v1 routes.
+    "api/schema/": {"get": (REDIRECT,) * 4},
+    "api/docs/": {"get": (REDIRECT,) * 4},
     "api/stages/": {"get": API_LEARNER},
     "api/dashboard/": {"get": API_LEARNER},
-    "api/quizzes/<slug:slug>/attempts": {"post": (403, 201, 201, 201)},
-    "api/attempts/<int:attempt_id>": {"get": (403, 404, 200, 200)},
-    "api/attempts/<int:attempt_id>/answers/<int:position>": {"put": (403, 404, 404, 404)},
-    "api/attempts/<int:attempt_id>/flags/<int:position>": {"post": (403, 404, 404, 404)},
-    "api/attempts/<int:attempt_id>/items/<int:position>/run": {"post": (403, 404, 404, 404)},
-    "api/attempts/<int:attempt_id>/next/<int:position>": {"post": (403, 404, 404, 404)},
-    "api/attempts/<int:attempt_id>/submit": {"post": (403, 404, 404, 404)},
-    "api/submissions/<int:submission_id>": {"get": (403, 404, 200, 200)},
-    "api/users/": {"get": (403, 403, 403, 200)},
-    "api/users/<int:user_id>/role": {"post": (403, 403, 403, 400)},
+    "api/quizzes/<slug:slug>/attempts": {"post": (401, 201, 201, 201)},
+    "api/attempts/<int:attempt_id>": {"get": API_READ_OTHERS},
+    "api/attempts/<int:attempt_id>/answers/<int:position>": {"put": API_NOT_YOURS},
+    "api/attempts/<int:attempt_id>/flags/<int:position>": {"post": API_NOT_YOURS},
+    "api/attempts/<int:attempt_id>/items/<int:position>/run": {"post": API_NOT_YOURS},
+    "api/attempts/<int:attempt_id>/next/<int:position>": {"post": API_NOT_YOURS},
+    "api/attempts/<int:attempt_id>/submit": {"post": API_NOT_YOURS},
+    "api/submissions/<int:submission_id>": {"get": API_READ_OTHERS},
+    "api/users/": {"get": API_ADMIN},
+    "api/users/<int:user_id>/role": {"post": (401, 403, 403, 400)},
     # accounts (allauth and ours)
     "accounts/login/": {"get": (200, REDIRECT, REDIRECT, REDIRECT)},
     "accounts/logout/": {"get": (REDIRECT, 200, 200, 200)},
@@ -161,6 +219,7 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "accounts/sessions/": {"get": ACCOUNT_PAGE},
     "accounts/profile/": {"get": ACCOUNT_PAGE},
     "accounts/profile/delete/": {"get": ACCOUNT_PAGE},
+    "accounts/profile/tokens/": {"get": ACCOUNT_PAGE, "post": (LOGIN, 200, 200, 200)},
 }
 # Every Django admin route: only admins get in; everyone else is sent to the login.
 ADMIN_PREFIX = "admin/"
@@ -201,9 +260,11 @@ def world(db: None, topic: Any) -> dict[str, Any]:
     report = ItemReport.objects.create(
         item=tf, version=tf.current_version, attempt=attempt, reporter=owner, message="Typo"
     )
+    token = api_token_create(user=owner, name="theirs", scope="read", days=1).token
     return {
         "owner": owner,
         "report_id": report.pk,
+        "token_id": token.pk,
         "attempt_id": attempt.pk,
         "position": 1,
         "submission_id": submission.pk,
@@ -218,12 +279,20 @@ def world(db: None, topic: Any) -> dict[str, Any]:
 def concrete(route: str, world: dict[str, Any]) -> str:
     if route.startswith("stages/"):
         slug = world["stage_slug"]
-    elif route.startswith(("author/items/",)):
+    elif "author/items/" in route:
         slug = world["item_slug"]
     else:
         slug = world["quiz_slug"]
     path = route
-    for name in ("attempt_id", "position", "submission_id", "user_id", "number", "report_id"):
+    for name in (
+        "attempt_id",
+        "position",
+        "submission_id",
+        "user_id",
+        "number",
+        "report_id",
+        "token_id",
+    ):
         path = path.replace(f"<int:{name}>", str(world[name]))
     path = path.replace("<slug:slug>", slug)
     path = path.replace("^confirm-email/(?P<key>[-:\\w]+)/$", "confirm-email/not-a-key/")
