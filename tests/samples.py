@@ -167,11 +167,16 @@ def right_answer(item: Any) -> dict[str, Any]:
 def load_true_false_bank(
     stages: Any, *, per_stage: int, difficulties: tuple[int, ...] = (1, 3, 5)
 ) -> list[Item]:
-    """``per_stage`` true/false items in each stage's first topic (alternating keys, spread
-    difficulties), through the real loader; for tests that need items in many stages."""
+    """``per_stage`` true/false items in each stage's first topic that a Python learner is
+    asked about (alternating keys, spread difficulties), through the real loader; for tests
+    that need items in many stages."""
     loaded: list[Item] = []
     for stage in stages:
-        topic = stage.topics.order_by("position").first()
+        topic = next(
+            t
+            for t in stage.topics.order_by("position")
+            if not t.languages or "python" in t.languages
+        )
         specs = [
             {
                 **TRUE_FALSE,

@@ -765,7 +765,7 @@ class LearnerLanguageAPI(LearnerAPIView):
 def _language_payload(learner: Any) -> dict[str, Any]:
     return {
         "language": learner_language(user=learner),
-        "choices": [{"key": key, "label": label} for key, label in language_choices()],
+        "choices": [{"id": key, "label": label} for key, label in language_choices()],
     }
 
 

@@ -118,7 +118,7 @@ class CodeChallenge(ChallengeHandler):
             lang: Language = LANGUAGES[key]
             languages.append(
                 {
-                    "key": key,
+                    "id": key,
                     "label": lang.label,
                     "editor_mode": lang.editor_mode,
                     "version": lang.version(),
@@ -127,7 +127,7 @@ class CodeChallenge(ChallengeHandler):
                     "file_name": "solution" + lang.extensions[0],
                 }
             )
-        chosen = next(entry for entry in languages if entry["key"] == current)
+        chosen = next(entry for entry in languages if entry["id"] == current)
         written_in = (answer or {}).get("language", DEFAULT_LANGUAGE)
         code = answer.get("code") if "code" in answer and written_in == current else None
         return {

@@ -61,6 +61,12 @@ def test_placement_then_a_stage_quiz_moves_the_dashboard(
     expect(page.locator("[data-next-step]")).to_contain_text("Take the placement quiz")
     page.locator("[data-next-step] a.btn").click()
     page.click("[data-start]")
+    # The placement asks for the learner's language first, then comes back.
+    page.wait_for_url(re.compile(r"/me/language\?next="))
+    page.get_by_label("My language").select_option("python")
+    page.get_by_role("button", name="Save language").click()
+    expect(page.locator("[data-start]")).to_be_visible()
+    page.click("[data-start]")
     page.wait_for_url(re.compile(r"/attempts/\d+/$"))
     # One question at a time, each answered wrong: the placement should start us at stage 1.
     for expected in range(1, 13):

@@ -114,14 +114,14 @@ def attempt(topic: Any, learner: Any) -> Any:
 def test_a_challenge_opens_in_the_learners_language(attempt: Any, go: Placeholder) -> None:
     [view] = attempt_item_views(attempt, list(attempt.items.all()))
     assert view["language"] == "python"
-    assert [entry["key"] for entry in view["languages"]] == ["python", "go"]
+    assert [entry["id"] for entry in view["languages"]] == ["python", "go"]
     assert view["code"] == PYTHON["challenge"]["starter"]
     learner_language_set(user=attempt.learner, language="go")
     [view] = attempt_item_views(attempt, list(attempt.items.all()))
     assert view["language"] == "go" and view["editor_language"] == "go"
     assert view["code"].startswith("package main")
     assert view["language_version"] == "Go 1.19 (test)"
-    go_entry = next(e for e in view["languages"] if e["key"] == "go")
+    go_entry = next(e for e in view["languages"] if e["id"] == "go")
     assert go_entry["available"] is False
     # An answer written in Python keeps opening in Python, whatever the preference.
     item = attempt.items.get()
@@ -194,7 +194,7 @@ def test_the_language_api(learner: Any, go: Placeholder) -> None:
     body = client.get("/api/v1/me/language").json()
     assert body == {
         "language": None,
-        "choices": [{"key": "python", "label": "Python"}, {"key": "go", "label": "Go"}],
+        "choices": [{"id": "python", "label": "Python"}, {"id": "go", "label": "Go"}],
     }
     saved = client.put("/api/v1/me/language", {"language": "go"}, content_type="application/json")
     assert saved.status_code == 200 and saved.json()["language"] == "go"

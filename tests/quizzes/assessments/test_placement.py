@@ -144,6 +144,11 @@ def test_a_script_takes_the_placement_through_the_api(
 ) -> None:
     settings.PLACEMENT_MAX_ITEMS = 11
     client.force_login(learner)
+    # The placement asks for the learner's language first (stage 1 is estimated in it).
+    asked = client.post(f"/api/quizzes/{placement.slug}/attempts")
+    assert asked.status_code == 409 and not Attempt.objects.filter(learner=learner).exists()
+    chosen = client.put("/api/me/language", {"language": "python"}, content_type="application/json")
+    assert chosen.status_code == 200
     started = client.post(f"/api/quizzes/{placement.slug}/attempts")
     assert started.status_code in (200, 201), started.content
     body = started.json()
