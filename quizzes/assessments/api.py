@@ -722,11 +722,11 @@ class SubmissionDetailAPI(LearnerAPIView):
 
 
 class LanguageInput(serializers.Serializer[Any]):
-    language = serializers.CharField(help_text="a key of `choices` (e.g. python, go)")
+    language = serializers.CharField(help_text="an id of `choices` (e.g. python, go)")
 
 
 class LanguageChoiceOut(serializers.Serializer[Any]):
-    key = serializers.CharField()
+    id = serializers.CharField(help_text="the language, as `language` takes it")
     label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
 
 
