@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -401,3 +402,19 @@ class HealthPoller:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def language_standing_in(language: Any) -> Iterator[Any]:
+    """Register ``language`` for a test, then put back the registry as it was: the real
+    runtime it replaced (same key), or nothing when there was none."""
+    from quizzes.grading.languages import LANGUAGES, register, unregister
+
+    previous = LANGUAGES.get(language.key)
+    register(language)
+    try:
+        yield language
+    finally:
+        unregister(language.key)
+        if previous is not None:
+            register(previous)

@@ -14,10 +14,10 @@ from django.core.management import CommandError, call_command
 
 from quizzes.bank.check import check_bank, check_language_dirs, check_signatures
 from quizzes.bank.loader import BankFileError, read_bank_file
-from quizzes.grading.languages import register, unregister
 from quizzes.grading.languages.base import Language, SandboxProgram
 from quizzes.grading.spec import CodeChallengeSpec
 from quizzes.itemtypes import handler_for
+from tests.conftest import language_standing_in
 from tests.samples import COMMON, PYTHON, TRUE_FALSE
 
 BASE = Path(__file__).resolve().parents[3]
@@ -144,10 +144,8 @@ class Missing(Language):
 
 @pytest.fixture
 def missing_go() -> Iterator[Missing]:
-    language = Missing()
-    register(language)
-    yield language
-    unregister(language.key)
+    with language_standing_in(Missing()) as language:
+        yield language
 
 
 @pytest.mark.sandbox

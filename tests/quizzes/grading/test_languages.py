@@ -14,11 +14,12 @@ from typing import Any, ClassVar
 import pytest
 
 from quizzes.grading import runner
-from quizzes.grading.languages import UnknownLanguage, register, unregister
+from quizzes.grading.languages import UnknownLanguage
 from quizzes.grading.languages.base import Language, SandboxProgram
 from quizzes.grading.runner import grade_code, grade_python
 from quizzes.grading.sandbox import SANDBOX_PYTHON, Limits, SandboxUnavailable, run_sandboxed
 from quizzes.grading.spec import CodeChallengeSpec, code_spec_from_dict
+from tests.conftest import language_standing_in
 
 pytestmark = pytest.mark.sandbox
 
@@ -88,10 +89,8 @@ class StandIn(Language):
 
 @pytest.fixture
 def stand_in() -> Iterator[StandIn]:
-    language = StandIn()
-    register(language)
-    yield language
-    unregister(language.key)
+    with language_standing_in(StandIn()) as language:
+        yield language
 
 
 SPEC = code_spec_from_dict(

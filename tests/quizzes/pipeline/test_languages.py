@@ -11,7 +11,6 @@ from django.test import Client
 from django.utils import timezone
 
 from quizzes.assessments.presenters import submission_for_learner
-from quizzes.grading.languages import register, unregister
 from quizzes.grading.languages.base import Language, SandboxProgram
 from quizzes.grading.spec import CodeChallengeSpec
 from quizzes.models import SubmissionStatus
@@ -19,6 +18,7 @@ from quizzes.pipeline import grading
 from quizzes.pipeline.grading import submission_grade
 from quizzes.pipeline.ops import language_capabilities, worker_heartbeat_record, worker_status
 from quizzes.pipeline.submissions import submission_create
+from tests.conftest import language_standing_in
 from tests.factories import UserFactory
 from tests.samples import PYTHON, load_sample_items
 
@@ -42,10 +42,8 @@ class NoToolchain(Language):
 
 @pytest.fixture
 def java() -> Iterator[NoToolchain]:
-    language = NoToolchain()
-    register(language)
-    yield language
-    unregister(language.key)
+    with language_standing_in(NoToolchain()) as language:
+        yield language
 
 
 @pytest.fixture
