@@ -176,6 +176,9 @@ class SubmissionOut(PresenterOut):
     kind = serializers.ChoiceField(choices=SubmissionKind.choices)
     status = serializers.ChoiceField(choices=SubmissionStatus.choices)
     created_at = serializers.DateTimeField()
+    language = serializers.CharField(
+        allow_blank=True, help_text="The code's language (python, go, …); '' for SQL."
+    )
     graded_at = serializers.DateTimeField(allow_null=True)
     pending = serializers.BooleanField(help_text="Still queued or running: poll status_url.")
     failed = serializers.BooleanField()

@@ -36,7 +36,7 @@ def test_a_script_takes_a_whole_attempt_with_a_token(start_worker: Any, topic: A
     attempt = started.json()
     answers: dict[str, dict[str, Any]] = {
         "true_false": {"value": False},
-        "python": {"code": SOLUTION},
+        "code": {"code": SOLUTION},
     }
     for item in attempt["items"]:
         if item["type"] == "single_choice":
@@ -51,7 +51,7 @@ def test_a_script_takes_a_whole_attempt_with_a_token(start_worker: Any, topic: A
         assert saved.status_code == 200 and saved.json()["saved"], saved.content
 
     # Run the examples first: 202, then poll the status URL until the worker is done.
-    code = next(i for i in attempt["items"] if i["type"] == "python")
+    code = next(i for i in attempt["items"] if i["type"] == "code")
     run = api.post(
         f"{V1}/attempts/{attempt['id']}/items/{code['position']}/run",
         {"code": SOLUTION},

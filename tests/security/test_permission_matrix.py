@@ -58,7 +58,7 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "quizzes/<slug:slug>/start": {"post": (LOGIN, REDIRECT, REDIRECT, REDIRECT)},
     # the learner's own language: nothing of anyone else's (an empty form is a 400)
     "me/language": {"get": LEARNER_PAGE, "post": (LOGIN, 400, 400, 400)},
-    "api/v1/me/language": {"get": API_LEARNER, "put": (403, 400, 400, 400)},
+    "api/v1/me/language": {"get": API_LEARNER, "put": (401, 400, 400, 400)},
     "attempts/<int:attempt_id>/": {"get": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/check/<int:position>": {"post": (LOGIN, 404, 404, 404)},
     "attempts/<int:attempt_id>/next/<int:position>": {"post": (LOGIN, 404, 404, 404)},

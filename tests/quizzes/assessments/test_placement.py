@@ -147,7 +147,9 @@ def test_a_script_takes_the_placement_through_the_api(
     # The placement asks for the learner's language first (stage 1 is estimated in it).
     asked = client.post(f"/api/quizzes/{placement.slug}/attempts")
     assert asked.status_code == 409 and not Attempt.objects.filter(learner=learner).exists()
-    chosen = client.put("/api/me/language", {"language": "python"}, content_type="application/json")
+    chosen = client.put(
+        "/api/v1/me/language", {"language": "python"}, content_type="application/json"
+    )
     assert chosen.status_code == 200
     started = client.post(f"/api/quizzes/{placement.slug}/attempts")
     assert started.status_code in (200, 201), started.content
