@@ -149,6 +149,8 @@ def _with_db(url: str, dbname: str) -> str:
 
 def prepare_backend(args: argparse.Namespace) -> Backend:
     var_dir = Path(tempfile.mkdtemp(prefix="skillmap-bench-"))
+    # The sandbox's uid reads toolchain files kept here (the TypeScript snapshot).
+    var_dir.chmod(0o755)
     env_db = os.environ.get("DATABASE_URL", "")
     use_pg = args.postgres or urlsplit(env_db).scheme in {"postgres", "postgresql", "pgsql"}
     # Never inherit the developer's connection strings: the bench sets exactly what it uses.

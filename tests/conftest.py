@@ -418,3 +418,19 @@ def language_standing_in(language: Any) -> Iterator[Any]:
         unregister(language.key)
         if previous is not None:
             register(previous)
+
+
+@contextlib.contextmanager
+def languages_only(*keys: str) -> Iterator[None]:
+    """Only these languages registered for a test (a bank whose challenges have files for
+    these only), the registry as it was afterwards."""
+    from quizzes.grading.languages import LANGUAGES
+
+    saved = dict(LANGUAGES)
+    for key in [k for k in LANGUAGES if k not in keys]:
+        del LANGUAGES[key]
+    try:
+        yield
+    finally:
+        LANGUAGES.clear()
+        LANGUAGES.update(saved)

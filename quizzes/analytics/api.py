@@ -263,6 +263,7 @@ class AttemptEventListAPI(StaffAPIView):
     """An attempt's append-only event log, oldest first (``quizzes.view_attempt_log``)."""
 
     permission_classes = [*StaffAPIView.permission_classes, CanReadLogs]
+    queryset = AttemptEvent.objects.none()  # the schema's model; get_queryset reads the log
     serializer_class = EventOut
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = EventFilter

@@ -139,3 +139,11 @@ class ChallengeVerification(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (VerificationStatus.QUEUED, VerificationStatus.RUNNING)
+
+    @property
+    def is_passed(self) -> bool:
+        return self.status == VerificationStatus.PASSED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == VerificationStatus.FAILED

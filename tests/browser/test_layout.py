@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from accounts.tokens import api_token_create
 from quizzes.assessments.services import (
     attempt_answer_save,
     attempt_item_apply_grade,
@@ -54,6 +55,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "attempts/<int:attempt_id>/result": ("learner",),
     "attempts/<int:attempt_id>/log": ("instructor",),
     "dashboard/": ("learner",),
+    "me/language": ("learner",),
     "author/attempts/": ("instructor",),
     "author/items/": ("instructor",),
     "author/items/new": ("instructor",),
@@ -111,6 +113,8 @@ SKIPPED: dict[str, str] = {
     "api/docs/": _MOVED,
     "attempts/<int:attempt_id>/result/status": "an htmx fragment of the result page",
     "author/quizzes/pool-form": "an htmx fragment of the quiz builder",
+    "api/v1/me/language": _JSON,
+    "metrics": "Prometheus's text format",
     "author/items/<slug:slug>/verify": "an htmx fragment of the item page",
     "author/export/stage-<int:number>.yaml": "a YAML download",
     "author/export/stage-<int:number>.xml": "a Moodle XML download",
@@ -364,6 +368,9 @@ def world(roadmap: Any) -> dict[str, Any]:
             "quiz_slug": quiz.slug,
             "item_slug": sql_item.slug,
             "report_id": report.pk,
+            "token_id": api_token_create(
+                user=learner, name="laptop", scope="read", days=1
+            ).token.pk,
         },
     }
 

@@ -155,7 +155,7 @@ def test_attempts_and_autosaves_are_counted(quiz: Any, learner: Any) -> None:
     stale = client.put(url, {"answer": {"value": True}, "revision": 1}, **put)
     assert stale.json()["saved"] is False
     assert client.put(url, {"answer": {"value": "yes"}, "revision": 3}, **put).status_code == 400
-    code = next(i for i in body["items"] if i["type"] == "python")
+    code = next(i for i in body["items"] if i["type"] == "code")
     code_url = f"/api/attempts/{body['id']}/answers/{code['position']}"
     answer = {"code": "def add(a, b):\n    return a + b\n"}
     assert client.put(code_url, {"answer": answer, "revision": 1}, **put).status_code == 200

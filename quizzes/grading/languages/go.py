@@ -33,6 +33,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..protocol import RecordKind
 from ..sandbox import SANDBOX_PYTHON, Limits, SandboxUnavailable, run_sandboxed
 from ..signature import TypeRef
 from .base import Language, SandboxProgram, run_wall_seconds
@@ -209,7 +210,7 @@ class GoLanguage(Language):
         )
 
     def load_message(self, spec: CodeChallengeSpec, record: dict[str, Any], source: str) -> str:
-        if record.get("t") == "compile_error":
+        if record.get("t") == RecordKind.COMPILE_ERROR:
             text = record.get("msg") if isinstance(record.get("msg"), str) else ""
             assert isinstance(text, str)
             if re.search(r"\bpackage \w+; expected \w+", text):

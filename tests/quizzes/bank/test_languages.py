@@ -17,7 +17,7 @@ from quizzes.bank.loader import BankFileError, read_bank_file
 from quizzes.grading.languages.base import Language, SandboxProgram
 from quizzes.grading.spec import CodeChallengeSpec
 from quizzes.itemtypes import handler_for
-from tests.conftest import language_standing_in
+from tests.conftest import language_standing_in, languages_only
 from tests.samples import COMMON, PYTHON, TRUE_FALSE
 
 BASE = Path(__file__).resolve().parents[3]
@@ -144,7 +144,7 @@ class Missing(Language):
 
 @pytest.fixture
 def missing_go() -> Iterator[Missing]:
-    with language_standing_in(Missing()) as language:
+    with languages_only("python"), language_standing_in(Missing()) as language:
         yield language
 
 

@@ -224,7 +224,7 @@ def test_a_stage_exported_and_imported_again_is_unchanged(roadmap: Any, fmt: str
     report = bank_import_plan(name="stage-04", data=text.encode(), fmt=fmt)
     summary = report.summary()
     ordering = Item.objects.filter(stage=stage, type="ordering").count()
-    challenges = sum(1 for i in items if i.type in ("python", "sql"))
+    challenges = sum(1 for i in items if i.type in ("code", "sql"))
     assert summary["create"] == summary["update"] == summary["skip"] == 0
     assert summary["unchanged"] == len(items) - challenges - (ordering if fmt == "gift" else 0)
     # Each category maps back to its own topic by itself.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +12,16 @@ from django.test import Client
 from quizzes.bank.authoring import AuthoringError, item_save, item_set_status
 from quizzes.bank.verification import verification_request, verification_run
 from quizzes.models import ChallengeVerification, ItemStatus, VerificationStatus
-from tests.conftest import wait_for
+from tests.conftest import languages_only, wait_for
 from tests.samples import COMMON, PYTHON, SQL, TRUE_FALSE, load_sample_items
+
+
+@pytest.fixture(autouse=True)
+def _python_only() -> Iterator[None]:
+    """The sample challenge has solutions in Python only."""
+    with languages_only("python"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 
