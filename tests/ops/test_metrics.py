@@ -145,21 +145,21 @@ def test_request_latency_is_recorded_by_view(client: Client) -> None:
 def test_attempts_and_autosaves_are_counted(quiz: Any, learner: Any) -> None:
     client = api_client(learner)
     before = scrape(client)
-    started = client.post(f"/api/quizzes/{quiz.slug}/attempts")
+    started = client.post(f"/api/v1/quizzes/{quiz.slug}/attempts")
     assert started.status_code == 201
     body = started.json()
     tf = next(i for i in body["items"] if i["type"] == "true_false")
-    url = f"/api/attempts/{body['id']}/answers/{tf['position']}"
+    url = f"/api/v1/attempts/{body['id']}/answers/{tf['position']}"
     put = {"content_type": "application/json"}
     assert client.put(url, {"answer": {"value": False}, "revision": 2}, **put).status_code == 200
     stale = client.put(url, {"answer": {"value": True}, "revision": 1}, **put)
     assert stale.json()["saved"] is False
     assert client.put(url, {"answer": {"value": "yes"}, "revision": 3}, **put).status_code == 400
     code = next(i for i in body["items"] if i["type"] == "code")
-    code_url = f"/api/attempts/{body['id']}/answers/{code['position']}"
+    code_url = f"/api/v1/attempts/{body['id']}/answers/{code['position']}"
     answer = {"code": "def add(a, b):\n    return a + b\n"}
     assert client.put(code_url, {"answer": answer, "revision": 1}, **put).status_code == 200
-    assert client.post(f"/api/attempts/{body['id']}/submit").status_code == 202
+    assert client.post(f"/api/v1/attempts/{body['id']}/submit").status_code == 202
     closed = client.put(url, {"answer": {"value": True}, "revision": 4}, **put)
     assert closed.status_code == 409
     after = scrape(client)
@@ -256,12 +256,12 @@ def test_a_graded_submission_moves_the_worker_and_web_metrics(
     attempt = attempt_start(learner=learner, quiz=quiz)
     code = attempt.items.get(item_version__item__slug=PYTHON["slug"])
     saved = client.put(
-        f"/api/attempts/{attempt.pk}/answers/{code.position}",
+        f"/api/v1/attempts/{attempt.pk}/answers/{code.position}",
         {"answer": {"code": "def add(a, b):\n    return a + b\n"}, "revision": 1},
         content_type="application/json",
     )
     assert saved.status_code == 200
-    assert client.post(f"/api/attempts/{attempt.pk}/submit").status_code == 202
+    assert client.post(f"/api/v1/attempts/{attempt.pk}/submit").status_code == 202
     submission = Submission.objects.get(attempt_item__attempt=attempt)
     wait_for(
         lambda: Submission.objects.get(pk=submission.pk).status == SubmissionStatus.GRADED,
