@@ -1,11 +1,9 @@
-"""The authoring forms of code and SQL challenges: statement fields aside (the bank's),
-the starter code, the tests (name, visibility, weight, rule, and the inputs and expected
-result), the reference and wrong solutions, the rules and the limits.
+"""What the authoring forms of code and SQL challenges share (code_forms.py and
+sql_forms.py): the starter code, the tests (name, visibility, weight, rule), the reference
+and wrong solutions, the rules and the limits.
 
 Kept thin on purpose: the spec itself belongs to quizzes/grading/spec.py, which validates
-what the form builds. A Python challenge of the function kind and an SQL challenge of the
-query mode are edited here; any other (a class, SQL index or transaction scripts, tests
-with keyword arguments or tolerances) is edited in YAML, and the form says so.
+what the forms build.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from quizzes.itemtypes.forms import (
     ErrorRule,
     NumberField,
     RowForm,
-    RowSet,
     TypeForm,
     normalise_text,
     text_field,
@@ -62,18 +59,7 @@ class TestRow(RowForm):
     rule = forms.CharField(label="Rule it enforces (id)", required=False, max_length=60)
 
 
-class PythonTestRow(TestRow):
-    args = JSONTextField(label="Arguments (a JSON list)", required=False)
-    expect = JSONTextField(label="Expected result (JSON)", required=False)
-    raises = forms.CharField(label="…or the exception it raises", required=False, max_length=100)
-
-
-class SqlTestRow(TestRow):
-    # Not "data": a form's data is what was posted.
-    rows_sql = text_field("Rows inserted before the query (SQL)", rows=4, max_length=64 * 1024)
-
-
-_CHALLENGE_RULES = (
+CHALLENGE_RULES = (
     ErrorRule(
         r"'reference_solution' is required", "reference_solution", "Write the reference solution."
     ),
@@ -170,87 +156,3 @@ class ChallengeForm(TypeForm):
             if row[key] not in (None, ""):
                 test[key] = row[key]
         return test
-
-
-class PythonChallengeForm(ChallengeForm):
-    fields = {
-        "entry_point": forms.CharField(
-            label="Function the learner writes", required=False, max_length=100
-        ),
-        **ChallengeForm.common_fields,
-    }
-    own_keys = frozenset(
-        {"entry_point", "kind", "starter", "time_limit", "memory_limit_mb",
-         "reference_solution", "wrong_solutions", "tests", "rules", "tests_author"}
-    )  # fmt: skip
-    test_keys = frozenset({"name", "visible", "weight", "rule", "args", "expect", "raises"})
-    row_sets = (
-        RowSet("tests", PythonTestRow, "Tests", "Add a test", spare=2),
-        RowSet("wrong_solutions", WrongRow, "Wrong solutions", "Add a wrong solution", spare=1),
-        RowSet("rules", RuleRow, "Rules the statement states", "Add a rule"),
-    )
-    error_rules = (
-        ErrorRule(r"entry_point", "entry_point", "Name the function: a Python identifier."),
-        *_CHALLENGE_RULES,
-    )
-
-    def editable(self, challenge: dict[str, Any]) -> bool:
-        return challenge.get("kind", "function") == "function" and super().editable(challenge)
-
-    def own_initial(self, challenge: dict[str, Any]) -> dict[str, Any]:
-        return {"entry_point": challenge.get("entry_point", "")}
-
-    def test_initial(self, test: dict[str, Any]) -> dict[str, Any]:
-        row = dict(test)
-        row["args"] = {"value": test.get("args", [])}
-        if "expect" in test:
-            row["expect"] = {"value": test["expect"]}
-        return row
-
-    def own_entry(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"entry_point": data["entry_point"], "kind": "function"}
-
-    def test_entry(self, row: dict[str, Any]) -> dict[str, Any]:
-        test = super().test_entry(row)
-        test["args"] = row["args"]["value"] if row["args"] else []
-        if row["raises"]:
-            test["raises"] = row["raises"]
-        else:
-            test["expect"] = row["expect"]["value"] if row["expect"] else None
-        return test
-
-
-class SqlChallengeForm(ChallengeForm):
-    fields = {
-        "schema": text_field("Schema (SQLite DDL)", rows=6),
-        "ordered": forms.BooleanField(
-            label="Row order matters", required=False, help_text="Tick when the query has ORDER BY."
-        ),
-        **ChallengeForm.common_fields,
-    }
-    own_keys = frozenset(
-        {"schema", "ordered", "starter", "reference_solution", "wrong_solutions", "tests",
-         "time_limit", "memory_limit_mb", "rules", "tests_author", "mode"}
-    )  # fmt: skip
-    test_keys = frozenset({"name", "visible", "weight", "rule", "data"})
-    row_sets = (
-        RowSet("tests", SqlTestRow, "Tests (each a data set)", "Add a test", spare=2),
-        RowSet("wrong_solutions", WrongRow, "Wrong solutions", "Add a wrong solution", spare=1),
-        RowSet("rules", RuleRow, "Rules the statement states", "Add a rule"),
-    )
-    error_rules = (ErrorRule(r"schema", "schema"), *_CHALLENGE_RULES)
-
-    def editable(self, challenge: dict[str, Any]) -> bool:
-        return challenge.get("mode", "query") == "query" and super().editable(challenge)
-
-    def own_initial(self, challenge: dict[str, Any]) -> dict[str, Any]:
-        return {"schema": challenge.get("schema", ""), "ordered": bool(challenge.get("ordered"))}
-
-    def own_entry(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {"schema": normalise_text(data["schema"]), "ordered": data["ordered"]}
-
-    def test_entry(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {**super().test_entry(row), "data": normalise_text(row["rows_sql"])}
-
-    def test_initial(self, test: dict[str, Any]) -> dict[str, Any]:
-        return {**test, "rows_sql": test.get("data", "")}

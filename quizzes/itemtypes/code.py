@@ -14,7 +14,7 @@ from quizzes.grading.runner import GradeReport, grade_code
 from quizzes.grading.spec import CodeChallengeSpec, SpecError, WrongSolution, code_spec_from_dict
 from quizzes.itemtypes.base import Answer, Data, Layout
 from quizzes.itemtypes.challenge import ChallengeHandler, CodeAnswer, Spec
-from quizzes.itemtypes.challenge_forms import PythonChallengeForm
+from quizzes.itemtypes.code_forms import PythonChallengeForm
 from quizzes.models import ItemType
 
 DEFAULT_LANGUAGE = "python"

@@ -10,7 +10,7 @@ from quizzes.grading.runner import grade_sql
 from quizzes.grading.spec import sql_spec_from_dict
 from quizzes.itemtypes.base import Answer, Data, Layout
 from quizzes.itemtypes.challenge import ChallengeHandler
-from quizzes.itemtypes.challenge_forms import SqlChallengeForm
+from quizzes.itemtypes.sql_forms import SqlChallengeForm
 from quizzes.models import ItemType
 
 # The editor's label in the modes where the learner writes a script, not a query.
