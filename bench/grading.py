@@ -17,7 +17,7 @@ throwaway database ``skillmap_bench`` is created on that server and dropped at t
 and Redis db 15 (--redis-url) is flushed at the start and the end.
 
 Workload: the bank challenge ``api-token-bucket-limiter`` (fixtures/questions/stage-02.yaml,
-a class challenge with 14 tests, 11 hidden) graded with its reference solution, one
+a class challenge with 24 tests, 21 hidden) graded with its reference solution, one
 sandbox run per grading.
 
 Stages measured, all at concurrency N with slots 0..N-1:
