@@ -173,7 +173,7 @@ def parse_call(line: str, number: int) -> dict[str, Any]:
             return _DECODER.raw_decode(line, pos)
         except ValueError as exc:
             reason = getattr(exc, "msg", str(exc))
-            raise fail(f"{what} is not valid JSON ({reason}, column {pos + 1}).") from None
+            raise fail(f"{what} not valid JSON ({reason}, column {pos + 1}).") from None
 
     def skip(pos: int) -> int:
         while pos < len(line) and line[pos] in " \t":
@@ -186,17 +186,17 @@ def parse_call(line: str, number: int) -> dict[str, Any]:
     call: dict[str, Any] = {"method": name.group()}
     pos = skip(name.end())
     if line.startswith("[", pos):
-        call["args"], pos = value_at(pos, "the arguments")
+        call["args"], pos = value_at(pos, "the arguments are")
         pos = skip(pos)
     if line.startswith("{", pos):
-        call["kwargs"], pos = value_at(pos, "the keyword arguments")
+        call["kwargs"], pos = value_at(pos, "the keyword arguments are")
         pos = skip(pos)
     if line.startswith("->", pos):
-        call["expect"], pos = value_at(skip(pos + 2), "the expected result")
+        call["expect"], pos = value_at(skip(pos + 2), "the expected result is")
         pos = skip(pos)
         within = _WITHIN.match(line, pos)
         if within is not None:
-            tolerance, pos = value_at(skip(within.end()), "the tolerance")
+            tolerance, pos = value_at(skip(within.end()), "the tolerance is")
             if not isinstance(tolerance, int | float) or isinstance(tolerance, bool):
                 raise fail("after within, write the tolerance as a number, such as 1e-9.")
             call["tolerance"] = tolerance
@@ -626,6 +626,11 @@ CODE_RULES = (
     ),
     # Tests, field by field.
     ErrorRule(
+        r"challenge\.tests: expected a non-empty list",
+        "tests",
+        "Write the tests: at least one visible and one hidden.",
+    ),
+    ErrorRule(
         r"challenge\.tests \((?P<key>.*?)\)\.rule: '(?P<rule>[^']*)' is not one of",
         "tests.rule",
         "{rule} is not one of the rules: add it to the rules, or correct the id.",
@@ -918,13 +923,14 @@ class CodeChallengeForm(TypeForm):
         for name in ("methods", "records"):
             seen: set[str] = set()
             for row in self._row_forms(name):
-                if row.cleaned_data["name"] in seen:
+                named = row.cleaned_data["name"]
+                if named in seen:
                     row.add_error("name", "Another row already has this name.")
                     fine = False
-                seen.add(row.cleaned_data["name"])
+                seen.add(named)
         if not self.is_class:
             for row in self._row_forms("tests"):
-                data = row.cleaned_data
+                data = dict(row.cleaned_data)
                 if data["raises"] and data["expect"] is not None:
                     row.add_error("raises", "Give the expected result or the error, not both.")
                     fine = False
