@@ -289,6 +289,10 @@ def language_label(key: str) -> str:
 
 
 # --- rows -----------------------------------------------------------------------------------
+class CodeWrongRow(WrongRow):
+    source = code_field("Wrong solution", rows=8)
+
+
 class ParamRow(RowForm):
     name = forms.CharField(label="Name", required=False, max_length=100)
     type = forms.CharField(label="Type", required=False, max_length=200)
@@ -303,7 +307,8 @@ class MethodRow(RowForm):
         show=show_params,
         required=False,
         max_length=2000,
-        help_text=f"{PARAMS_HELP[0].upper()}{PARAMS_HELP[1:]}; blank for none.",
+        help_text="Such as key: string, ttl: int = 60 (with = and a JSON default where there "
+        "is one); blank for none.",
     )
     returns = forms.CharField(label="Returns", required=False, max_length=200)
     raises = forms.MultipleChoiceField(
@@ -802,7 +807,7 @@ class CodeChallengeForm(TypeForm):
                 f"{label} starter",
                 rows=6,
                 help_text="What the editor opens with. Blank: generated from the signature "
-                "(shown greyed here).",
+                "(shown greyed here once the signature is valid).",
             )
             fields[f"{prefix}reference_solution"] = code_field(f"{label} reference solution")
         fields["time_limit"] = NumberField(
@@ -826,7 +831,7 @@ class CodeChallengeForm(TypeForm):
             RowSet("tests", CodeTestRow, "Tests", "Add a test", spare=2, max_rows=MAX_TESTS),
             RowSet(
                 "wrong_solutions",
-                WrongRow,
+                CodeWrongRow,
                 f"{language_label('python')} wrong solutions",
                 "Add a wrong solution",
                 spare=1,
@@ -837,7 +842,7 @@ class CodeChallengeForm(TypeForm):
             sets.append(
                 RowSet(
                     f"{key}_wrong",
-                    WrongRow,
+                    CodeWrongRow,
                     f"{label} wrong solutions",
                     f"Add a {label} wrong solution",
                 )
