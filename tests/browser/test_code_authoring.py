@@ -152,6 +152,7 @@ def test_an_instructor_writes_verifies_and_publishes_a_challenge_a_learner_is_gr
     instructor: Any,
     learner: Any,
     start_worker: Any,
+    axe_violations: Any,
 ) -> None:
     url = live_server.url
     log_in(page.context, live_server, instructor)
@@ -190,6 +191,7 @@ def test_an_instructor_writes_verifies_and_publishes_a_challenge_a_learner_is_gr
     expect(page.locator("#id_t-go_starter")).to_have_attribute(
         "placeholder", re.compile(r"func TotalPages\(items int, perPage int\) \(int, error\)")
     )
+    assert axe_violations(page) == []
     page.goto(f"{url}/author/items/{SLUG}/")
 
     # Not published before Verify has passed.
