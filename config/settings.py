@@ -98,6 +98,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# The item form of a code challenge posts several fields per test and per solution: its
+# largest (100 tests, every language's solutions) stays within this; Django's default,
+# 1,000, would refuse a large bank challenge.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 4000
 
 TEMPLATES = [
     {

@@ -257,8 +257,9 @@ class ItemAuthoring:
         left = []
         for message in self.typed.add_bank_errors(problems):
             for rule in _COMMON_RULES:
-                if re.search(rule.pattern, message):
-                    self.common.add_error(rule.target, rule.message or message)
+                match = re.search(rule.pattern, message)
+                if match:
+                    self.common.add_error(rule.target, rule.plain(match, message))
                     break
             else:
                 left.append(message)

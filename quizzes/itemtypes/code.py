@@ -14,7 +14,7 @@ from quizzes.grading.runner import GradeReport, grade_code
 from quizzes.grading.spec import CodeChallengeSpec, SpecError, WrongSolution, code_spec_from_dict
 from quizzes.itemtypes.base import Answer, Data, Layout
 from quizzes.itemtypes.challenge import ChallengeHandler, CodeAnswer, Spec
-from quizzes.itemtypes.code_forms import PythonChallengeForm
+from quizzes.itemtypes.code_forms import CodeChallengeForm
 from quizzes.models import ItemType
 
 DEFAULT_LANGUAGE = "python"
@@ -30,8 +30,8 @@ class CodeChallengeAnswer(CodeAnswer):
 
 class CodeChallenge(ChallengeHandler):
     type = ItemType.CODE
-    # The form authors a Python challenge; a signature (every language) is written in YAML.
-    authoring_form = PythonChallengeForm
+    # The whole spec: the signature, the tests, every registered language's solutions.
+    authoring_form = CodeChallengeForm
     editor_language = "python"
     code_label = "Python code"
     mutation_tested = True

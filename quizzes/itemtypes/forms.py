@@ -16,10 +16,12 @@ rows are ignored, so a form may show spare rows to fill.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
@@ -27,7 +29,9 @@ from django.http import QueryDict
 # with its own words rather than the formset silently dropping some.
 MAX_ROWS = 20
 # A row op posted by a button: "add:choices", "remove:choices:2", "up:pairs:0", "down:…".
-_ROW_OP = re.compile(r"(?P<op>add|remove|up|down):(?P<set>[a-z_]+)(?::(?P<row>\d{1,2}))?")
+# "redraw" changes no row: the form comes back as posted (a choice that shows other fields).
+REDRAW = "redraw"
+_ROW_OP = re.compile(r"(?P<op>add|remove|up|down):(?P<set>[a-z_]+)(?::(?P<row>\d{1,3}))?")
 
 
 def text_field(
@@ -50,10 +54,15 @@ def lines(value: Any) -> list[str]:
 
 
 class RowForm(forms.Form):
-    """One row of a list; every field optional, so a blank row is simply left out."""
+    """One row of a list; every field optional, so a blank row is simply left out (a
+    hidden field is bookkeeping, not something the author filled in)."""
 
     def is_blank(self) -> bool:
-        return not any(value not in (None, "", False) for value in self.cleaned_data.values())
+        return not any(
+            value not in (None, "", False, [])
+            for name, value in self.cleaned_data.items()
+            if not self.fields[name].widget.is_hidden
+        )
 
 
 @dataclass(frozen=True)
@@ -65,27 +74,41 @@ class RowSet:
     label: str
     add_label: str
     spare: int = 0  # blank rows shown when the list is empty (a new item)
+    max_rows: int = MAX_ROWS
 
 
 @dataclass(frozen=True)
 class ErrorRule:
     """Where a bank message goes: ``target`` is a field of the type's form, a row set
     (``choices``: about the list as a whole) or a row field (``choices.text``: the row is
-    the message's ``row`` group, counted from 1, as the bank counts). ``message`` says it
-    in plain words (``str.format`` with the match's groups); None keeps the bank's."""
+    the message's ``row`` group, counted from 1, as the bank counts; or, with ``row_key``,
+    the last row whose ``row_key`` field holds the message's ``key`` group, for messages
+    that name a row instead of counting it). ``message`` says it in plain words
+    (``str.format`` with the match's groups, or a function of them); None keeps the
+    bank's."""
 
     pattern: str
     target: str
-    message: str | None = None
+    message: str | Callable[[dict[str, str]], str] | None = None
     first_row: int = 1  # the number the message gives the first row (0 for the spec's)
+    row_key: str | None = None
+
+    def plain(self, match: re.Match[str], message: str) -> str:
+        """What to show for ``message``, which this rule's pattern matched."""
+        groups = {key: value or "" for key, value in match.groupdict().items()}
+        if callable(self.message):
+            return self.message(groups)
+        return self.message.format(**groups) if self.message else message
 
 
 class TypeForm:
     """The fields of one item type. Bound to posted data, or filled from a bank entry."""
 
-    fields: ClassVar[dict[str, forms.Field]] = {}
-    row_sets: ClassVar[tuple[RowSet, ...]] = ()
-    error_rules: ClassVar[tuple[ErrorRule, ...]] = ()
+    # Set on the class; a form whose fields depend on what it holds (the languages a code
+    # challenge is written in) sets them on the instance before ``TypeForm.__init__``.
+    fields: dict[str, forms.Field] = {}
+    row_sets: tuple[RowSet, ...] = ()
+    error_rules: tuple[ErrorRule, ...] = ()
     # The template that lays the fields out (it gets ``tf``: this object).
     template: ClassVar[str] = "quizzes/staff/itemforms/fields.html"
     # Shown in place of the form when an entry uses what the form cannot edit.
@@ -111,7 +134,11 @@ class TypeForm:
     @staticmethod
     def _formset(row_set: RowSet) -> type[BaseFormSet[Any]]:
         return formset_factory(
-            row_set.form, extra=0, max_num=MAX_ROWS, absolute_max=MAX_ROWS, validate_max=True
+            row_set.form,
+            extra=0,
+            max_num=row_set.max_rows,
+            absolute_max=row_set.max_rows,
+            validate_max=True,
         )
 
     # --- to override -------------------------------------------------------------------
@@ -155,28 +182,35 @@ class TypeForm:
             for rule in self.error_rules:
                 match = re.search(rule.pattern, message)
                 if match:
-                    plain = rule.message.format(**match.groupdict()) if rule.message else message
-                    self._add_error(rule, plain, match)
+                    self._add_error(rule, rule.plain(match, message), match)
                     break
             else:
                 left.append(message)
         return left
 
     def _add_error(self, rule: ErrorRule, message: str, match: re.Match[str]) -> None:
+        # Two bank messages may say the same thing about one field: it is shown once.
         name, _, field = rule.target.partition(".")
         if name in self.formsets:
             formset = self.formsets[name]
             row = match.groupdict().get("row")
             index = int(row) - rule.first_row if row else -1
             filled = self._row_forms(name)
+            key = match.groupdict().get("key")
+            if rule.row_key and key is not None:
+                index = _row_named(filled, rule.row_key, key)
             if field and 0 <= index < len(filled):
-                filled[index].add_error(field if field != "*" else None, message)
-            else:
+                target = field if field != "*" else None
+                if message not in filled[index].errors.get(target or NON_FIELD_ERRORS, []):
+                    filled[index].add_error(target, message)
+            elif message not in formset.non_form_errors():
                 formset._non_form_errors = forms.utils.ErrorList(  # type: ignore[attr-defined]
                     [*formset.non_form_errors(), message], error_class="nonform"
                 )
             return
-        self.form.add_error(name if name in self.form.fields else None, message)
+        target = name if name in self.form.fields else None
+        if message not in self.form.errors.get(target or NON_FIELD_ERRORS, []):
+            self.form.add_error(target, message)
 
     def has_errors(self) -> bool:
         return bool(
@@ -189,20 +223,22 @@ class TypeForm:
 
     @classmethod
     def apply_row_op(cls, op: str, data: QueryDict) -> TypeForm | None:
-        """A new, unbound form holding what was posted with a row added, removed or moved;
-        None when ``op`` is no row op of this form."""
+        """A new, unbound form holding what was posted with a row added, removed or moved
+        (or none, for ``redraw``); None when ``op`` is no row op of this form. A form whose
+        row sets depend on what it holds (``__init__`` sets them) gets them from ``data``."""
         match = _ROW_OP.fullmatch(op)
-        names = {row_set.name for row_set in cls.row_sets}
-        if not match or match["set"] not in names:
+        if op != REDRAW and not match:
             return None
         posted = cls(data=data)
-        form = cls()
+        if match and match["set"] not in {row_set.name for row_set in posted.row_sets}:
+            return None
+        form = cls(data=data)  # the same fields and row sets, then made unbound
         form.form = type(posted.form)(initial=_raw(posted.form), prefix="t")
-        for row_set in cls.row_sets:
+        for row_set in posted.row_sets:
             formset = posted.formsets[row_set.name]
-            rows = [_raw(f) for f in formset.forms[:MAX_ROWS]] if formset.is_bound else []
-            if row_set.name == match["set"]:
-                rows = _moved(rows, match["op"], int(match["row"] or 0))
+            rows = [_raw(f) for f in formset.forms[: row_set.max_rows]] if formset.is_bound else []
+            if match and row_set.name == match["set"]:
+                rows = _moved(rows, match["op"], int(match["row"] or 0), row_set.max_rows)
             form.formsets[row_set.name] = cls._formset(row_set)(initial=rows, prefix=row_set.name)
         return form
 
@@ -214,9 +250,19 @@ def _raw(form: forms.Form) -> dict[str, Any]:
     return {name: form[name].value() for name in form.fields}
 
 
-def _moved(rows: list[dict[str, Any]], op: str, row: int) -> list[dict[str, Any]]:
+def _row_named(rows: list[RowForm], field: str, key: str) -> int:
+    """The index of the last row whose ``field`` is ``key`` (as typed, or as Python's repr
+    of it, which is how the spec quotes names); -1 when none is."""
+    for index in range(len(rows) - 1, -1, -1):
+        value = rows[index].cleaned_data.get(field)
+        if value is not None and key in (str(value), repr(value)):
+            return index
+    return -1
+
+
+def _moved(rows: list[dict[str, Any]], op: str, row: int, most: int) -> list[dict[str, Any]]:
     if op == "add":
-        return [*rows, {}] if len(rows) < MAX_ROWS else rows
+        return [*rows, {}] if len(rows) < most else rows
     if not 0 <= row < len(rows):
         return rows
     if op == "remove":

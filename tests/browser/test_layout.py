@@ -180,6 +180,9 @@ EXTRA_PAGES = {
     "404": ("/no-such-page/", "learner"),
     "403": ("/author/items/", "learner"),
     "new item form": ("/author/items/new?stage=1&type=matching", "instructor"),
+    "new code challenge form": ("/author/items/new?stage=1&type=code", "instructor"),
+    # Stage 3's code challenge, in the form: its signature, tests and five languages.
+    "code challenge form": ("/author/items/db-transfer-batch-atomic/edit", "instructor"),
 }
 
 SCREENS = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 800)}

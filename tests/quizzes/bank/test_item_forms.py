@@ -12,6 +12,7 @@ from django.test import Client
 
 from quizzes.bank.authoring import parse_item_yaml, to_yaml
 from quizzes.bank.forms import ItemAuthoring
+from quizzes.bank.loader import bank_files, content_hash, read_bank_file, topics_by_stage
 from quizzes.itemtypes import all_handlers, handler_for
 from quizzes.models import Item, ItemStatus, ItemVersion, Stage
 from tests.quizzes.bank.authoring_forms import form_post_data
@@ -85,6 +86,40 @@ def test_every_objective_bank_item_round_trips_through_the_form_and_yaml(roadmap
             assert posted.entry() == entry, entry["slug"]
             checked += 1
     assert checked > 500  # the whole objective bank, not a handful
+
+
+@pytest.mark.slow  # every code challenge of the bank, in every language, twice through the form
+def test_every_code_challenge_of_the_bank_round_trips_through_the_form_and_yaml(
+    roadmap: Any,
+) -> None:
+    """Each code challenge as the loader reads it (its languages' files merged), shown in
+    the form (never "edit it in YAML"), posted back unchanged, is the same entry; and so
+    is its YAML, switched back to the form."""
+    known = topics_by_stage()
+    checked = 0
+    for path in bank_files(BANK):
+        bank = read_bank_file(path, topics_by_stage=known)
+        stage = Stage.objects.get(number=bank.stage)
+        for entry in bank.items:
+            handler = handler_for(entry["type"])
+            if not handler.language_files:
+                continue
+            first = ItemAuthoring(handler=handler, stage=stage, item=None, entry=entry)
+            assert first.typed.unsupported is None, entry["slug"]
+            posted = ItemAuthoring(
+                handler=handler, stage=stage, item=None, data=form_post_data(first)
+            )
+            from_form = posted.entry()
+            assert from_form == entry, entry["slug"]
+            assert content_hash(from_form) == content_hash(entry)
+            again = parse_item_yaml(to_yaml(from_form))
+            second = ItemAuthoring(handler=handler, stage=stage, item=None, entry=again)
+            posted = ItemAuthoring(
+                handler=handler, stage=stage, item=None, data=form_post_data(second)
+            )
+            assert posted.entry() == entry, entry["slug"]
+            checked += 1
+    assert checked >= 20  # every code challenge of the bank, not a handful
 
 
 def test_every_type_supplies_a_form() -> None:
