@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
@@ -27,6 +28,8 @@ from django.http import QueryDict
 # with its own words rather than the formset silently dropping some.
 MAX_ROWS = 20
 # A row op posted by a button: "add:choices", "remove:choices:2", "up:pairs:0", "down:…".
+# "redraw" changes no row: the form comes back as posted (a choice that shows other fields).
+REDRAW = "redraw"
 _ROW_OP = re.compile(r"(?P<op>add|remove|up|down):(?P<set>[a-z_]+)(?::(?P<row>\d{1,2}))?")
 
 
@@ -50,10 +53,15 @@ def lines(value: Any) -> list[str]:
 
 
 class RowForm(forms.Form):
-    """One row of a list; every field optional, so a blank row is simply left out."""
+    """One row of a list; every field optional, so a blank row is simply left out (a
+    hidden field is bookkeeping, not something the author filled in)."""
 
     def is_blank(self) -> bool:
-        return not any(value not in (None, "", False) for value in self.cleaned_data.values())
+        return not any(
+            value not in (None, "", False)
+            for name, value in self.cleaned_data.items()
+            if not self.fields[name].widget.is_hidden
+        )
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,7 @@ class TypeForm:
         return left
 
     def _add_error(self, rule: ErrorRule, message: str, match: re.Match[str]) -> None:
+        # Two bank messages may say the same thing about one field: it is shown once.
         name, _, field = rule.target.partition(".")
         if name in self.formsets:
             formset = self.formsets[name]
@@ -170,13 +179,17 @@ class TypeForm:
             index = int(row) - rule.first_row if row else -1
             filled = self._row_forms(name)
             if field and 0 <= index < len(filled):
-                filled[index].add_error(field if field != "*" else None, message)
-            else:
+                target = field if field != "*" else None
+                if message not in filled[index].errors.get(target or NON_FIELD_ERRORS, []):
+                    filled[index].add_error(target, message)
+            elif message not in formset.non_form_errors():
                 formset._non_form_errors = forms.utils.ErrorList(  # type: ignore[attr-defined]
                     [*formset.non_form_errors(), message], error_class="nonform"
                 )
             return
-        self.form.add_error(name if name in self.form.fields else None, message)
+        target = name if name in self.form.fields else None
+        if message not in self.form.errors.get(target or NON_FIELD_ERRORS, []):
+            self.form.add_error(target, message)
 
     def has_errors(self) -> bool:
         return bool(
@@ -189,11 +202,11 @@ class TypeForm:
 
     @classmethod
     def apply_row_op(cls, op: str, data: QueryDict) -> TypeForm | None:
-        """A new, unbound form holding what was posted with a row added, removed or moved;
-        None when ``op`` is no row op of this form."""
+        """A new, unbound form holding what was posted with a row added, removed or moved
+        (or none, for ``redraw``); None when ``op`` is no row op of this form."""
         match = _ROW_OP.fullmatch(op)
         names = {row_set.name for row_set in cls.row_sets}
-        if not match or match["set"] not in names:
+        if op != REDRAW and (not match or match["set"] not in names):
             return None
         posted = cls(data=data)
         form = cls()
@@ -201,7 +214,7 @@ class TypeForm:
         for row_set in cls.row_sets:
             formset = posted.formsets[row_set.name]
             rows = [_raw(f) for f in formset.forms[:MAX_ROWS]] if formset.is_bound else []
-            if row_set.name == match["set"]:
+            if match and row_set.name == match["set"]:
                 rows = _moved(rows, match["op"], int(match["row"] or 0))
             form.formsets[row_set.name] = cls._formset(row_set)(initial=rows, prefix=row_set.name)
         return form
