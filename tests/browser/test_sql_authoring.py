@@ -64,8 +64,9 @@ def test_an_instructor_writes_verifies_and_publishes_a_query_challenge_through_t
     new_item(page, live_server.url, topic.stage, "SQL challenge")
     preview = page.locator("#live-preview")
     expect(preview).to_contain_text("Nothing to preview yet")
-    expect(page.get_by_role("radio", name=re.compile("^A query"))).to_be_checked()  # the default mode
-    expect(page.locator("#id_t-reader_query")).to_be_hidden()  # another mode's field
+    # The default mode is the query, and another mode's field is hidden.
+    expect(page.get_by_role("radio", name=re.compile("^A query"))).to_be_checked()
+    expect(page.locator("#id_t-reader_query")).to_be_hidden()
 
     common(page, topic, slug, spec["title"], spec["body"])
     page.fill("#id_t-schema", challenge["schema"])
