@@ -48,6 +48,7 @@ urlpatterns = [
     path("author/quizzes/pool-form", authoring.quiz_pool_form, name="quiz-pool-form"),
     path("author/quizzes/<slug:slug>/preview", browser.quiz_preview, name="quiz-preview"),
     path("author/items/new", authoring.item_new, name="item-new"),
+    path("author/items/preview", authoring.item_live_preview, name="item-live-preview"),
     path("author/items/<slug:slug>/", authoring.item_preview, name="item-preview"),
     path("author/items/<slug:slug>/edit", authoring.item_edit, name="item-edit"),
     path("author/items/<slug:slug>/status", authoring.item_status, name="item-status"),

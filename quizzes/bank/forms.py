@@ -252,6 +252,18 @@ class ItemAuthoring:
         }
         return entry
 
+    def error_messages(self) -> list[str]:
+        """Every error the form shows, each after the name of its field (and row), for a
+        summary away from the fields: the live preview lists them so."""
+        found = list(self.non_field_errors)
+        found += _form_errors(self.common, [])
+        found += _form_errors(self.typed.form, [])
+        for row_set, formset in self.typed.row_sets_view():
+            found += [f"{row_set.label}: {e}" for e in formset.non_form_errors()]
+            for number, row in enumerate(formset.forms, start=1):
+                found += _form_errors(row, [row_set.label, f"row {number}"])
+        return found
+
     def add_problems(self, problems: list[str]) -> None:
         """Put the bank's problems next to their fields; the rest above the form."""
         left = []
@@ -264,3 +276,17 @@ class ItemAuthoring:
             else:
                 left.append(message)
         self.non_field_errors += left
+
+
+def _form_errors(form: forms.Form, where: list[str]) -> list[str]:
+    found = []
+    for name, errors in form.errors.items():
+        label = [str(form[name].label)] if name in form.fields else []
+        prefix = ", ".join([*where, *label])
+        found += [f"{prefix}: {error}" if prefix else str(error) for error in errors]
+    return found
+
+
+def is_slug_problem(message: str) -> bool:
+    """Whether a bank problem is about the slug, which a draft's preview does not need."""
+    return any(re.search(r.pattern, message) for r in _COMMON_RULES if r.target == "slug")

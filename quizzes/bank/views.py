@@ -29,10 +29,19 @@ from quizzes.bank.authoring import (
     to_yaml,
 )
 from quizzes.bank.formats import FORMAT_LABELS, FORMATS, GIFT, MOODLE_XML, YAML
-from quizzes.bank.forms import MAX_POOLS, ItemAuthoring, PoolForm, PoolFormSet, QuizForm
+from quizzes.bank.forms import (
+    MAX_POOLS,
+    ItemAuthoring,
+    PoolForm,
+    PoolFormSet,
+    QuizForm,
+    is_slug_problem,
+)
 from quizzes.bank.preview import (
     PreviewError,
     answer_score,
+    entry_preview_answer,
+    entry_preview_start,
     item_preview_answer,
     item_preview_start,
 )
@@ -357,6 +366,84 @@ def item_try(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         {"item": item, "preview": preview, "view": preview.view},
         status=400 if preview.refused else 200,
     )
+
+
+@_author
+@require_POST
+def item_live_preview(request: AuthenticatedRequest) -> HttpResponse:
+    """The item form's content, saved or not, as a learner sees it: htmx posts the form
+    here as it stands (on the item page's "Preview" button, and a moment after each
+    change) and swaps the answer into the page. With ``preview_op=answer`` it also holds
+    the learner's answer and the signed layout: the answer is scored as on "Preview as a
+    learner". Nothing is saved. The item is the one edited (``item``: its slug) or a new
+    one (``stage`` and ``type``, as the new item's form posts them)."""
+    slug = request.POST.get("item", "")
+    item = None
+    if slug:
+        item = get_object_or_404(Item.objects.select_related("stage"), slug=slug)
+        stage, handler = item.stage, handler_for(item.type)
+    else:
+        number = request.POST.get("stage", "")
+        type_name = request.POST.get("type", "")
+        if not (number.isdecimal() and len(number) < 6 and is_registered(type_name)):
+            return HttpResponse("Post the item form: its stage and type are missing.", status=400)
+        stage = get_object_or_404(Stage.objects.active(), number=int(number))
+        handler = handler_for(type_name)
+    entry, problems = _posted_entry(request, item=item, stage=stage, handler=handler)
+    preview = None
+    if entry is not None:
+        refused = None
+        if request.POST.get("preview_op") == "answer":
+            try:
+                preview = entry_preview_answer(
+                    entry=entry,
+                    stage=stage,
+                    signed_layout=request.POST.get("layout", ""),
+                    post=request.POST,
+                )
+            except PreviewError as exc:
+                refused = str(exc)
+        if preview is None:
+            preview = entry_preview_start(entry=entry, stage=stage)
+            preview.refused = refused
+    return render(
+        request,
+        "quizzes/staff/_live_preview.html",
+        {"problems": problems, "preview": preview, "view": preview.view if preview else None},
+    )
+
+
+def _posted_entry(
+    request: AuthenticatedRequest, *, item: Item | None, stage: Stage, handler: ItemTypeHandler
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The bank entry the posted item form (or its YAML) holds, or, when it holds none that
+    can be saved, every problem in plain words. The slug is not checked: a draft may be
+    previewed before it has one."""
+    authoring = None
+    if request.POST.get("mode") == "yaml" or handler.authoring_form is None:
+        try:
+            entry: dict[str, Any] | None = parse_item_yaml(request.POST.get("source", ""))
+        except AuthoringError as exc:
+            return None, exc.problems
+        assert entry is not None
+        if entry.get("type") != str(handler.type):
+            return None, [f"The page edits a {handler.label} item: keep 'type: {handler.type}'."]
+    else:
+        authoring = ItemAuthoring(handler=handler, stage=stage, item=item, data=request.POST)
+        entry = authoring.entry()
+        if entry is None:
+            return None, authoring.error_messages()
+    problems = [
+        p
+        for p in item_entry_problems(entry=entry, stage=stage, item=item)
+        if not is_slug_problem(p)
+    ]
+    if not problems:
+        return entry, []
+    if authoring is None:
+        return None, problems
+    authoring.add_problems(problems)
+    return None, authoring.error_messages()
 
 
 @_author

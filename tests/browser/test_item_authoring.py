@@ -294,6 +294,39 @@ def test_the_yaml_mode_round_trips_with_the_form_in_the_browser(
     created(page, "form-yaml")
 
 
+def test_the_live_preview_of_an_unsaved_item_is_answerable_and_saves_nothing(
+    page: Page, live_server: Any, topic: Any, instructor: Any, axe_violations: Any
+) -> None:
+    log_in(page.context, live_server, instructor)
+    new_item(page, live_server.url, topic.stage, "Single choice")
+    preview = page.locator("#live-preview")
+    expect(preview).to_contain_text("Nothing to preview yet")
+    common(page, topic, "live-single", "Safe method", "Which HTTP method is **safe**?")
+    rows(page, "choices", "text", ["POST", "GET", "DELETE"])
+    page.fill("#id_choices-0-feedback", "POST changes state.")
+    # It follows the form: no correct choice yet, said in plain words; then the item.
+    expect(preview).to_contain_text("Choices: Mark exactly one choice as correct (now 0).")
+    page.check("#id_choices-1-correct")
+    question = preview.locator("section.question")
+    expect(question.locator(".question-body strong")).to_have_text("safe")  # Markdown
+    assert axe_violations(page) == []
+    question.get_by_label("POST", exact=True).check()
+    question.get_by_role("button", name="Check answer").click()
+    expect(preview.locator(".verdict")).to_contain_text("Not correct — 0 of 1 point")
+    expect(preview).to_contain_text("POST changes state.")
+    preview.get_by_role("button", name="Try again").click()
+    question.get_by_label("GET", exact=True).check()
+    question.get_by_role("button", name="Check answer").click()
+    expect(preview.locator(".verdict")).to_contain_text("Correct — 1 of 1 point")
+    expect(preview.locator(".explanation")).to_contain_text("Why: safe method.")
+    assert not Item.objects.exists() and not Attempt.objects.exists()
+    # The Preview button shows it afresh, and the item is saved only by its own button.
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(question.get_by_role("button", name="Check answer")).to_be_visible()
+    create(page)
+    created(page, "live-single")
+
+
 SHOTS_DIR = os.environ.get("SKILLMAP_SCREENSHOTS", "")
 
 

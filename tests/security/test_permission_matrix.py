@@ -81,6 +81,8 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "author/reports/<int:report_id>/close": {"post": (LOGIN, 403, REDIRECT, REDIRECT)},
     # the preview as a learner; an empty post holds no signed layout: refused, 400
     "author/items/<slug:slug>/try": {"get": AUTHOR_PAGE, "post": (LOGIN, 403, 400, 400)},
+    # the item form's live preview (POST only); an empty post names no item form: 400
+    "author/items/preview": {"post": (LOGIN, 403, 400, 400)},
     # only challenges are verified; the item here is a true/false one
     "author/items/<slug:slug>/verify": {
         "get": (LOGIN, 403, 404, 404),
