@@ -47,7 +47,12 @@ def run(page: Page) -> None:
 
 
 def test_an_instructor_runs_solutions_as_a_learner_and_nothing_counts(
-    page: Page, live_server: Any, topic: Any, instructor: Any, start_worker: Any
+    page: Page,
+    live_server: Any,
+    topic: Any,
+    instructor: Any,
+    start_worker: Any,
+    axe_violations: Any,
 ) -> None:
     code = item_save(
         entry={**COMMON, "topic": topic.slug, **PYTHON}, stage=topic.stage, author=instructor
@@ -75,6 +80,7 @@ def test_an_instructor_runs_solutions_as_a_learner_and_nothing_counts(
     assert "-5" not in trial.inner_text() and "-3" not in trial.inner_text()
     expect(trial.locator("tr", has_text="small")).to_contain_text("Expected 3")
     expect(page.locator("#q1 .cm-content")).to_contain_text("a >= 0 else 0")  # still there
+    assert axe_violations(page) == []
 
     # A right one in JavaScript, through the learner's language switch: full marks.
     page.select_option("#q1-language", "javascript")
