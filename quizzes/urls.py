@@ -54,6 +54,12 @@ urlpatterns = [
     path("author/items/<slug:slug>/status", authoring.item_status, name="item-status"),
     path("author/items/<slug:slug>/try", authoring.item_try, name="item-try"),
     path("author/items/<slug:slug>/verify", authoring.item_verify, name="item-verify"),
+    path("author/items/<slug:slug>/trial", authoring.item_trial, name="item-trial"),
+    path(
+        "author/items/<slug:slug>/trial/<int:trial_id>",
+        authoring.item_trial_status,
+        name="item-trial-status",
+    ),
     path("author/items/<slug:slug>/regrade", authoring.item_regrade_view, name="item-regrade"),
     path("author/import", authoring.bank_import_view, name="bank-import"),
     path("author/export/stage-<int:number>.yaml", authoring.bank_export_view, name="bank-export"),

@@ -54,11 +54,16 @@ def _attempt_item(version: ItemVersion, layout: dict[str, Any]) -> AttemptItem:
     )
 
 
-def _shown(version: ItemVersion) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The item as a learner is first shown it, with a fresh shuffle; and that layout."""
+def _shown(
+    version: ItemVersion, answer: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The item as a learner is first shown it, with a fresh shuffle (holding ``answer``,
+    as a learner's widget holds a saved one); and that layout."""
     handler = handler_for(version.item.type)
     layout = handler.layout(version.data, random.Random(), shuffle=True)  # noqa: S311
-    view = item_for_learner(_attempt_item(version, layout))
+    item = _attempt_item(version, layout)
+    item.answer = answer or {}
+    view = item_for_learner(item)
     view["feedback_due"] = False
     return view, layout
 
@@ -68,8 +73,8 @@ def _answered(version: ItemVersion, layout: dict[str, Any], post: Any) -> dict[s
     handler = handler_for(version.item.type)
     if not handler.scored_at_submit:
         raise PreviewError(
-            "Code is graded by the workers: save the item, then Verify on its page runs the "
-            "reference and wrong solutions."
+            'Code is graded by the workers: save the item, then "Run as a learner" on its '
+            '"Preview as a learner" page grades a solution of yours.'
         )
     item = _attempt_item(version, layout)
     try:
@@ -85,9 +90,10 @@ def _answered(version: ItemVersion, layout: dict[str, Any], post: Any) -> dict[s
     return view
 
 
-def item_preview_start(*, version: ItemVersion) -> Preview:
-    """The item as a learner is first shown it, with a fresh shuffle."""
-    view, layout = _shown(version)
+def item_preview_start(*, version: ItemVersion, answer: dict[str, Any] | None = None) -> Preview:
+    """The item as a learner is first shown it, with a fresh shuffle (a challenge's editor
+    holding ``answer``: the author's solution being run)."""
+    view, layout = _shown(version, answer)
     signed = signing.dumps({"version": version.pk, "layout": layout}, salt=_SALT)
     return Preview(view=view, signed_layout=signed)
 

@@ -12,6 +12,9 @@ own.
 
 A worker that dies mid-run leaves the row RUNNING; the page calls a run older than
 ``STALE_AFTER`` stalled, and the author verifies again (a new row).
+
+The same table holds an author's trial runs (quizzes/bank/trial.py, purpose TRIAL); every
+function here reads the VERIFY rows only, so a trial never passes the publish gate.
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ from quizzes.bank.check import challenge_runs, unavailable_languages
 from quizzes.grading.sandbox import SandboxUnavailable
 from quizzes.itemtypes import handler_for
 from quizzes.itemtypes.base import strip_lines
-from quizzes.models import ChallengeVerification, Item, ItemVersion, VerificationStatus
+from quizzes.models import (
+    ChallengeVerification,
+    Item,
+    ItemVersion,
+    VerificationPurpose,
+    VerificationStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +57,10 @@ class VerificationError(Exception):
     """The item cannot be verified (not a challenge, no content); the message says why."""
 
 
-def _send(verification_id: int) -> None:
+def send_run(verification_id: int, task: str = VERIFY_CHALLENGE_TASK) -> None:
     try:
         current_app.send_task(
-            VERIFY_CHALLENGE_TASK,
+            task,
             (verification_id,),
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
@@ -63,7 +72,7 @@ def _send(verification_id: int) -> None:
             pk=verification_id, status=VerificationStatus.QUEUED
         ).update(
             status=VerificationStatus.ERROR,
-            problems=["The grading queue could not be reached: verify again in a moment."],
+            problems=["The grading queue could not be reached: try again in a moment."],
             finished_at=timezone.now(),
         )
 
@@ -78,7 +87,7 @@ def verification_request(*, item: Item, author: User | None) -> ChallengeVerific
         verification = ChallengeVerification.objects.create(
             version=item.current_version, requested_by=author
         )
-        transaction.on_commit(partial(_send, verification.pk))
+        transaction.on_commit(partial(send_run, verification.pk))
     return verification
 
 
@@ -100,7 +109,7 @@ def verification_run_now(*, item: Item, author: User | None) -> ChallengeVerific
 def verification_run(*, verification_id: int, slot: int = 0) -> str:
     """Run a queued verification (the task's body); returns the status it ended with."""
     claimed = ChallengeVerification.objects.filter(
-        pk=verification_id, status=VerificationStatus.QUEUED
+        pk=verification_id, status=VerificationStatus.QUEUED, purpose=VerificationPurpose.VERIFY
     ).update(status=VerificationStatus.RUNNING, started_at=timezone.now())
     if not claimed:
         return "skipped"  # unknown, or claimed by an earlier delivery
@@ -125,10 +134,13 @@ def verification_run(*, verification_id: int, slot: int = 0) -> str:
 def latest_verification(version: ItemVersion | None) -> ChallengeVerification | None:
     if version is None:
         return None
-    return ChallengeVerification.objects.filter(version=version).first()
+    return ChallengeVerification.objects.filter(
+        version=version, purpose=VerificationPurpose.VERIFY
+    ).first()
 
 
 def verification_is_stalled(verification: ChallengeVerification) -> bool:
+    """Whether a pending run (a verification or a trial) has outlived any worker's run."""
     started = verification.started_at or verification.created_at
     return verification.is_pending and timezone.now() - started > stale_after()
 
@@ -136,5 +148,7 @@ def verification_is_stalled(verification: ChallengeVerification) -> bool:
 def verification_passed(item: Item) -> bool:
     """Whether the item's current version has a passing verification."""
     return ChallengeVerification.objects.filter(
-        version_id=item.current_version_id, status=VerificationStatus.PASSED
+        version_id=item.current_version_id,
+        status=VerificationStatus.PASSED,
+        purpose=VerificationPurpose.VERIFY,
     ).exists()

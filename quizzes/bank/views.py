@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from quizzes.access import AuthenticatedRequest
@@ -38,6 +39,7 @@ from quizzes.bank.forms import (
     is_slug_problem,
 )
 from quizzes.bank.preview import (
+    Preview,
     PreviewError,
     answer_score,
     entry_preview_answer,
@@ -58,6 +60,7 @@ from quizzes.bank.transfer import (
     export_items,
     export_moodle_xml,
 )
+from quizzes.bank.trial import TrialError, trial_code, trial_of, trial_request, trial_review
 from quizzes.bank.verification import (
     VerificationError,
     latest_verification,
@@ -72,8 +75,9 @@ from quizzes.itemtypes import (
     is_registered,
 )
 from quizzes.itemtypes.base import strip_lines
-from quizzes.models import Item, ItemStatus, ItemVersion, Quiz, Stage
+from quizzes.models import ChallengeVerification, Item, ItemStatus, ItemVersion, Quiz, Stage
 from quizzes.pipeline.ops import worker_status
+from quizzes.throttles import BankImportThrottle, page_refusal
 
 
 @login_required
@@ -342,12 +346,15 @@ def item_status(request: AuthenticatedRequest, slug: str) -> HttpResponse:
 @_author
 @require_http_methods(["GET", "POST"])
 def item_try(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-    """The current version as a learner sees it, answerable, scored; nothing is stored."""
+    """The current version as a learner sees it, answerable, scored; nothing is stored.
+    A challenge's solution is posted to ``item_trial`` instead; ``?trial=<id>`` shows the
+    page with that run of the author's (its code in the editor, its result below)."""
     item = get_object_or_404(
         Item.objects.select_related("current_version", "topic", "stage"), slug=slug
     )
     if item.current_version is None:
         raise Http404("This item has no content yet.")
+    trial = None
     if request.method == "POST":
         try:
             preview = item_preview_answer(
@@ -359,13 +366,88 @@ def item_try(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             preview = item_preview_start(version=item.current_version)
             preview.refused = str(exc)
     else:
-        preview = item_preview_start(version=item.current_version)
+        trial_id = request.GET.get("trial", "")
+        if trial_id.isdecimal() and len(trial_id) < 19:
+            trial = trial_of(item=item, trial_id=int(trial_id), author=request.user)
+        answer = trial_code(trial) if trial else None
+        preview = item_preview_start(version=item.current_version, answer=answer)
+    return _try_page(request, item, preview, trial=trial, status=400 if preview.refused else 200)
+
+
+def _try_page(
+    request: AuthenticatedRequest,
+    item: Item,
+    preview: Preview,
+    *,
+    trial: ChallengeVerification | None = None,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "quizzes/staff/item_try.html",
-        {"item": item, "preview": preview, "view": preview.view},
-        status=400 if preview.refused else 200,
+        {
+            "item": item,
+            "preview": preview,
+            "view": preview.view,
+            "is_challenge": handler_for(item.type).needs_sandbox,
+            **(_trial_context(item, trial) if trial else {}),
+        },
+        status=status,
     )
+
+
+@_author
+@require_POST
+def item_trial(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    """Run the author's solution to a challenge as a learner's would be graded, on the
+    grading workers (quizzes/bank/trial.py): nothing counts. A solution that cannot run
+    comes back in the editor with why; nothing is stored."""
+    item = get_object_or_404(
+        Item.objects.select_related("current_version", "topic", "stage"), slug=slug
+    )
+    if not handler_for(item.type).needs_sandbox or item.current_version is None:
+        raise Http404("Only a challenge's solution is run as a learner.")
+    code = request.POST.get("code", "")
+    language = request.POST.get("language", "")
+    posted = {"code": code, **({"language": language} if language else {})}
+    limited = page_refusal(request, BankImportThrottle, slug=slug)
+    if limited is None:
+        try:
+            trial = trial_request(item=item, author=request.user, code=code, language=language)
+        except TrialError as exc:
+            refused, status = str(exc), 400
+        else:
+            return redirect(f"{reverse('item-try', args=[item.slug])}?trial={trial.pk}")
+    else:
+        refused, status = str(limited.detail), 429
+    # The editor holds what was posted (a language it does not offer opens in its first).
+    preview = item_preview_start(version=item.current_version, answer=posted)
+    preview.refused = refused
+    response = _try_page(request, item, preview, status=status)
+    if limited is not None and limited.wait is not None:
+        response["Retry-After"] = str(limited.wait)
+    return response
+
+
+@_author
+@require_GET
+def item_trial_status(request: AuthenticatedRequest, slug: str, trial_id: int) -> HttpResponse:
+    """How the author's run stands (polled by the preview page with htmx while it runs)."""
+    item = get_object_or_404(Item.objects.select_related("current_version"), slug=slug)
+    trial = trial_of(item=item, trial_id=trial_id, author=request.user)
+    if trial is None:
+        raise Http404("No such run of yours of this version.")
+    return render(request, "quizzes/staff/_trial.html", _trial_context(item, trial))
+
+
+def _trial_context(item: Item, trial: ChallengeVerification) -> dict[str, Any]:
+    return {
+        "item": item,
+        "trial": trial,
+        "trial_review": trial_review(trial),
+        "trial_stalled": verification_is_stalled(trial),
+        "grading": worker_status(),
+    }
 
 
 @_author

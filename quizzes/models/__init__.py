@@ -12,6 +12,7 @@ from quizzes.models.bank import (
     ItemStatus,
     ItemType,
     ItemVersion,
+    VerificationPurpose,
     VerificationStatus,
 )
 from quizzes.models.grading import (
@@ -67,6 +68,7 @@ __all__ = [
     "SubmissionKind",
     "SubmissionStatus",
     "Topic",
+    "VerificationPurpose",
     "VerificationStatus",
     "WorkerHeartbeat",
 ]

@@ -107,6 +107,11 @@ class VerificationStatus(models.TextChoices):
     ERROR = "error", "Could not run"
 
 
+class VerificationPurpose(models.TextChoices):
+    VERIFY = "verify", "Verify"  # the reference and wrong solutions: the publish gate
+    TRIAL = "trial", "Run as a learner"  # one author-written solution, graded as a learner's
+
+
 class ChallengeVerification(models.Model):
     """A run of a challenge version's reference and wrong solutions through the real
     grading (quizzes/bank/verification.py). A challenge is published only after a PASSED
@@ -115,6 +120,11 @@ class ChallengeVerification(models.Model):
     ``runs`` holds one entry per solution: its role, label, how the run ended and each
     test's outcome; ``problems`` what stops publishing, in plain words. Both are for
     authors only.
+
+    A TRIAL (``purpose``) is an author's own solution (``source``, in ``language``) run
+    from "Preview as a learner" (quizzes/bank/trial.py): ``result`` holds the grading
+    report a learner's submission would store, ``score`` its fraction. A trial never
+    counts: no verification check reads it, and no statistic reads this table.
     """
 
     version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="+")
@@ -123,6 +133,13 @@ class ChallengeVerification(models.Model):
     )
     runs = models.JSONField(default=list)
     problems = models.JSONField(default=list)
+    purpose = models.CharField(
+        max_length=10, choices=VerificationPurpose.choices, default=VerificationPurpose.VERIFY
+    )
+    source = models.TextField(blank=True, default="")
+    language = models.CharField(max_length=20, blank=True, default="")
+    result = models.JSONField(default=dict)
+    score = models.FloatField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -116,6 +116,7 @@ SKIPPED: dict[str, str] = {
     "api/v1/me/language": _JSON,
     "metrics": "Prometheus's text format",
     "author/items/<slug:slug>/verify": "an htmx fragment of the item page",
+    "author/items/<slug:slug>/trial/<int:trial_id>": "an htmx fragment of the preview as a learner",
     "author/export/stage-<int:number>.yaml": "a YAML download",
     "author/export/stage-<int:number>.xml": "a Moodle XML download",
     "author/export/stage-<int:number>.gift": "a GIFT download",

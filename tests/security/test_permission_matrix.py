@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import User
 from accounts.tokens import api_token_create
 from quizzes.assessments.services import attempt_start
+from quizzes.bank.trial import trial_request
 from quizzes.models import ItemReport, QuizPool
 from quizzes.pipeline.submissions import submission_create
 from tests.factories import QuizFactory, UserFactory
@@ -83,6 +84,10 @@ MATRIX: dict[str, dict[str, tuple[Any, ...]]] = {
     "author/items/<slug:slug>/try": {"get": AUTHOR_PAGE, "post": (LOGIN, 403, 400, 400)},
     # the item form's live preview (POST only); an empty post names no item form: 400
     "author/items/preview": {"post": (LOGIN, 403, 400, 400)},
+    # only a challenge's solution is run as a learner (the item here is a true/false one),
+    # and a run is shown to the author who asked for it only
+    "author/items/<slug:slug>/trial": {"post": (LOGIN, 403, 404, 404)},
+    "author/items/<slug:slug>/trial/<int:trial_id>": {"get": (LOGIN, 403, 404, 404)},
     # only challenges are verified; the item here is a true/false one
     "author/items/<slug:slug>/verify": {
         "get": (LOGIN, 403, 404, 404),
@@ -263,10 +268,14 @@ def world(db: None, topic: Any) -> dict[str, Any]:
         item=tf, version=tf.current_version, attempt=attempt, reporter=owner, message="Typo"
     )
     token = api_token_create(user=owner, name="theirs", scope="read", days=1).token
+    trial = trial_request(
+        item=challenge, author=UserFactory(role="instructor"), code="def add(a, b):\n    return 0\n"
+    )
     return {
         "owner": owner,
         "report_id": report.pk,
         "token_id": token.pk,
+        "trial_id": trial.pk,
         "attempt_id": attempt.pk,
         "position": 1,
         "submission_id": submission.pk,
@@ -294,6 +303,7 @@ def concrete(route: str, world: dict[str, Any]) -> str:
         "number",
         "report_id",
         "token_id",
+        "trial_id",
     ):
         path = path.replace(f"<int:{name}>", str(world[name]))
     path = path.replace("<slug:slug>", slug)
