@@ -4,6 +4,7 @@ Celery + broker + database, with latency percentiles and a breakdown of where ti
     .venv/bin/python bench/grading.py                 # embedded: SQLite + filesystem broker
     .venv/bin/python bench/grading.py --postgres      # PostgreSQL + Redis on 127.0.0.1
     .venv/bin/python bench/grading.py --quick         # small run (60 submissions)
+    .venv/bin/python bench/grading.py --jobe-like [--profile]   # fixed workload, both setups
 
 Options: --workers N (pool slots of the one Celery worker, default 2), --submissions M
 (default 300), --raw-seconds S, --timeout S, --language LANG (grade the challenge's
@@ -27,6 +28,11 @@ Stages measured, all at concurrency N with slots 0..N-1:
 3. e2e      ``submission_create`` (enqueue on commit) -> real ``celery worker
             --concurrency N --prefetch-multiplier 1`` subprocess -> row GRADED, measured
             from the first enqueue until the last graded_at.
+
+--jobe-like grades bench/sandbox_raw.py's workload (one function, 10 tests) raw and end
+to end on both setups in one run, with the worker's CPU outside the sandbox, latencies seen
+from another connection and the goals beside the figures; --profile adds py-spy's top
+frames of the worker (bench/README.md).
 
 Prints figures only; never run as a timed test.
 """
