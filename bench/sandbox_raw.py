@@ -59,8 +59,8 @@ CHALLENGE: dict[str, Any] = {
     "entry_point": "merge_intervals",
     "kind": "function",
     "signature": {
-        "params": [{"name": "intervals", "type": "list[list[int]]"}],
-        "returns": "list[list[int]]",
+        "params": [{"name": "intervals", "type": "list<list<int>>"}],
+        "returns": "list<list<int>>",
     },
     "starter": "def merge_intervals(intervals):\n    ...\n",
     "reference_solution": SOURCE,
