@@ -43,6 +43,7 @@ import argparse
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import statistics
@@ -443,8 +444,10 @@ class Worker:
         log_path: Path,
         polling_interval: float | None,
         queues: str = "grading,default",
+        env: dict[str, str] | None = None,
     ):
         self.queues = queues
+        self.env = env or {}
         self.concurrency = concurrency
         self.log_path = log_path
         self.polling_interval = polling_interval
@@ -471,7 +474,7 @@ class Worker:
                 "app.worker_main(sys.argv[1:])\n"
             )
             argv = [sys.executable, "-c", code, *celery_args]
-        env = {**os.environ, "LOG_LEVEL": "INFO"}
+        env = {**os.environ, "LOG_LEVEL": "INFO", **self.env}
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             argv, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -893,18 +896,24 @@ class CpuSnapshot:
 
 
 def cpu_snapshot(pgid: int) -> CpuSnapshot:
+    """The worker's CPU so far, and the servers': every postgres and redis-server
+    process, plus what each postgres parent reaped (a backend ends with its connection).
+    The servers are shared with whatever else uses them on this machine."""
     tick = os.sysconf("SC_CLK_TCK")
     own = children = servers = 0
-    for pid in _pids():
-        stat = _proc_stat(pid)
+    stats = {pid: _proc_stat(pid) for pid in _pids()}
+    for stat in stats.values():
         if stat is None:
             continue
-        _, pgrp, mine, reaped, _, comm = stat
+        ppid, pgrp, mine, reaped, _, comm = stat
         if pgrp == pgid:
             own += mine
             children += reaped
         elif comm in ("postgres", "redis-server"):
             servers += mine
+            parent = stats.get(ppid)
+            if comm == "postgres" and (parent is None or parent[5] != "postgres"):
+                servers += reaped  # the postmaster: its ended backends
     return CpuSnapshot(own / tick, children / tick, servers / tick)
 
 
@@ -942,17 +951,20 @@ class Observer(threading.Thread):
 
         from quizzes.models import Submission, SubmissionStatus
 
-        finished = [SubmissionStatus.GRADED, SubmissionStatus.ERROR]
+        # One cheap statement per poll (the ORM would cost this 2-core machine more than
+        # the query): the finished rows in the range of the ids still pending.
+        table = connection.ops.quote_name(Submission._meta.db_table)
+        sql = f"SELECT id FROM {table} WHERE id >= %s AND id <= %s AND status IN (%s, %s)"  # noqa: S608
+        finished = [SubmissionStatus.GRADED.value, SubmissionStatus.ERROR.value]
         try:
             while not self.stop.is_set():
                 with self.lock:
                     ids = list(self.pending)
                 if ids:
-                    found = list(
-                        Submission.objects.filter(pk__in=ids, status__in=finished).values_list(
-                            "pk", flat=True
-                        )
-                    )
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, [min(ids), max(ids), *finished])
+                        done = {row[0] for row in cursor.fetchall()}
+                    found = [pk for pk in ids if pk in done]
                     now = time.time()
                     with self.lock:
                         for pk in found:
@@ -1096,7 +1108,13 @@ def _collapse_profile(paths: list[Path]) -> dict[str, Any]:
 
 
 def jobe_profile(
-    version: Any, pairs: list[tuple[Any, Any]], observer: Observer, worker: Worker, out: Path
+    version: Any,
+    pairs: list[tuple[Any, Any]],
+    observer: Observer,
+    worker: Worker,
+    out: Path,
+    *,
+    gil: bool,
 ) -> dict[str, Any]:
     """A batch graded with py-spy sampling every process of the worker (CPU only: idle
     frames are not sampled). Returns the top frames, in samples and ms per submission."""
@@ -1123,6 +1141,7 @@ def jobe_profile(
                     "raw",
                     "--nolineno",
                     "--nonblocking",
+                    *(["--gil"] if gil else []),
                     "--output",
                     str(path),
                 ],
@@ -1143,7 +1162,7 @@ def jobe_profile(
         if proc.returncode not in (0, -signal.SIGINT) and err:
             errors.append(err.decode(errors="replace").strip().splitlines()[-1:])
     profile = _collapse_profile(paths)
-    profile.update(graded=len(ids), rate=PROFILE_RATE, pids=pids, errors=errors)
+    profile.update(graded=len(ids), rate=PROFILE_RATE, pids=pids, errors=errors, gil=gil)
     return profile
 
 
@@ -1154,11 +1173,12 @@ def jobe_queries(version: Any, pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
     """The SQL of one submission_grade on the worker's path (claim → graded, grade
     applied to a submitted attempt, attempt finished), captured in-process after one
     grading has warmed the process (as a worker's is after its first submission)."""
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
     from quizzes.pipeline.grading import submission_grade
 
+    reset_queries()  # the setup filled DEBUG's query log, which keeps the last 9000
     for pair in pairs[:2]:
         pk = jobe_submit(version, pair)
         with CaptureQueriesContext(connection) as captured:
@@ -1216,11 +1236,14 @@ def jobe_backend(args: argparse.Namespace) -> int:
         observer.start()
         # The grading queue only: each finished attempt also sends a skill update to the
         # default queue, timed on its own below (skill_update_cpu).
+        # Configured as in production: DEBUG off (DEBUG's cursor logs every statement, and
+        # on SQLite runs one more query per statement to quote its parameters).
         worker = Worker(
             concurrency=args.workers,
             log_path=backend.var_dir / "worker.log",
             polling_interval=None,
             queues="grading",
+            env={"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)},
         ).start()
         try:
             log(f"{args.jobe_backend}: worker started; warm-up of {warm}")
@@ -1237,7 +1260,7 @@ def jobe_backend(args: argparse.Namespace) -> int:
             if args.profile:
                 log(f"{args.jobe_backend}: profiling {profile_count} more with py-spy")
                 result["profile"] = jobe_profile(
-                    version, pairs[warm + count :], observer, worker, backend.var_dir
+                    version, pairs[warm + count :], observer, worker, backend.var_dir, gil=args.gil
                 )
         finally:
             observer.stop.set()
@@ -1362,7 +1385,7 @@ def jobe_report(
         [f"{r['cpu_children'] / per[n] * 1000:.1f}" for n, r in runs.items()],
     )
     row(
-        "postgres + redis CPU, ms/graded",
+        "postgres + redis servers' CPU (shared), ms/graded",
         [f"{r['cpu_servers'] / per[n] * 1000:.1f}" for n, r in runs.items()],
     )
     row(
@@ -1398,7 +1421,8 @@ def jobe_report(
         profile = r.get("profile")
         if not profile:
             continue
-        print(f"\nprofile of the worker on {name} (py-spy, CPU samples only):")
+        what = "threads holding the GIL" if profile.get("gil") else "threads not idle"
+        print(f"\nprofile of the worker on {name} (py-spy, samples of {what}):")
         if "error" in profile:
             print(f"  {profile['error']}")
             continue
@@ -1439,6 +1463,8 @@ def jobe_like(args: argparse.Namespace) -> int:
             ]  # fmt: skip
             if args.profile:
                 command.append("--profile")
+            if args.gil:
+                command.append("--gil")
             for flag, value in (
                 ("--pg-admin-url", args.pg_admin_url),
                 ("--redis-url", args.redis_url),
@@ -1488,6 +1514,12 @@ def main() -> int:
         "--profile", action="store_true",
         help="--jobe-like: grade one more batch per setup under py-spy and print the top frames",
     )  # fmt: skip
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="--profile: sample only the thread holding the GIL (Python's own CPU; C code "
+        "that releases the GIL, such as SQLite's engine or waiting on a socket, is left out)",
+    )
     parser.add_argument("--jobe-backend", choices=["postgres", "embedded"], help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
