@@ -4,6 +4,7 @@ Celery + broker + database, with latency percentiles and a breakdown of where ti
     .venv/bin/python bench/grading.py                 # embedded: SQLite + filesystem broker
     .venv/bin/python bench/grading.py --postgres      # PostgreSQL + Redis on 127.0.0.1
     .venv/bin/python bench/grading.py --quick         # small run (60 submissions)
+    .venv/bin/python bench/grading.py --jobe-like [--profile]   # fixed workload, both setups
 
 Options: --workers N (pool slots of the one Celery worker, default 2), --submissions M
 (default 300), --raw-seconds S, --timeout S, --language LANG (grade the challenge's
@@ -28,6 +29,11 @@ Stages measured, all at concurrency N with slots 0..N-1:
             --concurrency N --prefetch-multiplier 1`` subprocess -> row GRADED, measured
             from the first enqueue until the last graded_at.
 
+--jobe-like grades bench/sandbox_raw.py's workload (one function, 10 tests) raw and end
+to end on both setups in one run, with the worker's CPU outside the sandbox, latencies seen
+from another connection and the goals beside the figures; --profile adds py-spy's top
+frames of the worker (bench/README.md).
+
 Prints figures only; never run as a timed test.
 """
 
@@ -37,6 +43,7 @@ import argparse
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import statistics
@@ -430,7 +437,17 @@ def bench_service(version: Any, source: str, *, concurrency: int, count: int) ->
 class Worker:
     """One real ``celery worker`` subprocess in its own process group."""
 
-    def __init__(self, *, concurrency: int, log_path: Path, polling_interval: float | None):
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        log_path: Path,
+        polling_interval: float | None,
+        queues: str = "grading,default",
+        env: dict[str, str] | None = None,
+    ):
+        self.queues = queues
+        self.env = env or {}
         self.concurrency = concurrency
         self.log_path = log_path
         self.polling_interval = polling_interval
@@ -438,7 +455,7 @@ class Worker:
 
     def start(self) -> Worker:
         celery_args = [
-            "worker", "-Q", "grading,default",
+            "worker", "-Q", self.queues,
             "--concurrency", str(self.concurrency), "--prefetch-multiplier", "1",
             "--without-gossip", "--without-mingle", "--loglevel", "INFO",
             "--hostname", f"bench-{os.getpid()}@%h",
@@ -457,7 +474,7 @@ class Worker:
                 "app.worker_main(sys.argv[1:])\n"
             )
             argv = [sys.executable, "-c", code, *celery_args]
-        env = {**os.environ, "LOG_LEVEL": "INFO"}
+        env = {**os.environ, "LOG_LEVEL": "INFO", **self.env}
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             argv, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -841,6 +858,627 @@ def diagnose(
     return out
 
 
+# --------------------------------------------------------------------------- --jobe-like
+
+JOBE_GOALS = {
+    "ratio": 0.75,  # end to end >= 0.75 x raw, on both setups
+    "non_sandbox_cpu_ms": 6.0,  # worker CPU outside the sandbox, per graded submission
+    "raw_rate": 1.1 * 80.0,  # raw >= 1.1 x the 80 runs/s measured before
+    "claim_to_graded_p50_ms": 30.0,
+}
+OBSERVER_INTERVAL = 0.005  # seconds between the other connection's polls
+PROFILE_RATE = 250  # py-spy samples per second
+
+
+def _proc_stat(pid: int) -> tuple[int, int, int, int, int, str] | None:
+    """(ppid, pgrp, own CPU ticks, reaped children's CPU ticks, , comm) of ``pid``."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    comm = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    ppid, pgrp = int(fields[1]), int(fields[2])
+    own = int(fields[11]) + int(fields[12])
+    children = int(fields[13]) + int(fields[14])
+    return ppid, pgrp, own, children, 0, comm
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+@dataclass
+class CpuSnapshot:
+    own: float  # seconds: the worker's processes themselves (main + pool)
+    children: float  # seconds: their reaped children (the sandboxes)
+    servers: float  # seconds: every postgres and redis-server process on the machine
+
+
+def cpu_snapshot(pgid: int) -> CpuSnapshot:
+    """The worker's CPU so far, and the servers': every postgres and redis-server
+    process, plus what each postgres parent reaped (a backend ends with its connection).
+    The servers are shared with whatever else uses them on this machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    own = children = servers = 0
+    stats = {pid: _proc_stat(pid) for pid in _pids()}
+    for stat in stats.values():
+        if stat is None:
+            continue
+        ppid, pgrp, mine, reaped, _, comm = stat
+        if pgrp == pgid:
+            own += mine
+            children += reaped
+        elif comm in ("postgres", "redis-server"):
+            servers += mine
+            parent = stats.get(ppid)
+            if comm == "postgres" and (parent is None or parent[5] != "postgres"):
+                servers += reaped  # the postmaster: its ended backends
+    return CpuSnapshot(own / tick, children / tick, servers / tick)
+
+
+def pool_pids(main_pid: int) -> list[int]:
+    out = []
+    for pid in _pids():
+        stat = _proc_stat(pid)
+        if stat is not None and stat[0] == main_pid:
+            out.append(pid)
+    return sorted(out)
+
+
+class Observer(threading.Thread):
+    """Polls, from a connection of its own, for submissions whose GRADED (or ERROR) row
+    is committed, and notes when each was first seen (resolution: OBSERVER_INTERVAL)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.lock = threading.Lock()
+        self.pending: set[int] = set()
+        self.seen: dict[int, float] = {}  # id -> time.time() first seen done
+        self.stop = threading.Event()
+        self.errors: list[str] = []
+
+    def expect(self, pk: int) -> None:
+        with self.lock:
+            self.pending.add(pk)
+
+    def done(self, ids: list[int]) -> bool:
+        with self.lock:
+            return all(pk in self.seen for pk in ids)
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from quizzes.models import Submission, SubmissionStatus
+
+        # One cheap statement per poll (the ORM would cost this 2-core machine more than
+        # the query): the finished rows in the range of the ids still pending.
+        table = connection.ops.quote_name(Submission._meta.db_table)
+        sql = f"SELECT id FROM {table} WHERE id >= %s AND id <= %s AND status IN (%s, %s)"  # noqa: S608
+        finished = [SubmissionStatus.GRADED.value, SubmissionStatus.ERROR.value]
+        try:
+            while not self.stop.is_set():
+                with self.lock:
+                    ids = list(self.pending)
+                if ids:
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, [min(ids), max(ids), *finished])
+                        done = {row[0] for row in cursor.fetchall()}
+                    found = [pk for pk in ids if pk in done]
+                    now = time.time()
+                    with self.lock:
+                        for pk in found:
+                            self.pending.discard(pk)
+                            self.seen[pk] = now
+                self.stop.wait(OBSERVER_INTERVAL)
+        except Exception as exc:
+            self.errors.append(repr(exc))
+        finally:
+            connection.close()
+
+
+def jobe_setup(count: int) -> tuple[Any, list[tuple[Any, Any]]]:
+    """The jobe-like item (bench/sandbox_raw.py's CHALLENGE) loaded through the bank
+    loader, a quiz of that one item, and ``count`` learners, each with an attempt already
+    submitted and waiting for its code's grade (the submission itself is created during
+    the measurement). Returns (item version, [(learner, attempt item)])."""
+    from django.core.management import call_command
+    from django.utils import timezone
+    from sandbox_raw import CHALLENGE, SOURCE
+
+    from accounts.models import User
+    from quizzes.assessments.services import attempt_answer_save, attempt_start
+    from quizzes.bank.loader import BankFile, LoadReport, bank_file_load
+    from quizzes.models import Attempt, AttemptItem, AttemptStatus, Item, Quiz, QuizPool, Topic
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_roadmap", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    topic = Topic.objects.select_related("stage").order_by("stage__number", "pk").first()
+    assert topic is not None, "load_roadmap made no topic"
+    entry = {
+        "slug": "bench-merge-intervals", "type": "code", "title": "Merge intervals",
+        "points": 10, "body": "Write `merge_intervals(intervals)`.", "difficulty": 2,
+        "cognitive": "judgement", "explanation": "Sort, then merge.", "topic": topic.slug,
+        "challenge": CHALLENGE,
+    }  # fmt: skip
+    bank_file_load(
+        bank=BankFile(path=Path("bench.yaml"), stage=topic.stage.number, items=[entry]),
+        report=LoadReport(),
+    )
+    item = Item.objects.select_related("current_version").get(slug=entry["slug"])
+    quiz = Quiz.objects.create(
+        slug="bench-jobe", title="Bench", status="published", kind="custom",
+        stage=topic.stage, shuffle_items=False,
+    )  # fmt: skip
+    QuizPool.objects.create(quiz=quiz, count=1, item=item)
+    pairs = []
+    for n in range(count):
+        learner = User.objects.create_user(email=f"bench{n}@example.com", password=None)
+        attempt = attempt_start(learner=learner, quiz=quiz)
+        attempt_answer_save(attempt=attempt, position=1, answer={"code": SOURCE}, revision=1)
+        pairs.append((learner, attempt.items.get()))
+    # What attempt_submit leaves behind for a code item: the attempt SUBMITTED, the item
+    # locked; the grade then finishes the attempt (attempt_item_apply_grade → _finalize).
+    Attempt.objects.filter(quiz=quiz).update(
+        status=AttemptStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    AttemptItem.objects.filter(attempt__quiz=quiz).update(locked=True)
+    return item.current_version, pairs
+
+
+def jobe_submit(version: Any, pair: tuple[Any, Any]) -> int:
+    from sandbox_raw import SOURCE
+
+    from quizzes.models import SubmissionKind
+    from quizzes.pipeline.submissions import submission_create
+
+    learner, attempt_item = pair
+    return submission_create(
+        learner=learner, item_version=version, source=SOURCE, language="python",
+        kind=SubmissionKind.SUBMIT, attempt_item=attempt_item,
+    ).pk  # fmt: skip
+
+
+def jobe_batch(
+    version: Any, pairs: list[tuple[Any, Any]], observer: Observer, worker: Worker, timeout: float
+) -> tuple[list[int], dict[int, float], float]:
+    """Submit one per pair, wait until the observer has seen every one finished. Returns
+    the ids, each one's submit time (time.time() once submission_create returned: the row
+    committed and the task sent) and the time the first submit started."""
+    submitted: dict[int, float] = {}
+    t0 = time.time()
+    for pair in pairs:
+        pk = jobe_submit(version, pair)
+        submitted[pk] = time.time()
+        observer.expect(pk)
+    ids = list(submitted)
+
+    def finished() -> bool:
+        if not worker.alive():
+            raise SystemExit(f"the worker exited:\n{worker.tail()}")
+        if observer.errors:
+            raise SystemExit(f"the observer failed: {observer.errors[0]}")
+        return observer.done(ids)
+
+    wait_until(finished, timeout=timeout, interval=0.02, what=f"{len(ids)} submissions graded")
+    return ids, submitted, t0
+
+
+# Frames every sample of a process passes through (start-up, the pool's loop, the task
+# wrappers): left out of the inclusive list, where they would only push the rest down.
+_WRAPPER_FILES = tuple(
+    f"({name})"
+    for name in (
+        "<frozen runpy>", "celery/__main__.py", "click/core.py", "click/decorators.py",
+        "celery/bin/base.py", "celery/bin/celery.py", "celery/bin/worker.py",
+        "celery/worker/worker.py", "celery/bootsteps.py", "celery/concurrency/base.py",
+        "celery/concurrency/prefork.py", "billiard/pool.py", "billiard/process.py",
+        "billiard/popen_fork.py", "billiard/context.py", "celery/app/trace.py",
+        "celery/app/autoretry.py", "quizzes/pipeline/tasks.py",
+    )
+)  # fmt: skip
+
+
+def _collapse_profile(paths: list[Path]) -> dict[str, Any]:
+    """py-spy's raw (collapsed) stacks: samples by own frame and by frame anywhere."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count_text = line.rpartition(" ")
+            if not stack or not count_text.isdigit():
+                continue
+            count = int(count_text)
+            frames = [f for f in stack.split(";") if f]
+            if not frames:
+                continue
+            total += count
+            own[frames[-1]] = own.get(frames[-1], 0) + count
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + count
+    top = sorted(own.items(), key=lambda kv: -kv[1])[:20]
+    top_inclusive = sorted(
+        ((frame, n) for frame, n in inclusive.items() if not frame.endswith(_WRAPPER_FILES)),
+        key=lambda kv: -kv[1],
+    )[:30]
+    return {"total": total, "own": top, "inclusive": top_inclusive}
+
+
+def jobe_profile(
+    version: Any,
+    pairs: list[tuple[Any, Any]],
+    observer: Observer,
+    worker: Worker,
+    out: Path,
+    *,
+    gil: bool,
+) -> dict[str, Any]:
+    """A batch graded with py-spy sampling every process of the worker (CPU only: idle
+    frames are not sampled). Returns the top frames, in samples and ms per submission."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return {"error": "py-spy is not installed (pip install py-spy, see bench/README.md)"}
+    assert worker.proc is not None
+    pids = [worker.proc.pid, *pool_pids(worker.proc.pid)]
+    spies = []
+    paths = []
+    for pid in pids:
+        path = out / f"pyspy-{pid}.txt"
+        paths.append(path)
+        spies.append(
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    str(PROFILE_RATE),
+                    "--format",
+                    "raw",
+                    "--nolineno",
+                    "--nonblocking",
+                    *(["--gil"] if gil else []),
+                    "--output",
+                    str(path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
+    ids, _, _ = jobe_batch(version, pairs, observer, worker, timeout=600)
+    for proc in spies:
+        proc.send_signal(signal.SIGINT)
+    errors = []
+    for proc in spies:
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        if proc.returncode not in (0, -signal.SIGINT) and err:
+            errors.append(err.decode(errors="replace").strip().splitlines()[-1:])
+    profile = _collapse_profile(paths)
+    profile.update(graded=len(ids), rate=PROFILE_RATE, pids=pids, errors=errors, gil=gil)
+    return profile
+
+
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def jobe_queries(version: Any, pairs: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """The SQL of one submission_grade on the worker's path (claim → graded, grade
+    applied to a submitted attempt, attempt finished), captured in-process after one
+    grading has warmed the process (as a worker's is after its first submission)."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from quizzes.pipeline.grading import submission_grade
+
+    reset_queries()  # the setup filled DEBUG's query log, which keeps the last 9000
+    for pair in pairs[:2]:
+        pk = jobe_submit(version, pair)
+        with CaptureQueriesContext(connection) as captured:
+            outcome = submission_grade(submission_id=pk, slot=0)
+        assert outcome == "graded", outcome
+    statements = [re.sub(r"\s+", " ", q["sql"].strip())[:160] for q in captured.captured_queries]
+    work = [s for s in statements if not s.upper().startswith(_TRANSACTION_CONTROL)]
+    return {"count": len(work), "total": len(statements), "statements": statements}
+
+
+def skill_update_cpu(learner_ids: list[int]) -> float:
+    """CPU seconds of one skill update (what a finished attempt sends to the default
+    queue), in this process, averaged over ``learner_ids`` (their attempts graded)."""
+    from quizzes.analytics.skill import skill_update_learner
+
+    skill_update_learner(learner_ids[0])  # warm: imports, caches
+    started = time.process_time()
+    for learner_id in learner_ids:
+        skill_update_learner(learner_id)
+    return (time.process_time() - started) / len(learner_ids)
+
+
+def jobe_backend(args: argparse.Namespace) -> int:
+    """One setup (args.jobe_backend): its own Django, database, broker and worker. Writes
+    its figures as JSON to args.json for the parent (``--jobe-like``) to print."""
+    import json
+    import logging
+
+    import django
+
+    args.postgres = args.jobe_backend == "postgres"
+    backend = prepare_backend(args)
+    result: dict[str, Any] = {"backend": args.jobe_backend}
+    try:
+        django.setup()
+        logging.getLogger("kombu.connection").setLevel(logging.ERROR)
+        from django.conf import settings
+        from django.db import connections
+
+        from quizzes.models import Submission
+        from quizzes.pipeline.grading import sandbox_available
+
+        available, reason = sandbox_available()
+        if not available:
+            raise SystemExit(f"sandbox unavailable: {reason}")
+        count, warm = args.submissions, 2 * args.workers
+        profile_count = count if args.profile else 0
+        log(f"{args.jobe_backend}: {backend.describe()}; setting up {count} learners")
+        version, pairs = jobe_setup(warm + count + profile_count + 3)
+        result["queries"] = jobe_queries(version, [pairs.pop(), pairs.pop()])
+        connections.close_all()
+        result["broker"] = settings.CELERY_BROKER_URL.split("://")[0]
+        result["database"] = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        observer = Observer()
+        observer.start()
+        # The grading queue only: each finished attempt also sends a skill update to the
+        # default queue, timed on its own below (skill_update_cpu).
+        # Configured as in production: DEBUG off (DEBUG's cursor logs every statement, and
+        # on SQLite runs one more query per statement to quote its parameters).
+        worker = Worker(
+            concurrency=args.workers,
+            log_path=backend.var_dir / "worker.log",
+            polling_interval=None,
+            queues="grading",
+            env={"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50)},
+        ).start()
+        try:
+            log(f"{args.jobe_backend}: worker started; warm-up of {warm}")
+            jobe_batch(version, pairs[:warm], observer, worker, timeout=120)
+            assert worker.proc is not None
+            log(f"{args.jobe_backend}: measuring {count} submissions")
+            before = cpu_snapshot(worker.proc.pid)
+            own_before = os.times()
+            ids, submitted, t0 = jobe_batch(
+                version, pairs[warm : warm + count], observer, worker, timeout=args.timeout
+            )
+            after = cpu_snapshot(worker.proc.pid)
+            own_after = os.times()
+            if args.profile:
+                log(f"{args.jobe_backend}: profiling {profile_count} more with py-spy")
+                result["profile"] = jobe_profile(
+                    version, pairs[warm + count :], observer, worker, backend.var_dir, gil=args.gil
+                )
+        finally:
+            observer.stop.set()
+            worker.stop()
+            observer.join(timeout=10)
+        result["skill_update_cpu"] = skill_update_cpu([pair[0].pk for pair in pairs[:20]])
+        rows = {
+            pk: (status, created, started, graded, run_seconds)
+            for pk, status, created, started, graded, run_seconds in Submission.objects.filter(
+                pk__in=ids
+            ).values_list("pk", "status", "created_at", "started_at", "graded_at", "run_seconds")
+        }
+        graded = [pk for pk, row in rows.items() if row[0] == "graded"]
+        last_graded = max(rows[pk][3].timestamp() for pk in graded)
+        seen = {pk: observer.seen[pk] for pk in ids}
+        result.update(
+            count=len(ids),
+            graded=len(graded),
+            seconds=last_graded - t0,
+            seconds_seen=max(seen.values()) - t0,
+            claim_to_graded=[(rows[pk][3] - rows[pk][2]).total_seconds() for pk in graded],
+            claim_to_seen=[seen[pk] - rows[pk][2].timestamp() for pk in graded],
+            submit_to_seen=[seen[pk] - submitted[pk] for pk in graded],
+            sandbox=[float(rows[pk][4] or 0.0) for pk in graded],
+            cpu_own=after.own - before.own,
+            cpu_children=after.children - before.children,
+            cpu_servers=after.servers - before.servers,
+            cpu_bench=(own_after.user + own_after.system) - (own_before.user + own_before.system),
+            observer_interval=OBSERVER_INTERVAL,
+        )
+    finally:
+        teardown_backend(backend)
+        Path(args.json).write_text(json.dumps(result))
+    return 0
+
+
+def _goal(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
+
+
+def jobe_report(
+    runs: dict[str, dict[str, Any]], raw_before: Any, raw_after: Any, loads: tuple[Any, Any]
+) -> None:
+    raw_rate = (len(raw_before.latencies) + len(raw_after.latencies)) / (
+        raw_before.seconds + raw_after.seconds
+    )
+    print()
+    print(
+        f"jobe-like grading bench: {os.cpu_count()} CPUs, {raw_before.concurrency} slots, "
+        f"one function against 10 tests (6 visible, 4 hidden), one sandbox run per grading"
+    )
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in loads[0])}")
+    print(f"load average at end:   {' '.join(f'{x:.2f}' for x in loads[1])}")
+    print()
+    goal_raw = JOBE_GOALS["raw_rate"]
+    print(
+        f"raw sandbox (grade_python from {raw_before.concurrency} forked processes, as "
+        f"bench/sandbox_raw.py): {raw_before.rate:.1f} runs/s before, {raw_after.rate:.1f} "
+        f"after, {raw_rate:.1f} pooled   goal >= {goal_raw:.0f}/s: {_goal(raw_rate >= goal_raw)}"
+    )
+    header = ["measure", *runs, "goal"]
+    rows: list[list[str]] = []
+
+    def row(name: str, cells: list[str], goal: str = "") -> None:
+        rows.append([name, *cells, goal])
+
+    def q(values: list[float], p: int) -> str:
+        return f"{pct(sorted(values), p) * 1000:.1f}"
+
+    per = {name: max(r.get("graded", 0), 1) for name, r in runs.items()}
+    row("graded", [str(r.get("graded", "-")) for r in runs.values()])
+    row("end to end, graded/s", [f"{r['graded'] / r['seconds']:.1f}" for r in runs.values()])
+    ratio_goal = JOBE_GOALS["ratio"]
+    row(
+        "e2e / raw",
+        [
+            f"{r['graded'] / r['seconds'] / raw_rate:.2f} "
+            f"{_goal(r['graded'] / r['seconds'] / raw_rate >= ratio_goal)}"
+            for r in runs.values()
+        ],
+        f">= {ratio_goal:g}",
+    )
+    p50_goal = JOBE_GOALS["claim_to_graded_p50_ms"]
+    row(
+        "claim -> graded p50 ms (graded_at - started_at)",
+        [
+            f"{q(r['claim_to_graded'], 50)} "
+            f"{_goal(pct(sorted(r['claim_to_graded']), 50) * 1000 <= p50_goal)}"
+            for r in runs.values()
+        ],
+        f"<= {p50_goal:g}",
+    )
+    row("claim -> graded p95 ms", [q(r["claim_to_graded"], 95) for r in runs.values()])
+    row("  of which sandbox run p50 ms", [q(r["sandbox"], 50) for r in runs.values()])
+    row(
+        "claim -> GRADED committed, seen, p50 ms",
+        [q(r["claim_to_seen"], 50) for r in runs.values()],
+    )
+    row(
+        "claim -> GRADED committed, seen, p95 ms",
+        [q(r["claim_to_seen"], 95) for r in runs.values()],
+    )
+    row(
+        "submit -> GRADED committed, seen, p50 ms",
+        [q(r["submit_to_seen"], 50) for r in runs.values()],
+    )
+    row(
+        "submit -> GRADED committed, seen, p95 ms",
+        [q(r["submit_to_seen"], 95) for r in runs.values()],
+    )
+    cpu_goal = JOBE_GOALS["non_sandbox_cpu_ms"]
+    row(
+        "worker CPU outside the sandbox, ms/graded",
+        [
+            f"{r['cpu_own'] / per[n] * 1000:.1f} {_goal(r['cpu_own'] / per[n] * 1000 <= cpu_goal)}"
+            for n, r in runs.items()
+        ],
+        f"<= {cpu_goal:g}",
+    )
+    row(
+        "sandbox CPU (reaped children), ms/graded",
+        [f"{r['cpu_children'] / per[n] * 1000:.1f}" for n, r in runs.items()],
+    )
+    row(
+        "postgres + redis servers' CPU (shared), ms/graded",
+        [f"{r['cpu_servers'] / per[n] * 1000:.1f}" for n, r in runs.items()],
+    )
+    row(
+        "bench process CPU (submits, observer), ms/graded",
+        [f"{r['cpu_bench'] / per[n] * 1000:.1f}" for n, r in runs.items()],
+    )
+    row(
+        "statements per graded submission (+ transaction control)",
+        [
+            f"{r['queries']['count']} (+{r['queries']['total'] - r['queries']['count']})"
+            for r in runs.values()
+        ],
+    )
+    row(
+        "skill update per finished attempt, CPU ms (default queue)",
+        [f"{r['skill_update_cpu'] * 1000:.1f}" for r in runs.values()],
+    )
+    table("End to end, one real Celery worker per setup", header, rows)  # fmt: skip
+    print(
+        f"(seen: polled from another connection every {OBSERVER_INTERVAL * 1000:g} ms; "
+        "claim -> graded is the rows' own timestamps, the claim's and the result UPDATE's; "
+        "the worker consumes the grading queue only: the skill update each finished attempt "
+        "sends to the default queue is timed in-process and not in the worker's CPU)"
+    )
+    for name, r in runs.items():
+        print(
+            f"\nSQL of one graded submission on {name}, warm worker ({r['queries']['count']} "
+            f"statements + {r['queries']['total'] - r['queries']['count']} of transaction control):"
+        )
+        for statement in r["queries"]["statements"]:
+            print(f"  {statement}")
+    for name, r in runs.items():
+        profile = r.get("profile")
+        if not profile:
+            continue
+        what = "threads holding the GIL" if profile.get("gil") else "threads not idle"
+        print(f"\nprofile of the worker on {name} (py-spy, samples of {what}):")
+        if "error" in profile:
+            print(f"  {profile['error']}")
+            continue
+        scale = 1000 / profile["rate"] / max(profile["graded"], 1)
+        total = max(profile["total"], 1)
+        print(
+            f"  {profile['total']} samples at {profile['rate']}/s over {profile['graded']} "
+            f"graded = {profile['total'] * scale:.1f} ms of Python CPU per submission"
+            + (f"; py-spy errors: {profile['errors']}" if profile["errors"] else "")
+        )
+        print("  top frames by own time (ms/submission, share):")
+        for frame, samples in profile["own"]:
+            print(f"    {samples * scale:6.2f}  {samples / total:5.1%}  {frame}")
+        print("  top frames including callees (ms/submission, share):")
+        for frame, samples in profile["inclusive"]:
+            print(f"    {samples * scale:6.2f}  {samples / total:5.1%}  {frame}")
+
+
+def jobe_like(args: argparse.Namespace) -> int:
+    """Raw, then each setup in a process of its own (Django is configured once per
+    process), then raw again; prints everything beside the goals."""
+    import json
+
+    sys.path.insert(0, str(BASE_DIR / "bench"))
+    from sandbox_raw import measure
+
+    loads_start = os.getloadavg()
+    log(f"raw: grade_python from {args.workers} forked processes for {args.raw_seconds:g}s")
+    raw_before = measure("graded", args.workers, args.raw_seconds)
+    runs: dict[str, dict[str, Any]] = {}
+    setups = ["postgres", "embedded"] if args.setups == "both" else [args.setups]
+    for name in setups:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [
+                sys.executable, __file__, "--jobe-backend", name, "--json", out.name,
+                "--workers", str(args.workers), "--submissions", str(args.submissions),
+                "--timeout", str(args.timeout),
+            ]  # fmt: skip
+            if args.profile:
+                command.append("--profile")
+            if args.gil:
+                command.append("--gil")
+            for flag, value in (
+                ("--pg-admin-url", args.pg_admin_url),
+                ("--redis-url", args.redis_url),
+            ):
+                if value:
+                    command += [flag, value]
+            subprocess.run(command, check=True, cwd=BASE_DIR)
+            runs[name] = json.loads(Path(out.name).read_text() or "{}")
+    log(f"raw again, {args.raw_seconds:g}s")
+    raw_after = measure("graded", args.workers, args.raw_seconds)
+    jobe_report(runs, raw_before, raw_after, (loads_start, os.getloadavg()))
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -863,7 +1501,36 @@ def main() -> int:
         "--polling-interval", type=float, default=None,
         help="experiment: override kombu polling_interval in the worker (settings unchanged)",
     )  # fmt: skip
+    parser.add_argument(
+        "--jobe-like", action="store_true",
+        help="the fixed workload of bench/sandbox_raw.py (one function, 10 tests): raw, then "
+        "end to end on PostgreSQL + Redis and on the embedded default, beside the goals",
+    )  # fmt: skip
+    parser.add_argument(
+        "--setups", choices=["both", "postgres", "embedded"], default="both",
+        help="--jobe-like: which setups to run end to end (default both)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", action="store_true",
+        help="--jobe-like: grade one more batch per setup under py-spy and print the top frames",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="--profile: sample only the thread holding the GIL (Python's own CPU; C code "
+        "that releases the GIL, such as SQLite's engine or waiting on a socket, is left out)",
+    )
+    parser.add_argument("--jobe-backend", choices=["postgres", "embedded"], help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.submissions is None:
+        args.submissions = 60 if args.quick else 300
+    if args.raw_seconds is None:
+        args.raw_seconds = 3.0 if args.quick else 8.0
+    if args.jobe_backend:
+        return jobe_backend(args)
+    if args.jobe_like:
+        return jobe_like(args)
     global LANGUAGE
     LANGUAGE = args.language
     if args.submissions is None:

@@ -30,6 +30,23 @@ signals.task_prerun.connect(logs.enter_task_context, weak=False)
 signals.task_postrun.connect(logs.leave_task_context, weak=False)
 
 
+def close_old_db_connections(task: object = None, **kwargs: object) -> None:
+    """Before and after each task, as Django does around a request: close a connection
+    only once it is older than CONN_MAX_AGE, broken, or left outside autocommit; the next
+    use of a kept one is health-checked (CONN_HEALTH_CHECKS). Celery's own fixup would
+    close them all (see CELERY_DB_REUSE_MAX). Not for an eager task: it runs inside its
+    caller's transaction."""
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+signals.task_prerun.connect(close_old_db_connections, weak=False)
+signals.task_postrun.connect(close_old_db_connections, weak=False)
+
+
 @signals.setup_logging.connect(weak=False)
 def use_django_logging(**kwargs: object) -> None:
     """Workers and beat log as the web does (settings.LOGGING: JSON with request ids),

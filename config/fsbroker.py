@@ -12,6 +12,12 @@ JSON decode error then escapes the consumer and the worker exits. Here:
   full disk, or dropped there by hand) is moved to ``corrupt_folder`` with a warning
   instead of stopping the worker.
 
+A consumer with every prefetch slot taken (late acks, prefetch 1 per slot) cannot fetch,
+and kombu's loop then sleeps a whole polling interval, even if a slot frees a millisecond
+later. Here a settled delivery (ack or reject, from whichever thread) wakes that sleep,
+so the next message is fetched as soon as a slot is free; an empty queue is still polled
+every interval. Prefetch and acknowledgement are unchanged (docs/architecture.md).
+
 Django-free: web, worker and beat load it through ``CELERY_BROKER_TRANSPORT``. Messages
 taken by a worker that is then killed are lost, as before; the grading sweeper sends
 their submissions again (quizzes/pipeline/grading.py).
@@ -22,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import uuid
 from pathlib import Path
 from queue import Empty
@@ -38,8 +45,28 @@ logger = logging.getLogger(__name__)
 TEMP_PREFIX = ".incoming-"
 
 
+class QoS(virtual.QoS):
+    """kombu's prefetch accounting; settling a delivery frees a slot, which wakes the
+    consumer's polling sleep (``Transport.drain_events``)."""
+
+    def ack(self, delivery_tag: Any) -> None:
+        super().ack(delivery_tag)
+        _slot_freed(self.channel.connection)
+
+    def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        super().reject(delivery_tag, requeue=requeue)
+        _slot_freed(self.channel.connection)
+
+
+def _slot_freed(transport: Any) -> None:
+    if isinstance(transport, Transport):
+        transport.slot_freed()
+
+
 class Channel(filesystem.Channel):
     """Atomic writes, claims by rename, and quarantine for files that cannot be read."""
+
+    QoS = QoS
 
     # The stubs of kombu's base class and of its filesystem channel name the argument
     # differently; this matches the filesystem channel, which it replaces.
@@ -136,8 +163,40 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
-    """kombu's filesystem transport with the channel above."""
+    """kombu's filesystem transport with the channel above, whose polling sleep ends early
+    when a delivery is settled."""
 
     Channel = Channel
     # Separate from kombu's own filesystem transport (its state is per class).
     global_state = virtual.BrokerState()
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self._settled = threading.Event()
+
+    def slot_freed(self) -> None:
+        self._settled.set()
+
+    def drain_events(  # type: ignore[override]  # kombu's virtual transport's signature
+        self, connection: Any, timeout: float | None = None
+    ) -> None:
+        """kombu's loop (virtual.Transport.drain_events), waiting on ``_settled`` instead
+        of sleeping: cleared before each look, so a settle that lands between a fruitless
+        look and the wait ends the wait at once."""
+        time_start = monotonic()
+        assert self.cycle is not None  # set up when the transport is created
+        get = self.cycle.get
+        polling_interval = self.polling_interval
+        if timeout and polling_interval and polling_interval > timeout:
+            polling_interval = timeout
+        while True:
+            self._settled.clear()
+            try:
+                get(self._deliver, timeout=timeout)
+            except Empty:
+                if timeout is not None and monotonic() - time_start >= timeout:
+                    raise TimeoutError() from None  # socket.timeout, what Celery expects
+                if polling_interval is not None:
+                    self._settled.wait(polling_interval)
+            else:
+                break

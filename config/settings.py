@@ -136,9 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Worker subprocesses started by the tests must see the test database: a file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections outlive a request or a task (a grading worker would otherwise reconnect, and on
+# SQLite re-run the PRAGMAs above, for every submission); checked before each reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared by every process: allauth rate limits, sandbox health) ------------
@@ -456,6 +457,11 @@ CELERY_TASK_QUEUES = (
 )
 CELERY_TASK_ROUTES = {"skillmap.grading.*": {"queue": "grading", "routing_key": "grading"}}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task, so a
+# worker would reconnect twice per submission, unless this is set (then it closes them
+# every N tasks). config/celery.py closes them as Django does after a request instead: when
+# CONN_MAX_AGE has passed or the connection is broken.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

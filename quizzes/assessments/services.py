@@ -23,7 +23,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -453,9 +453,12 @@ def _finalize(attempt: Attempt, *, by: dict[str, Any] | None = None) -> None:
 
     ``by`` names who caused a regrade, for the event log.
     """
-    if attempt.items.filter(graded_at__isnull=True).exists():
+    sums = attempt.items.aggregate(
+        total=Sum("score"), ungraded=Count("pk", filter=Q(graded_at__isnull=True))
+    )
+    if sums["ungraded"]:
         return
-    total = attempt.items.aggregate(total=Sum("score"))["total"] or Decimal(0)
+    total = sums["total"] or Decimal(0)
     regrade = attempt.status == AttemptStatus.GRADED
     attempt.score = total
     attempt.status = AttemptStatus.GRADED
@@ -493,19 +496,31 @@ def attempt_item_apply_grade(*, submission: Submission) -> None:
     """
     if submission.attempt_item_id is None or submission.kind != SubmissionKind.SUBMIT:
         return
-    attempt_item = AttemptItem.objects.select_related("attempt").get(pk=submission.attempt_item_id)
-    attempt = _locked_attempt(attempt_item.attempt_id)
-    fraction = submission.score or 0.0
-    attempt_item.score = (Decimal(str(fraction)) * attempt_item.max_score).quantize(Decimal("0.01"))
-    attempt_item.is_correct = fraction >= 1.0
-    attempt_item.graded_at = timezone.now()
-    # A regrade grades the code against the item's current version: its review shows that.
-    attempt_item.scored_with_id = (
-        submission.item_version_id
-        if submission.item_version_id != attempt_item.item_version_id
-        else None
+    # One statement locks the attempt (its row only: OF self) and reads what the grade
+    # needs of the item; one more writes the item.
+    attempt = (
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("quiz")
+        .only("status", "max_score", "learner_id", "quiz__pass_mark_percent")
+        .filter(items__pk=submission.attempt_item_id)
+        .annotate(
+            graded_item_max_score=F("items__max_score"),
+            graded_item_version_id=F("items__item_version_id"),
+        )
+        .get()
     )
-    attempt_item.save(update_fields=["score", "is_correct", "graded_at", "scored_with"])
+    fraction = submission.score or 0.0
+    AttemptItem.objects.filter(pk=submission.attempt_item_id).update(
+        score=(Decimal(str(fraction)) * attempt.graded_item_max_score).quantize(Decimal("0.01")),
+        is_correct=fraction >= 1.0,
+        graded_at=timezone.now(),
+        # A regrade grades the code against the item's current version: its review shows that.
+        scored_with_id=(
+            submission.item_version_id
+            if submission.item_version_id != attempt.graded_item_version_id
+            else None
+        ),
+    )
     if attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.GRADED):
         _finalize(attempt)
 

@@ -31,9 +31,10 @@ import json
 import marshal
 import signal
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from . import scoring
@@ -117,8 +118,15 @@ class GradeReport:
             "status": self.status,
             "score": self.score,
             "message": self.message,
-            "outcomes": [asdict(outcome) for outcome in self.outcomes],
+            # The fields are scalars: a shallow copy is what asdict's deep one would give.
+            "outcomes": [
+                {name: getattr(outcome, name) for name in _OUTCOME_FIELDS}
+                for outcome in self.outcomes
+            ],
         }
+
+
+_OUTCOME_FIELDS = tuple(f.name for f in fields(TestOutcome))
 
 
 # --------------------------------------------------------------------------- shared
@@ -398,6 +406,50 @@ _CATEGORY_TEXT = {
 # --------------------------------------------------------------------------- code
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What a challenge's runs share in one language: the tests in order, the harness's
+    config (the visible tests' inputs) and the hidden inputs as sent on stdin."""
+
+    spec: weakref.ref[CodeChallengeSpec]
+    visible: list[TestCase]
+    hidden: list[TestCase]
+    config: dict[str, Any]
+    hidden_payload: bytes
+
+
+_PREPARED_SIZE = 256
+_prepared_cache: dict[tuple[int, str, bool], _Prepared] = {}
+_prepared_lock = threading.Lock()
+
+
+def _prepared(
+    spec: CodeChallengeSpec, lang: Language, language: str, visible_only: bool
+) -> _Prepared:
+    """Prepared once per spec object, language and kind of run (the grading service keeps
+    one spec object per item version), and never shared by two specs: an entry whose
+    spec is gone, or another object at the same address, is prepared again."""
+    key = (id(spec), language, visible_only)
+    entry = _prepared_cache.get(key)
+    if entry is not None and entry.spec() is spec:
+        return entry
+    visible, hidden = _select_tests(tests_for(spec.tests, language), visible_only)
+    entry = _Prepared(
+        spec=weakref.ref(spec),
+        visible=visible,
+        hidden=hidden,
+        config=lang.config(spec, [lang.test_input(spec, test) for test in visible], len(hidden)),
+        hidden_payload=(
+            lang.hidden_payload([lang.test_input(spec, t) for t in hidden]) if hidden else b""
+        ),
+    )
+    with _prepared_lock:
+        if len(_prepared_cache) >= _PREPARED_SIZE:
+            _prepared_cache.pop(next(iter(_prepared_cache)))
+        _prepared_cache[key] = entry
+    return entry
+
+
 def grade_code(
     spec: CodeChallengeSpec,
     source: str,
@@ -413,21 +465,17 @@ def grade_code(
     a challenge without a signature in any language but Python, and
     ``SandboxUnavailable`` (from the sandbox) when nothing could be run."""
     lang = get_language(language)
-    visible, hidden = _select_tests(tests_for(spec.tests, language), visible_only)
+    prepared = _prepared(spec, lang, language, visible_only)
+    visible, hidden = prepared.visible, prepared.hidden
     tests = visible + hidden
     if not tests:
         return _report(ReportStatus.GRADED, (), "There are no tests to run.", None)
-    config = lang.config(spec, [lang.test_input(spec, test) for test in visible], len(hidden))
-    program = lang.program(spec, source, config, slot=slot)
+    program = lang.program(spec, source, prepared.config, slot=slot)
     run = lang.run(
         program,
         slot=slot,
         stdin_responder=(
-            _hidden_responder(
-                len(visible), lang.hidden_payload([lang.test_input(spec, t) for t in hidden])
-            )
-            if hidden
-            else None
+            _hidden_responder(len(visible), prepared.hidden_payload) if hidden else None
         ),
         run_sandboxed=run_sandboxed,
     )

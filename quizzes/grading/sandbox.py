@@ -15,8 +15,12 @@ Layers, outermost first; each one is exercised by ``tests/security``:
    ``/tmp`` and ``/dev/shm``; the root itself is read-only.
 5. Seccomp: a default-deny allowlist (EPERM), compiled once per process with
    libseccomp and handed to bwrap through a pipe.
-6. rlimits (set in the child before bwrap is exec'd, inherited by everything inside):
-   CPU, address space, processes, file size, open files, no core dumps.
+6. rlimits (set by util-linux's ``prlimit``, exec'd between the worker and bwrap, and
+   inherited by everything inside): CPU, address space, processes, file size, open files,
+   no core dumps. As root, ``setpriv`` switches to the slot's uid first (layer 1). Both
+   are programs of the exec chain rather than Python run in the forked child
+   (``preexec_fn``, ``user=``), which would make every start copy the whole worker with
+   fork(); without them, subprocess starts the chain with vfork (docs/architecture.md).
 7. The worker side: a wall-clock deadline after which the whole process group is
    SIGKILLed, stdout/stderr/result read concurrently with hard caps (a run that
    exceeds a cap is killed and marked truncated), and the child always reaped.
@@ -35,7 +39,6 @@ import errno
 import math
 import os
 import re
-import resource
 import selectors
 import shutil
 import signal
@@ -63,6 +66,9 @@ __all__ = [
 ]
 
 DEFAULT_BWRAP_PATH = "/usr/bin/bwrap"
+# util-linux (Essential in Debian): the rlimits and, as root, the uid switch, as execs.
+PRLIMIT_PATH = "/usr/bin/prlimit"
+SETPRIV_PATH = "/usr/bin/setpriv"
 BWRAP_PATH_ENV = "SKILLMAP_BWRAP_PATH"
 SANDBOX_PYTHON = "/usr/bin/python3"
 RESULT_FD_ENV = "SKILLMAP_RESULT_FD"
@@ -409,23 +415,35 @@ def _reap_sandbox_init(info_fd: int) -> None:
         time.sleep(0.0005)
 
 
-def _rlimit_setter(limits: Limits, nproc: int) -> Callable[[], None]:
+def _launcher_argv(limits: Limits, nproc: int, host_ids: tuple[int, int] | None) -> list[str]:
+    """The programs exec'd before bwrap: ``setpriv`` (as root: the slot's uid and gid,
+    no supplementary groups) then ``prlimit`` (the rlimits, set after the uid switch so
+    that RLIMIT_NPROC counts the slot's processes). Each execs the next in the same
+    process, so bwrap and everything inside inherit both."""
+    for path in (PRLIMIT_PATH, *((SETPRIV_PATH,) if host_ids else ())):
+        if not os.access(path, os.X_OK):
+            raise SandboxUnavailable(f"{path} not found (util-linux)")
     cpu = max(1, math.ceil(limits.cpu_seconds))
-    memory = resource.RLIMIT_AS if limits.memory_rlimit == "as" else resource.RLIMIT_DATA
-    settings = (
-        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (memory, (limits.memory_mb * MIB, limits.memory_mb * MIB)),
-        (resource.RLIMIT_NPROC, (nproc, nproc)),
-        (resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes)),
-        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    )
+    memory = "--as" if limits.memory_rlimit == "as" else "--data"
+    argv: list[str] = []
+    if host_ids is not None:
+        uid, gid = host_ids
+        argv += [SETPRIV_PATH, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+    return [
+        *argv,
+        PRLIMIT_PATH,
+        f"--cpu={cpu}:{cpu + 1}",
+        f"{memory}={limits.memory_mb * MIB}",
+        f"--nproc={nproc}",
+        f"--fsize={limits.max_file_bytes}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--",
+    ]
 
-    def set_rlimits() -> None:  # runs in the forked child, after setuid, before exec
-        for which, value in settings:
-            resource.setrlimit(which, value)
 
-    return set_rlimits
+# What the launchers and bwrap print when they cannot set the sandbox up (nothing ran).
+_LAUNCH_ERROR_PREFIXES = (b"bwrap: ", b"prlimit: ", b"setpriv: ")
 
 
 def run_sandboxed(
@@ -476,18 +494,24 @@ def run_sandboxed(
             # a descriptor by number (Java) can reopen it as /proc/self/fd/N.
             os.fchown(result_w, *host_ids)
         info_r, info_w = os.pipe2(os.O_CLOEXEC)
-        command = _bwrap_argv(
-            bwrap=bwrap,
-            work_dir=work_dir,
-            limits=limits,
-            seccomp_fd=seccomp_r,
-            result_fd=result_w,
-            info_fd=info_w,
-            extra_ro_binds=extra_ro_binds,
-            env=env,
-        ) + list(argv)
+        command = (
+            _launcher_argv(limits, nproc, host_ids)
+            + _bwrap_argv(
+                bwrap=bwrap,
+                work_dir=work_dir,
+                limits=limits,
+                seccomp_fd=seccomp_r,
+                result_fd=result_w,
+                info_fd=info_w,
+                extra_ro_binds=extra_ro_binds,
+                env=env,
+            )
+            + list(argv)
+        )
         started = time.monotonic()
         try:
+            # No preexec_fn, user= or group=: the launchers do that work, so subprocess
+            # can start the chain with vfork instead of copying the worker with fork.
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE if stdin_responder else subprocess.DEVNULL,
@@ -496,12 +520,7 @@ def run_sandboxed(
                 pass_fds=(seccomp_r, result_w, info_w),
                 env={},
                 start_new_session=True,
-                preexec_fn=_rlimit_setter(limits, nproc),
                 close_fds=True,
-                # As root: the slot's own unprivileged uid/gid, no supplementary groups.
-                user=host_ids[0] if host_ids else None,
-                group=host_ids[1] if host_ids else None,
-                extra_groups=[] if host_ids else None,
             )
         except OSError as exc:
             raise SandboxUnavailable(f"cannot start bubblewrap: {exc}") from exc
@@ -520,9 +539,9 @@ def run_sandboxed(
                 os.close(fd)
         shutil.rmtree(work_dir, ignore_errors=True)
     if (
-        run.exit_code == 1
+        run.exit_code in (1, 126, 127)  # bwrap's setup errors; the launchers' exec errors
         and not run.result
-        and run.stderr.startswith(b"bwrap: ")
+        and run.stderr.startswith(_LAUNCH_ERROR_PREFIXES)
         and not run.timed_out
     ):
         message = run.stderr.decode("utf-8", "replace").strip().splitlines()[0]

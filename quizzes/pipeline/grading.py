@@ -43,13 +43,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connections, router, transaction
+from django.db.models import F, Field, Model, Q
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from quizzes.assessments.services import attempt_item_apply_grade
@@ -70,6 +71,7 @@ from quizzes.metrics import (
 from quizzes.models import (
     GRADING_UNAVAILABLE,
     HELD,
+    Item,
     ItemVersion,
     Submission,
     SubmissionKind,
@@ -119,6 +121,16 @@ def forget_sandbox_health() -> None:
     _health_cache["at"] = 0.0
 
 
+@dataclass(frozen=True)
+class VersionRef:
+    """An item version as the claim returns it: enough to find its parsed challenge in
+    the cache below without loading the version's data."""
+
+    pk: int
+    content_hash: str
+    item_type: str
+
+
 # Item versions never change once stored, so their parsed specs can be kept per process.
 _spec_cache: dict[tuple[int, str], Any] = {}
 
@@ -126,11 +138,19 @@ _spec_cache: dict[tuple[int, str], Any] = {}
 _SPEC_CACHE_SIZE = 256
 
 
-def challenge_spec(version: ItemVersion) -> Any:
+def _item_type(version: ItemVersion | VersionRef) -> str:
+    return version.item_type if isinstance(version, VersionRef) else version.item.type
+
+
+def challenge_spec(version: ItemVersion | VersionRef) -> Any:
     key = (version.pk, version.content_hash)
     spec = _spec_cache.get(key) if version.pk else None
     if spec is None:
-        spec = challenge_handler_for(version.item.type).parse_spec(version.data["challenge"])
+        if isinstance(version, VersionRef):
+            data = ItemVersion.objects.values_list("data", flat=True).get(pk=version.pk)
+        else:
+            data = version.data
+        spec = challenge_handler_for(_item_type(version)).parse_spec(data["challenge"])
         if version.pk:
             if len(_spec_cache) >= _SPEC_CACHE_SIZE:
                 _spec_cache.pop(next(iter(_spec_cache)))
@@ -139,7 +159,7 @@ def challenge_spec(version: ItemVersion) -> Any:
 
 
 def run_grader(
-    version: ItemVersion,
+    version: ItemVersion | VersionRef,
     source: str,
     *,
     visible_only: bool,
@@ -148,7 +168,7 @@ def run_grader(
 ) -> GradeReport:
     """Grade ``source`` (written in ``language``; "" for the type's own) against an item
     version's challenge through the sandbox runner."""
-    handler = challenge_handler_for(version.item.type)
+    handler = challenge_handler_for(_item_type(version))
     return handler.grade(
         challenge_spec(version),
         source,
@@ -209,36 +229,100 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
     return run
 
 
+# What the claim returns of the row it claimed (the fields the rest of the run reads).
+_CLAIMED_FIELDS = (
+    "id", "kind", "source", "language", "attempt_count", "attempt_item_id", "learner_id",
+    "enqueued_at", "item_version_id",
+)  # fmt: skip
+
+
+def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, Field) and model_field.column
+    return model_field
+
+
+def _claim_returning(connection: Any) -> str:
+    """The claim's RETURNING list: the claimed fields, then the item version's content
+    hash and its item's type, by subqueries on the row's item version."""
+    qn = connection.ops.quote_name
+
+    def col(model: type[Model], name: str, alias: str = "") -> str:
+        column = qn(_concrete(model, name).column)
+        return f"{alias}.{column}" if alias else column
+
+    table, versions, items = (qn(m._meta.db_table) for m in (Submission, ItemVersion, Item))
+    version_id = f"{table}.{col(Submission, 'item_version')}"
+    claimed = [f"{table}.{col(Submission, name)}" for name in _CLAIMED_FIELDS]
+    # Identifiers from the models' meta, quoted; no value is spliced in.
+    version_hash = (
+        f"(SELECT {col(ItemVersion, 'content_hash', 'v')} FROM {versions} v"  # noqa: S608
+        f" WHERE {col(ItemVersion, 'id', 'v')} = {version_id})"
+    )
+    item_type = (
+        f"(SELECT {col(Item, 'type', 'i')} FROM {items} i JOIN {versions} v"  # noqa: S608
+        f" ON {col(ItemVersion, 'item', 'v')} = {col(Item, 'id', 'i')}"
+        f" WHERE {col(ItemVersion, 'id', 'v')} = {version_id})"
+    )
+    return ", ".join([*claimed, version_hash, item_type])
+
+
+def _claim(
+    submission_id: int, token: uuid.UUID, now: datetime
+) -> tuple[Submission, VersionRef] | None:
+    """The guarded claim UPDATE, returning the claimed row and its item version's key in
+    the same statement (``UPDATE … RETURNING``, on PostgreSQL and SQLite alike), or None
+    when nothing was claimed. Django's ``update()`` returns a count only, so the UPDATE
+    is compiled by the ORM (its WHERE, SET and parameters) and given a RETURNING list."""
+    queryset = Submission.objects.filter(pk=submission_id).filter(
+        Q(status=SubmissionStatus.QUEUED, enqueued_at__isnull=False)  # sent, not held
+        | Q(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now)
+    )
+    query = queryset.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(
+        {
+            "status": SubmissionStatus.RUNNING,
+            "claim_token": token,
+            "lease_expires_at": now + timedelta(seconds=settings.GRADING_LEASE_SECONDS),
+            "attempt_count": F("attempt_count") + 1,
+            "started_at": now,
+        }
+    )
+    using = router.db_for_write(Submission)
+    connection = connections[using]
+    compiler = query.get_compiler(using=using)
+    compiler.pre_sql_setup()
+    update_sql, params = compiler.as_sql()
+    fields = [_concrete(Submission, name) for name in _CLAIMED_FIELDS]
+    with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
+        cursor.execute(f"{update_sql} RETURNING {_claim_returning(connection)}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for model_field, value in zip(fields, row, strict=False):
+        column = model_field.get_col(Submission._meta.db_table)
+        converters = connection.ops.get_db_converters(column)
+        for converter in converters + model_field.get_db_converters(connection):
+            value = converter(value, column, connection)
+        values.append(value)
+    # from_db takes the loaded fields in the model's order.
+    loaded = {f.attname: value for f, value in zip(fields, values, strict=True)}
+    names = [f.attname for f in Submission._meta.concrete_fields if f.attname in loaded]
+    submission = Submission.from_db(using, names, [loaded[name] for name in names])
+    content_hash, item_type = row[len(fields) :]
+    return submission, VersionRef(submission.item_version_id, content_hash, item_type)
+
+
 def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
     claimed_at = time.monotonic()
     now = timezone.now()
     token = uuid.uuid4()
-    claimed = (
-        Submission.objects.filter(pk=submission_id)
-        .filter(
-            Q(status=SubmissionStatus.QUEUED, enqueued_at__isnull=False)  # sent, not held
-            | Q(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now)
-        )
-        .update(
-            status=SubmissionStatus.RUNNING,
-            claim_token=token,
-            lease_expires_at=now + timedelta(seconds=settings.GRADING_LEASE_SECONDS),
-            attempt_count=F("attempt_count") + 1,
-            started_at=now,
-        )
-    )
-    if not claimed:
+    claimed = _claim(submission_id, token, now)
+    if claimed is None:
         return GradingRun.NOT_CLAIMED
-    submission = (
-        Submission.objects.select_related("item_version__item")
-        .only(
-            "pk", "kind", "source", "language", "attempt_count", "attempt_item_id", "learner_id",
-            "enqueued_at",
-            "item_version__id", "item_version__data", "item_version__content_hash",
-            "item_version__item__type",
-        )
-        .get(pk=submission_id)
-    )  # fmt: skip
+    submission, version = claimed
     if submission.enqueued_at is not None:
         GRADING_QUEUE_WAIT_SECONDS.observe(max(0.0, (now - submission.enqueued_at).total_seconds()))
     if submission.attempt_count > settings.GRADING_MAX_ATTEMPTS:
@@ -257,7 +341,7 @@ def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
         return GradingRun.UNAVAILABLE
     try:
         report = run_grader(
-            submission.item_version,
+            version,
             submission.source,
             visible_only=submission.kind == SubmissionKind.RUN_EXAMPLES,
             slot=slot,

@@ -12,6 +12,7 @@ from functools import partial
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from accounts.models import User
@@ -72,19 +73,34 @@ def held_submissions_release(*, learner_id: int | None) -> list[int]:
     the same transaction; the sends happen on commit. Rows without a learner (their
     account was deleted) are not capped. Returns the ids released.
     """
-    with transaction.atomic():
-        held = Submission.objects.filter(HELD, learner_id=learner_id)
+    # No savepoint: nothing here is caught and carried on from, and the grading service
+    # calls this inside its result transaction for every grade.
+    with transaction.atomic(savepoint=False):
         if learner_id is None:
             free = 500
+            held = list(
+                Submission.objects.filter(HELD, learner_id=None)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:free]
+            )
         else:
             lock_learner(learner_id)
-            in_flight = Submission.objects.filter(IN_FLIGHT, learner_id=learner_id).count()
+            # The learner's held and in-flight rows in one read (a few: the cap and the
+            # queue behind it).
+            rows = list(
+                Submission.objects.filter(HELD | IN_FLIGHT, learner_id=learner_id)
+                .annotate(held=ExpressionWrapper(HELD, output_field=BooleanField()))
+                .order_by("pk")
+                .values_list("pk", "held")
+            )
+            held = [pk for pk, is_held in rows if is_held]
+            in_flight = sum(1 for _, is_held in rows if not is_held)
             free = settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER - in_flight
-        if free <= 0:
+        if free <= 0 or not held:
             return []
         now = timezone.now()
         released = []
-        for pk in held.order_by("pk").values_list("pk", flat=True)[:free]:
+        for pk in held[:free]:
             if Submission.objects.filter(HELD, pk=pk).update(enqueued_at=now):
                 enqueue(pk)
                 released.append(pk)

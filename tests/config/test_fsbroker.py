@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,42 @@ def test_two_consumers_never_get_the_same_message(folder: Path) -> None:
     for thread in threads:
         thread.join()
     assert sorted(seen[0] + seen[1]) == list(range(count))
+
+
+def test_a_settled_delivery_wakes_a_consumer_whose_slots_were_full(folder: Path) -> None:
+    # A polling interval far longer than the test: only the wake-up can deliver in time.
+    with (
+        Connection(
+            "filesystem://",
+            transport="config.fsbroker:Transport",
+            transport_options={
+                "data_folder_in": str(folder / "queue"),
+                "data_folder_out": str(folder / "queue"),
+                "control_folder": str(folder / "control"),
+                "claim_folder": str(folder / "claimed"),
+                "polling_interval": 30.0,
+            },
+        ) as conn,
+        conn.channel() as channel,
+    ):
+        channel.basic_qos(prefetch_size=0, prefetch_count=1, apply_global=False)
+        received: list[Any] = []
+        consumer = conn.Consumer(
+            QUEUE, channel=channel, callbacks=[lambda b, m: received.append(m)]
+        )
+        consumer.consume()
+        publish(conn, {"n": 1})
+        publish(conn, {"n": 2})
+        conn.drain_events(timeout=5)
+        assert len(received) == 1  # either one: both were written within a millisecond
+        # The one slot is taken: the consumer cannot fetch {"n": 2} and waits. Another
+        # thread (as Celery's pool result handler does) acknowledges the first message.
+        acker = threading.Timer(0.2, received[0].ack)
+        started = time.monotonic()
+        acker.start()
+        # kombu's own loop would sleep the whole interval (capped at the timeout) first.
+        conn.drain_events(timeout=15)
+        waited = time.monotonic() - started
+        acker.join()
+        assert sorted(m.payload["n"] for m in received) == [1, 2]
+        assert waited < 5, f"delivered {waited:.1f} s after the slot freed"

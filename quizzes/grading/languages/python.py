@@ -66,6 +66,24 @@ def python_harness(slot: int = 0) -> tuple[dict[str, bytes], list[str]]:
     return _harness_cache
 
 
+# The grader prepares one config per challenge (runner._prepared) and reuses it: its
+# encoding is kept beside it, the config held so that its id stays its own.
+_encoded_configs: dict[int, tuple[dict[str, Any], bytes]] = {}
+_ENCODED_CONFIGS_SIZE = 256
+
+
+def _encoded_config(config: dict[str, Any]) -> bytes:
+    entry = _encoded_configs.get(id(config))
+    if entry is not None and entry[0] is config:
+        return entry[1]
+    encoded = marshal.dumps(config)
+    with _harness_lock:
+        if len(_encoded_configs) >= _ENCODED_CONFIGS_SIZE:
+            _encoded_configs.pop(next(iter(_encoded_configs)))
+        _encoded_configs[id(config)] = (config, encoded)
+    return encoded
+
+
 _PY_TYPES = {"int": "int", "float": "float", "string": "str", "bool": "bool", "any": "object"}
 
 
@@ -187,7 +205,7 @@ class PythonLanguage(Language):
         return SandboxProgram(
             files={
                 **harness_files,
-                "input.bin": marshal.dumps(config),
+                "input.bin": _encoded_config(config),
                 "solution.py": source.encode("utf-8", "replace"),
             },
             argv=argv,

@@ -7,12 +7,25 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from quizzes.models import Submission, SubmissionKind, SubmissionStatus
+from quizzes.assessments.services import attempt_answer_save, attempt_start, attempt_submit
+from quizzes.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptStatus,
+    EventKind,
+    QuizPool,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+)
 from quizzes.pipeline import grading
 from quizzes.pipeline.grading import submission_grade, submission_requeue, submissions_sweep
 from quizzes.pipeline.submissions import submission_create
+from tests.factories import QuizFactory, UserFactory
 from tests.samples import PYTHON, SQL, load_sample_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
@@ -299,3 +312,56 @@ def test_the_grading_task_stops_before_its_lease_ends(settings: Any) -> None:
     assert max_worst_case_seconds() <= grade_submission.soft_time_limit
     assert grade_submission.soft_time_limit < grade_submission.time_limit
     assert grade_submission.time_limit < settings.GRADING_LEASE_SECONDS
+
+
+# The worker's graded path in statements, transaction control aside: the claim (which
+# returns the row and its version's key), the result, the attempt locked with its item read,
+# the item written, the attempt's sum, the attempt written and its event, the learner's
+# account locked and their queue read (docs/architecture.md, "The submission flow").
+GRADED_PATH_STATEMENTS = 9
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+def _submitted_attempt(quiz: Any) -> Submission:
+    attempt = attempt_start(learner=UserFactory(), quiz=quiz)
+    attempt_answer_save(
+        attempt=attempt,
+        position=1,
+        answer={"code": "def add(a, b):\n    return a + b\n"},
+        revision=1,
+    )
+    attempt_submit(attempt=attempt)  # creates the submission, as a learner's submit does
+    return Submission.objects.get(attempt_item__attempt=attempt)
+
+
+def test_the_graded_path_takes_few_statements(challenge: Any, topic: Any) -> None:
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=1, item=challenge.item)
+    first, second = _submitted_attempt(quiz), _submitted_attempt(quiz)
+    grading._spec_cache.clear()  # a worker's first grading of this version
+    with CaptureQueriesContext(connection) as cold:
+        assert submission_grade(submission_id=first.pk) == "graded"
+    with CaptureQueriesContext(connection) as warm:
+        assert submission_grade(submission_id=second.pk) == "graded"
+    statements = _statements(warm)
+    assert len(statements) <= GRADED_PATH_STATEMENTS, "\n".join(statements)
+    # A version not yet cached costs one read of its data, once per worker process.
+    assert len(_statements(cold)) <= GRADED_PATH_STATEMENTS + 1, "\n".join(_statements(cold))
+    # And the path did all of its work: the grade stored, the attempt finished once.
+    for submission in (first, second):
+        submission.refresh_from_db()
+        assert submission.status == SubmissionStatus.GRADED and submission.score == 1.0
+        attempt = Attempt.objects.get(items__submissions=submission)
+        assert attempt.status == AttemptStatus.GRADED and attempt.score == attempt.max_score
+        assert attempt.passed
+        events = AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.GRADED)
+        assert events.count() == 1
+        item = attempt.items.get()
+        assert item.is_correct and item.score == item.max_score and item.scored_with_id is None
