@@ -158,9 +158,15 @@ else:
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: each user's permissions from the shared cache (accounts/backends.py). It
+    # authenticates nobody; the backends after it find the permissions on the user object.
+    "accounts.backends.CachedPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# How long a user's permission set may stay in the cache; every change through the ORM
+# forgets it at once (accounts/backends.py).
+PERMISSION_CACHE_SECONDS = env.int("PERMISSION_CACHE_SECONDS", default=600)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
