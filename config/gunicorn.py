@@ -20,7 +20,7 @@ prepare_web_dir()
 
 def post_worker_init(worker: Any) -> None:
     # Load shedding reads how many connections wait on these sockets (config/shedding.py).
-    listen_on(listener.sock for listener in worker.sockets)
+    listen_on((listener.sock for listener in worker.sockets), workers=worker.cfg.workers)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -167,12 +167,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
-# Load shedding under gunicorn (config/shedding.py): more connections than this waiting to
-# be accepted and requests other than submits get 503 with Retry-After (0: never).
-WEB_SHED_BACKLOG = env.int("WEB_SHED_BACKLOG", default=64)
-WEB_SHED_RETRY_AFTER = env.int("WEB_SHED_RETRY_AFTER", default=2)
-if WEB_SHED_BACKLOG < 0 or WEB_SHED_RETRY_AFTER < 1:
-    raise ConfigError("WEB_SHED_BACKLOG must be 0 or more and WEB_SHED_RETRY_AFTER 1 or more")
+# Load shedding under gunicorn (config/shedding.py): when the connections waiting to be
+# accepted would wait longer than this (milliseconds), requests other than submits get 503
+# with Retry-After: WEB_SHED_RETRY_AFTER seconds plus that wait (0: never shed).
+WEB_SHED_WAIT_MS = env.int("WEB_SHED_WAIT_MS", default=300)
+WEB_SHED_RETRY_AFTER = env.int("WEB_SHED_RETRY_AFTER", default=3)
+if WEB_SHED_WAIT_MS < 0 or WEB_SHED_RETRY_AFTER < 1:
+    raise ConfigError("WEB_SHED_WAIT_MS must be 0 or more and WEB_SHED_RETRY_AFTER 1 or more")
 # How long a user's permission set may stay in the cache; every change through the ORM
 # forgets it at once (accounts/backends.py).
 PERMISSION_CACHE_SECONDS = env.int("PERMISSION_CACHE_SECONDS", default=600)

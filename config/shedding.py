@@ -5,24 +5,31 @@ other client waits in the kernel's accept queue, unseen, until its request times
 queue overflows. Under an exam burst that turns into slow saves and then lost ones. So each
 gunicorn worker reads the accept queue's length before serving a request (the kernel
 reports it through ``TCP_INFO`` on a listening socket: ``tcpi_unacked`` is the number of
-connections waiting for ``accept()``), and when more than ``WEB_SHED_BACKLOG`` wait, answers
-503 with ``Retry-After`` at once instead (docs/architecture.md, "Shedding load"). A refusal
+connections waiting for ``accept()``) and estimates how long the last of them will wait:
+the queue's length times the time this process takes per request (a moving average of the
+requests it served, which grows when the machine's CPU is contended), divided by the
+server's workers. When that passes ``WEB_SHED_WAIT_MS``, it answers 503 at once, with a
+``Retry-After`` of ``WEB_SHED_RETRY_AFTER`` plus the estimated wait, so that clients come
+back when the queue can have drained (docs/architecture.md, "Shedding load"). A refusal
 costs a fraction of a request, so the queue drains and the requests that are served stay
 fast. Nothing is lost: the attempt page's autosave keeps the answer and retries after
 ``Retry-After`` (quizzes/static/quizzes/js/attempt.js), as API clients should.
 
 Never shed: submitting an attempt (it is never refused; it waits its turn), the health and
 metrics endpoints, and static files. ``config/gunicorn.py`` registers the listening
-sockets (``listen_on``); under any other server there are none and nothing is shed.
+sockets and the number of workers (``listen_on``); under any other server there are none
+and nothing is shed.
 
 This module imports no Django at import time: gunicorn's master loads it with its config.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -32,8 +39,10 @@ if TYPE_CHECKING:
 # struct tcp_info: eight one-byte fields, then __u32 rto, ato, snd_mss, rcv_mss, unacked.
 _TCP_INFO_UNACKED = 8 + 4 * 4
 _TCP_INFO_SIZE = 104
-
-_listeners: list[socket.socket] = []
+# The time per request assumed before any is measured, and the weight of each new one.
+INITIAL_SERVICE_SECONDS = 0.02
+_SMOOTHING = 0.05
+MAX_RETRY_AFTER = 60
 
 # Paths never shed: the submit of an attempt (page and API, any version), health, metrics.
 NEVER_SHED = re.compile(
@@ -42,18 +51,30 @@ NEVER_SHED = re.compile(
 )
 
 
-def listen_on(sockets: Iterable[socket.socket]) -> None:
-    """The listening sockets of this server process (gunicorn's ``post_worker_init``)."""
-    _listeners[:] = [s for s in sockets if s.family in (socket.AF_INET, socket.AF_INET6)]
+class _Server:
+    """This process's view of its server: the listening sockets, how many workers take
+    connections from them, and the moving average of the time it takes per request."""
+
+    listeners: list[socket.socket] = []
+    workers = 1
+    service_seconds = INITIAL_SERVICE_SECONDS
+
+
+def listen_on(sockets: Iterable[socket.socket], *, workers: int = 1) -> None:
+    """The listening sockets of this server process and the number of processes serving
+    them (gunicorn's ``post_worker_init``); the time per request starts afresh."""
+    _Server.listeners = [s for s in sockets if s.family in (socket.AF_INET, socket.AF_INET6)]
+    _Server.workers = max(1, workers)
+    _Server.service_seconds = INITIAL_SERVICE_SECONDS
 
 
 def accept_queue_depth() -> int | None:
     """Connections waiting to be accepted on this server's sockets; None when unknown
     (no registered socket, or a kernel that does not say)."""
-    if not _listeners:
+    if not _Server.listeners:
         return None
     depth = 0
-    for sock in _listeners:
+    for sock in _Server.listeners:
         try:
             info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
         except OSError:
@@ -64,10 +85,22 @@ def accept_queue_depth() -> int | None:
     return depth
 
 
+def estimated_wait() -> float | None:
+    """Seconds the last connection in the queue will wait before it is served, or None."""
+    depth = accept_queue_depth()
+    if depth is None:
+        return None
+    return depth * _Server.service_seconds / _Server.workers
+
+
+def _served(seconds: float) -> None:
+    _Server.service_seconds += _SMOOTHING * (seconds - _Server.service_seconds)
+
+
 class LoadSheddingMiddleware:
-    """Answers 503 + ``Retry-After`` while more than ``WEB_SHED_BACKLOG`` connections wait
-    to be accepted (0 turns it off). Before the session middleware, so a refusal touches
-    neither the session nor the database."""
+    """Answers 503 + ``Retry-After`` while the estimated wait in the accept queue passes
+    ``WEB_SHED_WAIT_MS`` (0 turns it off). Before the session middleware, so a refusal
+    touches neither the session nor the database."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -75,12 +108,17 @@ class LoadSheddingMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.conf import settings
 
-        limit = settings.WEB_SHED_BACKLOG
-        if limit > 0 and _listeners and not NEVER_SHED.match(request.path):
-            depth = accept_queue_depth()
-            if depth is not None and depth > limit:
-                return busy_response(request, retry_after=settings.WEB_SHED_RETRY_AFTER)
-        return self.get_response(request)
+        limit = settings.WEB_SHED_WAIT_MS / 1000
+        if limit > 0 and _Server.listeners and not NEVER_SHED.match(request.path):
+            wait = estimated_wait()
+            if wait is not None and wait > limit:
+                retry_after = min(MAX_RETRY_AFTER, settings.WEB_SHED_RETRY_AFTER + math.ceil(wait))
+                return busy_response(request, retry_after=retry_after)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if _Server.listeners:
+            _served(time.perf_counter() - started)
+        return response
 
 
 def busy_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:
