@@ -491,9 +491,9 @@ def attempt_submit(
 
     ``attempt`` is the attempt or its id. With ``learner``, it must be theirs (else 404,
     as ``access_attempt`` with ``write``): the pages and the API submit with one read of
-    the attempt, locked. Rows are written only where they change: one update for the
-    questions, one for the attempt, one insert for the log (docs/architecture.md, "The
-    hot path").
+    the attempt, locked. Rows are written only where they change: an update per distinct
+    outcome of the questions, one for the attempt, one insert for the log
+    (docs/architecture.md, "The hot path").
     """
     attempt_id = attempt if isinstance(attempt, int) else attempt.pk
     with transaction.atomic():
@@ -525,8 +525,7 @@ def attempt_submit(
             if not item.locked or item.graded_at == now:
                 item.locked = True
                 changed.append(item)
-        if changed:
-            AttemptItem.objects.bulk_update(changed, ["score", "is_correct", "graded_at", "locked"])
+        _items_write(changed)
         locked.submitted_at = now
         locked.auto_submitted = auto
         locked.status = AttemptStatus.SUBMITTED
@@ -544,6 +543,20 @@ def attempt_submit(
         AttemptEvent.objects.bulk_create(events)
     ATTEMPTS_SUBMITTED.labels("deadline" if auto else "learner").inc()
     return locked
+
+
+def _items_write(items: list[AttemptItem]) -> None:
+    """Store the score and lock of ``items``: one UPDATE per distinct outcome (a handful
+    at most: right, wrong, partial, only locked). Cheaper than ``bulk_update``, whose
+    CASE per row and column cost more CPU than the statements it saves."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for item in items:
+        key = (item.score, item.is_correct, item.graded_at, item.locked)
+        groups.setdefault(key, []).append(item.pk)
+    for (score, is_correct, graded_at, locked), pks in groups.items():
+        AttemptItem.objects.filter(pk__in=pks).update(
+            score=score, is_correct=is_correct, graded_at=graded_at, locked=locked
+        )
 
 
 def _percent(attempt: Attempt, total: Decimal) -> float:

@@ -158,7 +158,7 @@
     }).then(function (result) {
       s.inflight = null;
       if (result.status >= 200 && result.status < 300) {
-        s.failing = false; s.busy = false; s.authProblem = false; s.backoff = 1000; s.savedOnce = true;
+        s.failing = false; s.busy = false; s.busyCount = 0; s.authProblem = false; s.backoff = 1000; s.savedOnce = true;
         if (result.data.revision > s.revision) s.revision = result.data.revision;
         var when = result.data.saved_at ? new Date(result.data.saved_at) : new Date();
         setText(stateEl, "Saved " + when.toLocaleTimeString(), "ok");
@@ -198,12 +198,16 @@
     return s.inflight;
   }
 
-  // How long to wait after a 429/503: the server's Retry-After (seconds), else the backoff,
-  // spread by up to half again so that a whole exam room does not retry in the same second.
+  // How long to wait after a 429/503: the server's Retry-After (seconds), or longer when
+  // the server stays busy (2, 4, 8 … 60 s for each refusal in a row, so that a room's
+  // retries do not become most of the traffic), spread by up to half again so that a whole
+  // exam room does not retry in the same second.
   function busyWait(header, s) {
+    s.busyCount = (s.busyCount || 0) + 1;
     var seconds = parseInt(header || "", 10);
-    var base = seconds > 0 ? seconds * 1000 : (s.backoff = Math.min((s.backoff || 1000) * 2, 15000));
-    return Math.min(base * (1 + Math.random() * 0.5), 60000);
+    var asked = seconds > 0 ? seconds * 1000 : 0;
+    var backoff = Math.min(1000 * Math.pow(2, s.busyCount), 60000);
+    return Math.max(asked, backoff) * (1 + Math.random() * 0.5);
   }
 
   function flushAll(deadlineMs) {
