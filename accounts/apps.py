@@ -7,7 +7,11 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts.backends import connect_invalidation
         from accounts.roles import sync_role_groups_after_migrate
+
+        # Cached permission sets are forgotten whenever a role or permission changes.
+        connect_invalidation()
 
         # Permission rows only exist after every app's post_migrate has created them,
         # so the role groups are synced here rather than in a data migration.

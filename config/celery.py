@@ -47,6 +47,31 @@ signals.task_prerun.connect(close_old_db_connections, weak=False)
 signals.task_postrun.connect(close_old_db_connections, weak=False)
 
 
+def lower_priority(niceness: int) -> int:
+    """Raise this process's niceness (every thread's) to at least ``niceness``; never
+    lower it (an unprivileged process could not). Returns the niceness now in force."""
+    wanted = max(os.getpriority(os.PRIO_PROCESS, 0), niceness)
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc: the calling thread is the process
+        threads = [0]
+    for tid in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, wanted)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            continue
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@signals.worker_init.connect(weak=False)
+def lower_worker_priority(**kwargs: object) -> None:
+    """Grading never starves the web tier: the worker runs at ``WORKER_NICE`` (README,
+    "Configuration"). Before the pool starts, so its processes and sandboxes inherit it."""
+    from django.conf import settings
+
+    lower_priority(settings.WORKER_NICE)
+
+
 @signals.setup_logging.connect(weak=False)
 def use_django_logging(**kwargs: object) -> None:
     """Workers and beat log as the web does (settings.LOGGING: JSON with request ids),

@@ -84,6 +84,9 @@ MIDDLEWARE = [
     "quizzes.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and the database: an overloaded server refuses cheaply, with 503 and
+    # Retry-After (config/shedding.py).
+    "config.shedding.LoadSheddingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -163,9 +166,22 @@ else:
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: each user's permissions from the shared cache (accounts/backends.py). It
+    # authenticates nobody; the backends after it find the permissions on the user object.
+    "accounts.backends.CachedPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Load shedding under gunicorn (config/shedding.py): when the connections waiting to be
+# accepted would wait longer than this (milliseconds), requests other than submits get 503
+# with Retry-After: WEB_SHED_RETRY_AFTER seconds plus that wait (0: never shed).
+WEB_SHED_WAIT_MS = env.int("WEB_SHED_WAIT_MS", default=300)
+WEB_SHED_RETRY_AFTER = env.int("WEB_SHED_RETRY_AFTER", default=3)
+if WEB_SHED_WAIT_MS < 0 or WEB_SHED_RETRY_AFTER < 1:
+    raise ConfigError("WEB_SHED_WAIT_MS must be 0 or more and WEB_SHED_RETRY_AFTER 1 or more")
+# How long a user's permission set may stay in the cache; every change through the ORM
+# forgets it at once (accounts/backends.py).
+PERMISSION_CACHE_SECONDS = env.int("PERMISSION_CACHE_SECONDS", default=600)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -470,6 +486,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # Worker liveness: each worker writes a heartbeat row this often.
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
 WORKER_STALE_AFTER_SECONDS = env.float("WORKER_STALE_AFTER_SECONDS", default=60.0)
+# Grading must never starve the web: each Celery worker lowers its CPU priority to this
+# niceness when it starts (config/celery.py), and its pool and sandboxes inherit it.
+WORKER_NICE = env.int("WORKER_NICE", default=10)
+if not 0 <= WORKER_NICE <= 19:
+    raise ConfigError(f"WORKER_NICE must be from 0 to 19, got {WORKER_NICE}")
 # Grading pipeline (see quizzes/pipeline/grading.py). Seconds, so tests can shrink them.
 # The lease must outlive the slowest grading (a system check compares them): the task's
 # soft limit stops the run first, the hard limit kills it, and only then may another worker

@@ -61,6 +61,12 @@ HTTP_REQUEST_SECONDS = Histogram(
     ["view", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.18, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0),
 )
+REQUESTS_SHED = Counter(
+    "skillmap_requests_shed",
+    "Requests refused with 503 and Retry-After because too many connections waited to be "
+    "accepted (config/shedding.py), by kind: api or page.",
+    ["kind"],
+)
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 # --- attempts ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -531,12 +532,17 @@ class AttemptAnswerAPI(LearnerAPIView):
         examples=answer_examples(),
     )
     def put(self, request: Request, attempt_id: int, position: int) -> Response:
-        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
+        learner = account_of(request)
         data = AnswerInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # Someone else's attempt is a 404 whatever the body (an extra read on bad
+            # input only: a good save reads its attempt once, locked, in the service).
+            access_attempt(user=learner, attempt_id=attempt_id, write=True)
+            raise ValidationError(data.errors)
         try:
             result = attempt_answer_save(
-                attempt=attempt,
+                attempt=attempt_id,
+                learner=learner,
                 position=position,
                 answer=data.validated_data["answer"],
                 revision=data.validated_data["revision"],
@@ -664,8 +670,7 @@ class AttemptSubmitAPI(LearnerAPIView):
         responses={200: AttemptOut, 202: AttemptOut},
     )
     def post(self, request: Request, attempt_id: int) -> Response:
-        attempt = access_attempt(user=account_of(request), attempt_id=attempt_id, write=True)
-        attempt = attempt_submit(attempt=attempt)
+        attempt = attempt_submit(attempt=attempt_id, learner=account_of(request))
         graded = attempt.status != AttemptStatus.SUBMITTED
         code = status.HTTP_200_OK if graded else status.HTTP_202_ACCEPTED
         response = attempt_response(attempt, code=code)

@@ -24,10 +24,12 @@ from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from quizzes.assessments.placement import placement_choose
+from quizzes.assessments.selectors import access_attempt
 from quizzes.bank.quizzes import quiz_draw
 from quizzes.itemtypes import AnswerError, handler_for
 from quizzes.itemtypes.challenge import MAX_CODE_BYTES
@@ -188,8 +190,21 @@ def grace() -> timedelta:
     return timedelta(seconds=settings.ATTEMPT_GRACE_SECONDS)
 
 
-def _locked_attempt(attempt_id: int) -> Attempt:
-    return Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt_id)
+def _locked_attempt(attempt_id: int, *, learner: User | None = None) -> Attempt:
+    """The attempt with its quiz, its row locked. With ``learner``, only theirs: anyone
+    else's (or none) is a 404, as from ``access_attempt`` with ``write``."""
+    if learner is None:
+        return Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt_id)
+    attempt = (
+        Attempt.objects.select_for_update()
+        .select_related("quiz")
+        .filter(pk=attempt_id, learner=learner)
+        .first()
+    )
+    if attempt is None:
+        raise Http404("No such attempt")
+    attempt.learner = learner  # the same account: no query to read it again
+    return attempt
 
 
 def _check_open(attempt: Attempt, *, position: int | None, what: str) -> None:
@@ -208,9 +223,21 @@ class SaveResult:
 
 
 def attempt_answer_save(
-    *, attempt: Attempt, position: int, answer: Any, revision: int
+    *,
+    attempt: Attempt | int,
+    position: int,
+    answer: Any,
+    revision: int,
+    learner: User | None = None,
 ) -> SaveResult:
-    """Autosave one answer. Older revisions than the stored one are acknowledged, not applied."""
+    """Autosave one answer. Older revisions than the stored one are acknowledged, not applied.
+
+    ``attempt`` is the attempt or its id. With ``learner``, the attempt must be theirs, or
+    the answer is a 404 as from ``access_attempt``: the API and the attempt page save with
+    this guard and read the attempt once, locked, with the question (docs/architecture.md,
+    "The hot path").
+    """
+    attempt_id = attempt if isinstance(attempt, int) else attempt.pk
     if (
         not isinstance(revision, int)
         or isinstance(revision, bool)
@@ -219,18 +246,24 @@ def attempt_answer_save(
         AUTOSAVE_FAILURES.labels("invalid").inc()
         raise AttemptError(f"The save needs a revision from 1 to {MAX_REVISION}.", field="revision")
     try:
-        result = _answer_save(attempt=attempt, position=position, answer=answer, revision=revision)
+        result = _answer_save(
+            attempt_id=attempt_id,
+            learner=learner,
+            position=position,
+            answer=answer,
+            revision=revision,
+        )
     except AttemptClosed as exc:
         AUTOSAVE_FAILURES.labels("closed").inc()
         # Logged after the failed transaction rolled back, so the refusal is kept.
         AttemptEvent.objects.create(
-            attempt=attempt,
+            attempt_id=attempt_id,
             kind=EventKind.SAVE_REJECTED,
             position=position,
             data={"reason": str(exc), "revision": revision},
         )
         raise
-    except AttemptError:
+    except (AttemptError, Http404):
         AUTOSAVE_FAILURES.labels("invalid").inc()
         raise
     except Exception:
@@ -240,13 +273,58 @@ def attempt_answer_save(
     return result
 
 
-def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int) -> SaveResult:
+# What a save reads: the question's answer state and type, and the attempt's clock. The
+# version's data (a challenge's tests, a long body) stays in the database.
+_SAVE_FIELDS = (
+    "attempt",
+    "position",
+    "layout",
+    "answer",
+    "answer_revision",
+    "saved_at",
+    "locked",
+    "item_version",
+    "item_version__item",
+    "item_version__item__type",
+    "attempt__learner",
+    "attempt__quiz",
+    "attempt__status",
+    "attempt__deadline",
+)
+
+
+def _locked_question(
+    *, attempt_id: int, position: int, learner: User | None, fields: tuple[str, ...]
+) -> AttemptItem:
+    """The question at ``position`` with its attempt, whose row is locked: one query.
+
+    Refusals as before: another learner's (or no) attempt is a 404 (``access_attempt``),
+    a position the attempt does not have is an ``AttemptError``.
+    """
+    rows = (
+        AttemptItem.objects.select_related("attempt", "item_version__item")
+        .select_for_update(of=("attempt",))
+        .only(*fields)
+        .filter(attempt_id=attempt_id, position=position)
+    )
+    if learner is not None:
+        rows = rows.filter(attempt__learner=learner)
+    item = rows.first()
+    if item is None:
+        if learner is not None:
+            access_attempt(user=learner, attempt_id=attempt_id, write=True)  # 404 if not theirs
+        raise AttemptError("There is no such question in this attempt.")
+    return item
+
+
+def _answer_save(
+    *, attempt_id: int, learner: User | None, position: int, answer: Any, revision: int
+) -> SaveResult:
     with transaction.atomic():
-        attempt = _locked_attempt(attempt.pk)
-        item = attempt.items.select_related("item_version__item").filter(position=position).first()
-        if item is None:
-            raise AttemptError("There is no such question in this attempt.")
-        _check_open(attempt, position=position, what="this answer was not saved")
+        item = _locked_question(
+            attempt_id=attempt_id, position=position, learner=learner, fields=_SAVE_FIELDS
+        )
+        _check_open(item.attempt, position=position, what="this answer was not saved")
         if item.locked:
             raise AttemptClosed("This answer was checked and is locked.")
         try:
@@ -256,13 +334,21 @@ def _answer_save(*, attempt: Attempt, position: int, answer: Any, revision: int)
             raise AttemptError(str(exc), field=field) from exc
         if revision <= item.answer_revision:
             return SaveResult(False, item.answer_revision, _iso(item.saved_at))
+        # The revision is stored even when the answer is unchanged (a late, older save
+        # must still lose to it); the answer and the log only when it changed.
+        changed = clean != item.answer
         item.answer = clean
         item.answer_revision = revision
         item.saved_at = timezone.now()
-        item.save(update_fields=["answer", "answer_revision", "saved_at"])
-        AttemptEvent.objects.create(
-            attempt=attempt, kind=EventKind.SAVED, position=position, data={"revision": revision}
-        )
+        fields = ["answer_revision", "saved_at", *(["answer"] if changed else [])]
+        item.save(update_fields=fields)
+        if changed:
+            AttemptEvent.objects.create(
+                attempt_id=attempt_id,
+                kind=EventKind.SAVED,
+                position=position,
+                data={"revision": revision},
+            )
     return SaveResult(True, revision, _iso(item.saved_at))
 
 
@@ -323,13 +409,14 @@ def attempt_examples_run(
         )
 
 
-def _score_objective_item(item: AttemptItem, now: Any) -> None:
+def _score_objective_item(item: AttemptItem, now: Any, *, save: bool = True) -> None:
     version = item.item_version
     fraction = _fraction(item, version.data, version.item.type)
     item.score = (Decimal(str(fraction)) * item.max_score).quantize(Decimal("0.01"))
     item.is_correct = fraction >= 1.0
     item.graded_at = now
-    item.save(update_fields=["score", "is_correct", "graded_at", "locked"])
+    if save:
+        item.save(update_fields=["score", "is_correct", "graded_at", "locked"])
 
 
 def attempt_item_check(*, attempt: Attempt, position: int) -> AttemptItem:
@@ -397,55 +484,119 @@ def attempt_placement_next(*, attempt: Attempt, position: int) -> Attempt:
 
 
 # --- submit ------------------------------------------------------------------------------
-def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
-    """Submit once: score objective items, send code to grading. Repeats are no-ops."""
+def attempt_submit(
+    *, attempt: Attempt | int, auto: bool = False, learner: User | None = None
+) -> Attempt:
+    """Submit once: score objective items, send code to grading. Repeats are no-ops.
 
+    ``attempt`` is the attempt or its id. With ``learner``, it must be theirs (else 404,
+    as ``access_attempt`` with ``write``): the pages and the API submit with one read of
+    the attempt, locked. Rows are written only where they change: an update per distinct
+    outcome of the questions, one for the attempt, one insert for the log
+    (docs/architecture.md, "The hot path").
+    """
+    attempt_id = attempt if isinstance(attempt, int) else attempt.pk
     with transaction.atomic():
-        attempt = _locked_attempt(attempt.pk)
-        if attempt.status != AttemptStatus.IN_PROGRESS:
-            return attempt
+        locked = _locked_attempt(attempt_id, learner=learner)
+        if locked.status != AttemptStatus.IN_PROGRESS:
+            return locked
         now = timezone.now()
-        items = list(attempt.items.select_related("item_version__item"))
+        items = list(locked.items.select_related("item_version__item"))
+        changed: list[AttemptItem] = []
         pending_code = False
         for item in items:
-            item.locked = True
             handler = handler_for(item.item_version.item.type)
-            if handler.needs_sandbox:
-                if not handler.is_blank(item.item_version.data, item.answer):
-                    submission_create(
-                        learner=attempt.learner,
-                        item_version=item.item_version,
-                        # Printable: an answer stored before input was checked may hold
-                        # a lone surrogate, which no database text column takes.
-                        source=printable(str((item.answer or {})["code"])),
-                        language=handler.submission_language(item.item_version.data, item.answer),
-                        kind=SubmissionKind.SUBMIT,
-                        attempt_item=item,
-                    )
-                    pending_code = True
-                    item.save(update_fields=["locked"])
-                else:
-                    item.score, item.is_correct, item.graded_at = Decimal(0), False, now
-                    item.save(update_fields=["score", "is_correct", "graded_at", "locked"])
+            if handler.needs_sandbox and not handler.is_blank(item.item_version.data, item.answer):
+                submission_create(
+                    learner=locked.learner,
+                    item_version=item.item_version,
+                    # Printable: an answer stored before input was checked may hold
+                    # a lone surrogate, which no database text column takes.
+                    source=printable(str((item.answer or {})["code"])),
+                    language=handler.submission_language(item.item_version.data, item.answer),
+                    kind=SubmissionKind.SUBMIT,
+                    attempt_item=item,
+                )
+                pending_code = True
+            elif handler.needs_sandbox:
+                item.score, item.is_correct, item.graded_at = Decimal(0), False, now
             elif item.graded_at is None:
-                _score_objective_item(item, now)
-            else:
-                item.save(update_fields=["locked"])
-        attempt.submitted_at = now
-        attempt.auto_submitted = auto
-        attempt.status = AttemptStatus.SUBMITTED
-        attempt.save(update_fields=["submitted_at", "auto_submitted", "status"])
-        AttemptEvent.objects.create(
-            attempt=attempt, kind=EventKind.AUTO_SUBMITTED if auto else EventKind.SUBMITTED
-        )
-        if not pending_code:
-            _finalize(attempt)
+                _score_objective_item(item, now, save=False)
+            if not item.locked or item.graded_at == now:
+                item.locked = True
+                changed.append(item)
+        _items_write(changed)
+        locked.submitted_at = now
+        locked.auto_submitted = auto
+        locked.status = AttemptStatus.SUBMITTED
+        fields = ["submitted_at", "auto_submitted", "status"]
+        events = [
+            AttemptEvent(
+                attempt=locked, kind=EventKind.AUTO_SUBMITTED if auto else EventKind.SUBMITTED
+            )
+        ]
+        total = None if pending_code else _total_when_graded(locked, items)
+        if total is not None:
+            events.append(_grade(locked, total))
+            fields += [name for name in _GRADE_FIELDS if name not in fields]
+        locked.save(update_fields=fields)
+        AttemptEvent.objects.bulk_create(events)
     ATTEMPTS_SUBMITTED.labels("deadline" if auto else "learner").inc()
-    return attempt
+    return locked
+
+
+def _items_write(items: list[AttemptItem]) -> None:
+    """Store the score and lock of ``items``: one UPDATE per distinct outcome (a handful
+    at most: right, wrong, partial, only locked). Cheaper than ``bulk_update``, whose
+    CASE per row and column cost more CPU than the statements it saves."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for item in items:
+        key = (item.score, item.is_correct, item.graded_at, item.locked)
+        groups.setdefault(key, []).append(item.pk)
+    for (score, is_correct, graded_at, locked), pks in groups.items():
+        AttemptItem.objects.filter(pk__in=pks).update(
+            score=score, is_correct=is_correct, graded_at=graded_at, locked=locked
+        )
 
 
 def _percent(attempt: Attempt, total: Decimal) -> float:
     return float(total) * 100 / float(attempt.max_score) if attempt.max_score else 0.0
+
+
+_GRADE_FIELDS = ["score", "status", "graded_at", "passed"]
+
+
+def _total_when_graded(attempt: Attempt, items: list[AttemptItem] | None = None) -> Decimal | None:
+    """The attempt's total once every item is graded, else None; from ``items`` when the
+    caller holds them all, else from the database."""
+    if items is not None:
+        if any(item.graded_at is None for item in items):
+            return None
+        return sum((item.score or Decimal(0) for item in items), Decimal(0))
+    sums = attempt.items.aggregate(
+        total=Sum("score"), ungraded=Count("pk", filter=Q(graded_at__isnull=True))
+    )
+    if sums["ungraded"]:
+        return None
+    return sums["total"] or Decimal(0)
+
+
+def _grade(attempt: Attempt, total: Decimal, *, by: dict[str, Any] | None = None) -> AttemptEvent:
+    """Set the attempt's total, pass/fail and GRADED (``_GRADE_FIELDS``, not saved); return
+    its log entry (not saved). ``by`` names who caused a regrade."""
+    regrade = attempt.status == AttemptStatus.GRADED
+    attempt.score = total
+    attempt.status = AttemptStatus.GRADED
+    attempt.graded_at = timezone.now()
+    percent = _percent(attempt, total)
+    attempt.passed = percent >= attempt.quiz.pass_mark_percent
+    if attempt.learner_id is not None:
+        transaction.on_commit(partial(_skill_update_send, attempt.learner_id))
+    return AttemptEvent(
+        attempt=attempt,
+        kind=EventKind.REGRADED if regrade else EventKind.GRADED,
+        data={"score": str(total), "percent": round(percent, 2)} | (by or {}),
+    )
 
 
 def _finalize(attempt: Attempt, *, by: dict[str, Any] | None = None) -> None:
@@ -453,26 +604,12 @@ def _finalize(attempt: Attempt, *, by: dict[str, Any] | None = None) -> None:
 
     ``by`` names who caused a regrade, for the event log.
     """
-    sums = attempt.items.aggregate(
-        total=Sum("score"), ungraded=Count("pk", filter=Q(graded_at__isnull=True))
-    )
-    if sums["ungraded"]:
+    total = _total_when_graded(attempt)
+    if total is None:
         return
-    total = sums["total"] or Decimal(0)
-    regrade = attempt.status == AttemptStatus.GRADED
-    attempt.score = total
-    attempt.status = AttemptStatus.GRADED
-    attempt.graded_at = timezone.now()
-    percent = _percent(attempt, total)
-    attempt.passed = percent >= attempt.quiz.pass_mark_percent
-    attempt.save(update_fields=["score", "status", "graded_at", "passed"])
-    AttemptEvent.objects.create(
-        attempt=attempt,
-        kind=EventKind.REGRADED if regrade else EventKind.GRADED,
-        data={"score": str(total), "percent": round(percent, 2)} | (by or {}),
-    )
-    if attempt.learner_id is not None:
-        transaction.on_commit(partial(_skill_update_send, attempt.learner_id))
+    event = _grade(attempt, total, by=by)
+    attempt.save(update_fields=_GRADE_FIELDS)
+    event.save()
 
 
 def _skill_update_send(learner_id: int) -> None:

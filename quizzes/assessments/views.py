@@ -214,8 +214,7 @@ def attempt_check(request: AuthenticatedRequest, attempt_id: int, position: int)
 @learner_required
 @require_POST
 def attempt_submit_view(request: AuthenticatedRequest, attempt_id: int) -> HttpResponse:
-    attempt = access_attempt(user=request.user, attempt_id=attempt_id, write=True)
-    attempt_submit(attempt=attempt)
+    attempt = attempt_submit(attempt=attempt_id, learner=request.user)
     return redirect("attempt-result", attempt_id=attempt.pk)
 
 

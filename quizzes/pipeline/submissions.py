@@ -7,6 +7,7 @@ machine is written once, in quizzes/pipeline/grading.py."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import partial
 
 from celery import current_app
@@ -66,12 +67,13 @@ def lock_learner(learner_id: int) -> None:
     list(User.objects.select_for_update(no_key=True).filter(pk=learner_id).values_list("pk"))
 
 
-def held_submissions_release(*, learner_id: int | None) -> list[int]:
+def held_submissions_release(*, learner_id: int | None, now: datetime | None = None) -> list[int]:
     """Send the learner's oldest held submissions while fewer than the cap are in flight.
 
     Called whenever a submission is stored and whenever one reaches GRADED or ERROR, in
     the same transaction; the sends happen on commit. Rows without a learner (their
-    account was deleted) are not capped. Returns the ids released.
+    account was deleted) are not capped. Returns the ids released, each with its
+    ``enqueued_at`` set to ``now``.
     """
     # No savepoint: nothing here is caught and carried on from, and the grading service
     # calls this inside its result transaction for every grade.
@@ -98,7 +100,7 @@ def held_submissions_release(*, learner_id: int | None) -> list[int]:
             free = settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER - in_flight
         if free <= 0 or not held:
             return []
-        now = timezone.now()
+        now = now or timezone.now()
         released = []
         for pk in held[:free]:
             if Submission.objects.filter(HELD, pk=pk).update(enqueued_at=now):
@@ -123,7 +125,8 @@ def submission_create(
     an earlier one finishes. With an ``idempotency_key``, a retried request returns the
     first submission.
     """
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (a submit): a failure here fails it whole.
+    with transaction.atomic(savepoint=False):
         if idempotency_key and learner is not None:
             existing = Submission.objects.filter(
                 learner=learner, idempotency_key=idempotency_key
@@ -141,8 +144,9 @@ def submission_create(
             status=SubmissionStatus.QUEUED,
             enqueued_at=None,  # held, until released below (first in, first out)
         )
-        held_submissions_release(learner_id=submission.learner_id)
-        submission.refresh_from_db(fields=["enqueued_at"])
+        now = timezone.now()
+        if submission.pk in held_submissions_release(learner_id=submission.learner_id, now=now):
+            submission.enqueued_at = now
     # In a request, this line carries its request id, as do the grading task's lines.
     SUBMISSIONS_CREATED.labels(kind).inc()
     logger.info(

@@ -5,6 +5,7 @@ and see an expired attempt submitted automatically."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -107,6 +108,41 @@ def test_an_answer_typed_while_offline_is_saved_after_reconnecting(
     expect(page.locator("[data-global-state]")).to_have_text("All answers saved.", timeout=30000)
     item.refresh_from_db()
     assert item.answer == {"text": "Retry-After"}
+
+
+def test_a_busy_server_is_retried_after_its_retry_after_and_the_answer_saved(
+    page: Page, live_server: Any, quiz: Any, learner: Any
+) -> None:
+    """A shed save (503 + Retry-After, as config/shedding.py answers) keeps the answer in
+    the page and sends it again no sooner than the server asked."""
+    log_in(page.context, live_server, learner)
+    attempt = start(page, live_server, quiz)
+    item = next(i for i in items_of(attempt) if i.item_version.item.type == "short_text")
+    sent: list[float] = []
+
+    def busy_twice(route: Any) -> None:
+        sent.append(time.monotonic())
+        if len(sent) <= 2:
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "Content-Type": "application/problem+json"},
+                body='{"type": "about:blank", "title": "Service Unavailable", "status": 503}',
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/v1/attempts/\d+/answers/\d+$"), busy_twice)
+    page.fill(f"#q{item.position}-text", "kept while busy")
+    expect(page.locator(f"#q{item.position} [data-save-state]")).to_contain_text(
+        "Server busy — saving again in", timeout=10000
+    )
+    expect(page.locator("[data-global-state]")).to_contain_text("The server is busy")
+    expect(page.locator("[data-global-state]")).to_have_text("All answers saved.", timeout=20000)
+    item.refresh_from_db()
+    assert item.answer == {"text": "kept while busy"}
+    assert len(sent) == 3
+    # Each retry waited at least the second the server asked for.
+    assert sent[1] - sent[0] >= 1.0 and sent[2] - sent[1] >= 1.0, sent
 
 
 def test_an_expired_session_says_log_in_again_and_saves_after_login(

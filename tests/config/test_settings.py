@@ -140,6 +140,8 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "true", "CELERY_BROKER_URL": "kafka://k:9092"}, "CELERY_BROKER_URL must look"),
         ({"DEBUG": "true", "CELERY_BROKER_URL": "amqp://"}, "CELERY_BROKER_URL must look"),
         ({"DEBUG": "true", "ENV_FILE": "/nonexistent/.env"}, "ENV_FILE names no file"),
+        ({"DEBUG": "true", "WORKER_NICE": "25"}, "WORKER_NICE must be from 0 to 19"),
+        ({"DEBUG": "true", "WEB_SHED_WAIT_MS": "-1"}, "WEB_SHED_WAIT_MS must be 0 or more"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(env: dict[str, str], message: str) -> None:

@@ -1,5 +1,6 @@
 /* Skillmap attempt page: autosave with retries, progress, flags, ordering by keyboard,
- * countdown, "run examples" and a submit that flushes pending saves first.
+ * countdown, "run examples" and a submit that flushes pending saves first. A busy server
+ * (429/503) is retried after its Retry-After.
  * Never loses an answer: a failed save keeps the answer in the page and retries; the page
  * warns before leaving with unsaved work. */
 (function () {
@@ -98,11 +99,12 @@
   }
 
   function refreshGlobal() {
-    var unsaved = 0, auth = false, failing = false;
+    var unsaved = 0, auth = false, failing = false, busy = false;
     states.forEach(function (s) {
       if (s.dirty || s.inflight) unsaved += 1;
       if (s.authProblem) auth = true;
       if (s.failing) failing = true;
+      if (s.busy && (s.dirty || s.inflight)) busy = true;
     });
     if (auth) {
       globalState.textContent = "";
@@ -118,6 +120,8 @@
       globalState.className = "save-summary state-error";
     } else if (failing) {
       setText(globalState, "Not saved — retrying. Keep this page open; your answers are kept.", "error");
+    } else if (busy) {
+      setText(globalState, "The server is busy: saving again in a moment. Keep this page open; your answers are kept.", "pending");
     } else if (unsaved) {
       setText(globalState, "Saving…", "pending");
     } else {
@@ -149,12 +153,12 @@
       body: body
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        return { status: response.status, data: data };
+        return { status: response.status, data: data, retryAfter: response.headers.get("Retry-After") };
       });
     }).then(function (result) {
       s.inflight = null;
       if (result.status >= 200 && result.status < 300) {
-        s.failing = false; s.authProblem = false; s.backoff = 1000; s.savedOnce = true;
+        s.failing = false; s.busy = false; s.busyCount = 0; s.authProblem = false; s.backoff = 1000; s.savedOnce = true;
         if (result.data.revision > s.revision) s.revision = result.data.revision;
         var when = result.data.saved_at ? new Date(result.data.saved_at) : new Date();
         setText(stateEl, "Saved " + when.toLocaleTimeString(), "ok");
@@ -166,6 +170,13 @@
         s.closed = true;
         setText(stateEl, "Not saved: " + (result.data.detail || "this attempt is closed."), "error");
         form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
+      } else if (result.status === 429 || result.status === 503) {
+        // The server is busy (or this account saves too often): nothing was stored. Keep
+        // the answer and send it again once the server's Retry-After has passed.
+        s.dirty = true; s.busy = true;
+        var wait = busyWait(result.retryAfter, s);
+        setText(stateEl, "Server busy — saving again in " + Math.ceil(wait / 1000) + " s", "pending");
+        schedule(form, wait);
       } else if (result.status === 400 || result.status === 413) {
         // Refused as it is (problem details say why): retrying would not help.
         setText(stateEl, "Not saved: " + (result.data.detail || "check this answer."), "error");
@@ -185,6 +196,18 @@
     });
     refreshGlobal();
     return s.inflight;
+  }
+
+  // How long to wait after a 429/503: the server's Retry-After (seconds), or longer when
+  // the server stays busy (2, 4, 8 … 60 s for each refusal in a row, so that a room's
+  // retries do not become most of the traffic), spread by up to half again so that a whole
+  // exam room does not retry in the same second.
+  function busyWait(header, s) {
+    s.busyCount = (s.busyCount || 0) + 1;
+    var seconds = parseInt(header || "", 10);
+    var asked = seconds > 0 ? seconds * 1000 : 0;
+    var backoff = Math.min(1000 * Math.pow(2, s.busyCount), 60000);
+    return Math.max(asked, backoff) * (1 + Math.random() * 0.5);
   }
 
   function flushAll(deadlineMs) {
