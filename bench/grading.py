@@ -893,6 +893,7 @@ class CpuSnapshot:
     own: float  # seconds: the worker's processes themselves (main + pool)
     children: float  # seconds: their reaped children (the sandboxes)
     servers: float  # seconds: every postgres and redis-server process on the machine
+    main: float = 0.0  # seconds: of ``own``, the main process (consumer, pool feeding)
 
 
 def cpu_snapshot(pgid: int) -> CpuSnapshot:
@@ -900,21 +901,23 @@ def cpu_snapshot(pgid: int) -> CpuSnapshot:
     process, plus what each postgres parent reaped (a backend ends with its connection).
     The servers are shared with whatever else uses them on this machine."""
     tick = os.sysconf("SC_CLK_TCK")
-    own = children = servers = 0
+    own = children = servers = main = 0
     stats = {pid: _proc_stat(pid) for pid in _pids()}
-    for stat in stats.values():
+    for pid, stat in stats.items():
         if stat is None:
             continue
         ppid, pgrp, mine, reaped, _, comm = stat
         if pgrp == pgid:
             own += mine
             children += reaped
+            if pid == pgid:
+                main += mine
         elif comm in ("postgres", "redis-server"):
             servers += mine
             parent = stats.get(ppid)
             if comm == "postgres" and (parent is None or parent[5] != "postgres"):
                 servers += reaped  # the postmaster: its ended backends
-    return CpuSnapshot(own / tick, children / tick, servers / tick)
+    return CpuSnapshot(own / tick, children / tick, servers / tick, main / tick)
 
 
 def pool_pids(main_pid: int) -> list[int]:
@@ -1286,6 +1289,7 @@ def jobe_backend(args: argparse.Namespace) -> int:
             submit_to_seen=[seen[pk] - submitted[pk] for pk in graded],
             sandbox=[float(rows[pk][4] or 0.0) for pk in graded],
             cpu_own=after.own - before.own,
+            cpu_main=after.main - before.main,
             cpu_children=after.children - before.children,
             cpu_servers=after.servers - before.servers,
             cpu_bench=(own_after.user + own_after.system) - (own_before.user + own_before.system),
@@ -1379,6 +1383,10 @@ def jobe_report(
             for n, r in runs.items()
         ],
         f"<= {cpu_goal:g}",
+    )
+    row(
+        "  of which the main process (broker, feeding the pool)",
+        [f"{r.get('cpu_main', 0.0) / per[n] * 1000:.1f}" for n, r in runs.items()],
     )
     row(
         "sandbox CPU (reaped children), ms/graded",
