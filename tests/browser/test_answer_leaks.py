@@ -65,6 +65,14 @@ class Recorder:
         return RANDOM_TOKENS.sub("<token>", "\n".join(body for _, body in self.bodies))
 
 
+def leak_context(secret: str, sent: str) -> str:
+    """Where ``secret`` stands in ``sent`` as a value of its own, with what surrounds it; ""
+    when it does not. A secret inside a longer word or number (an answer "110" inside a
+    timing of 0.1104 or an id 31108) is not that value."""
+    found = re.search(rf"(?<![\w.]){re.escape(secret)}(?![\w])", sent)
+    return sent[max(0, found.start() - 60) : found.end() + 60] if found else ""
+
+
 def plain(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
@@ -204,8 +212,8 @@ def test_nothing_sent_before_grading_reveals_the_key(
                 assert re.search(marker, body) is None, f"{marker!r} in {url}: {body[:300]}"
     secrets, _ = secrets_of(stage, typed)
     assert len(secrets) > 50  # the scan has teeth
-    leaked = [s for s in secrets if s in sent]
-    assert leaked == []
+    leaked = {s: leak_context(s, sent) for s in secrets if leak_context(s, sent)}
+    assert leaked == {}
     # Ordering items are never displayed in their key's order.
     for item in attempt.items.filter(item_version__item__type="ordering"):
         shown_ids = [ident for _, ident in item.layout["sequence"]]
