@@ -282,30 +282,11 @@
     if (languageSwitch) setUpLanguageSwitch(form, languageSwitch);
   });
 
-  // A code challenge's language switch: each language keeps its own draft while the
-  // page is open; switching shows that draft, or the language's starter, in the editor
-  // (in its mode), and the answer saved is the code of the language chosen.
+  // A code challenge's language switch (language-switch.js, shared with the preview).
   function setUpLanguageSwitch(form, select) {
-    var textarea = form.querySelector("[name=code]");
-    var drafts = {};
-    var current = select.value;
+    window.SkillmapLanguageSwitch.track(select);
     select.addEventListener("change", function () {
-      var option = select.options[select.selectedIndex];
-      var editor = window.SkillmapEditor ? window.SkillmapEditor.mount(textarea) : null;
-      drafts[current] = editor ? editor.getValue() : textarea.value;
-      current = select.value;
-      var code = drafts[current] !== undefined ? drafts[current] : (option.dataset.starter || "");
-      textarea.dataset.starter = option.dataset.starter || "";
-      if (editor) {
-        editor.setLanguage(option.dataset.editorMode);
-        editor.setValue(code);
-      } else {
-        textarea.value = code;
-      }
-      var label = form.querySelector("[data-code-label-text]");
-      if (label) label.textContent = option.dataset.codeLabel || "";
-      var version = form.querySelector("[data-language-version]");
-      if (version) version.textContent = option.dataset.version || "";
+      window.SkillmapLanguageSwitch.switched(form, select);
     });
   }
 

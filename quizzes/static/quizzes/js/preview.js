@@ -1,6 +1,6 @@
 /* Skillmap item preview, without saving anything (the preview posts its form to be scored,
  * or a challenge's solution to be run): the ordering widget's Up and Down buttons and a code
- * challenge's language switch, as on the attempt page (attempt.js). Listened for on the
+ * challenge's language switch (language-switch.js, shared with the attempt page). Listened for on the
  * document, so a preview swapped in later (the item form's live preview) works the same. */
 (function () {
   "use strict";
@@ -19,36 +19,10 @@
     button.focus();
   });
 
-  // A code challenge's language switch, as on the attempt page (attempt.js): each language
-  // keeps its own draft while the page is open; switching shows that draft, or the
-  // language's starter, in the editor (in its mode).
-  var drafts = new WeakMap();
+  // A code challenge's language switch (language-switch.js).
   document.addEventListener("change", function (event) {
     var select = event.target;
     if (!select.matches || !select.matches("form.preview-form [data-language-switch]")) return;
-    var form = select.form;
-    var textarea = form.querySelector("[name=code]");
-    var mine = drafts.get(select);
-    if (!mine) {
-      var initial = Array.prototype.find.call(select.options, function (o) { return o.defaultSelected; });
-      mine = { current: initial ? initial.value : select.options[0].value, code: {} };
-      drafts.set(select, mine);
-    }
-    var option = select.options[select.selectedIndex];
-    var editor = window.SkillmapEditor ? window.SkillmapEditor.mount(textarea) : null;
-    mine.code[mine.current] = editor ? editor.getValue() : textarea.value;
-    mine.current = select.value;
-    var code = mine.code[mine.current] !== undefined ? mine.code[mine.current] : (option.dataset.starter || "");
-    textarea.dataset.starter = option.dataset.starter || "";
-    if (editor) {
-      editor.setLanguage(option.dataset.editorMode);
-      editor.setValue(code);
-    } else {
-      textarea.value = code;
-    }
-    var label = form.querySelector("[data-code-label-text]");
-    if (label) label.textContent = option.dataset.codeLabel || "";
-    var version = form.querySelector("[data-language-version]");
-    if (version) version.textContent = option.dataset.version || "";
+    window.SkillmapLanguageSwitch.switched(select.form, select);
   });
 })();
