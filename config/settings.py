@@ -175,7 +175,7 @@ AUTHENTICATION_BACKENDS = [
 # Load shedding under gunicorn (config/shedding.py): when the connections waiting to be
 # accepted would wait longer than this (milliseconds), requests other than submits get 503
 # with Retry-After: WEB_SHED_RETRY_AFTER seconds plus that wait (0: never shed).
-WEB_SHED_WAIT_MS = env.int("WEB_SHED_WAIT_MS", default=300)
+WEB_SHED_WAIT_MS = env.int("WEB_SHED_WAIT_MS", default=200)
 WEB_SHED_RETRY_AFTER = env.int("WEB_SHED_RETRY_AFTER", default=3)
 if WEB_SHED_WAIT_MS < 0 or WEB_SHED_RETRY_AFTER < 1:
     raise ConfigError("WEB_SHED_WAIT_MS must be 0 or more and WEB_SHED_RETRY_AFTER 1 or more")
