@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -46,6 +46,14 @@ from quizzes.models import (
     QuizStatus,
     Submission,
     SubmissionKind,
+)
+from quizzes.models.sql import (
+    CompiledQuery,
+    Names,
+    adapt_datetime,
+    adapt_json,
+    connection_for,
+    read_decimal,
 )
 from quizzes.pipeline.submissions import submission_create
 from quizzes.preferences import learner_language
@@ -626,40 +634,123 @@ def _skill_update_send(learner_id: int) -> None:
         )
 
 
-def attempt_item_apply_grade(*, submission: Submission) -> None:
+class GradedCode(Protocol):
+    """A finished code submission, as the grading service holds it."""
+
+    @property
+    def attempt_item_id(self) -> int | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def item_version_id(self) -> int: ...
+
+
+# The grade's reads, compiled once (quizzes/models/sql.py). The first locks the attempt
+# (its row only: OF self) and reads what the grade needs of it, its quiz and the item.
+_GRADE_READ = (
+    "pk", "status", "max_score", "learner_id", "quiz__pass_mark_percent",
+    "items__max_score", "items__item_version_id",
+)  # fmt: skip
+_GRADE_LOCK = CompiledQuery(
+    Attempt,
+    lambda attempt_item_id: (
+        Attempt.objects.select_for_update(of=("self",))
+        .filter(items__pk=attempt_item_id)
+        .values_list(*_GRADE_READ)
+    ),
+    arity=1,
+)
+# The attempt's total and how many of its items wait for a grade; run after the item's
+# UPDATE, under the attempt's lock, so that it sees every other item's committed grade.
+_GRADE_SUMS = CompiledQuery(
+    AttemptItem,
+    lambda attempt_id: (
+        AttemptItem.objects.filter(attempt_id=attempt_id)
+        .values("attempt_id")
+        .annotate(total=Sum("score"), ungraded=Count("pk", filter=Q(graded_at__isnull=True)))
+        .values_list("total", "ungraded")
+    ),
+    arity=1,
+)
+_grade_sql: dict[str, tuple[str, str, str]] = {}
+
+
+def _grade_statements(connection: Any) -> tuple[str, str, str]:
+    """The grade's writes: the item's score, the attempt's total, its log entry."""
+    statements = _grade_sql.get(connection.alias)
+    if statements is None:
+        n = Names(connection)
+        item_sets = ", ".join(
+            f"{n.col(AttemptItem, name)} = %s"
+            for name in ("score", "is_correct", "graded_at", "scored_with")
+        )
+        attempt_sets = ", ".join(
+            f"{n.col(Attempt, name)} = %s" for name in ("status", "graded_at", "score", "passed")
+        )
+        event_cols = ("attempt", "kind", "at", "position", "data")
+        statements = _grade_sql[connection.alias] = (
+            f"UPDATE {n.table(AttemptItem)} SET {item_sets} "  # noqa: S608
+            f"WHERE {n.col(AttemptItem, 'id')} = %s",
+            f"UPDATE {n.table(Attempt)} SET {attempt_sets} WHERE {n.col(Attempt, 'id')} = %s",  # noqa: S608
+            f"INSERT INTO {n.table(AttemptEvent)} ({n.cols(AttemptEvent, event_cols)}) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s, %s)",
+        )
+    return statements
+
+
+def attempt_item_apply_grade(*, submission: GradedCode) -> None:
     """A graded code submission sets its attempt item's score; may finish the attempt.
 
-    Called inside the grading service's guarded transaction.
+    Called inside the grading service's guarded transaction, on every graded submission:
+    its statements are compiled once and run on a cursor (quizzes/models/sql.py). The
+    outcome is the ORM's ``_finalize``: the same total, pass mark, event and skill update.
     """
     if submission.attempt_item_id is None or submission.kind != SubmissionKind.SUBMIT:
         return
-    # One statement locks the attempt (its row only: OF self) and reads what the grade
-    # needs of the item; one more writes the item.
-    attempt = (
-        Attempt.objects.select_for_update(of=("self",))
-        .select_related("quiz")
-        .only("status", "max_score", "learner_id", "quiz__pass_mark_percent")
-        .filter(items__pk=submission.attempt_item_id)
-        .annotate(
-            graded_item_max_score=F("items__max_score"),
-            graded_item_version_id=F("items__item_version_id"),
-        )
-        .get()
-    )
-    fraction = submission.score or 0.0
-    AttemptItem.objects.filter(pk=submission.attempt_item_id).update(
-        score=(Decimal(str(fraction)) * attempt.graded_item_max_score).quantize(Decimal("0.01")),
-        is_correct=fraction >= 1.0,
-        graded_at=timezone.now(),
+    connection = connection_for(Attempt)
+    item_sql, attempt_sql, event_sql = _grade_statements(connection)
+    now = adapt_datetime(connection, timezone.now())
+    with connection.cursor() as cursor:
+        row = _GRADE_LOCK.execute(cursor, submission.attempt_item_id).fetchone()
+        if row is None:
+            return  # the attempt is gone (deleted with its learner's data)
+        attempt_id, status, attempt_max, learner_id, pass_mark, item_max, version_id = row
+        fraction = submission.score or 0.0
+        score = (Decimal(str(fraction)) * read_decimal(item_max)).quantize(Decimal("0.01"))
         # A regrade grades the code against the item's current version: its review shows that.
-        scored_with_id=(
-            submission.item_version_id
-            if submission.item_version_id != attempt.graded_item_version_id
-            else None
-        ),
-    )
-    if attempt.status in (AttemptStatus.SUBMITTED, AttemptStatus.GRADED):
-        _finalize(attempt)
+        scored_with = (
+            submission.item_version_id if submission.item_version_id != version_id else None
+        )
+        cursor.execute(
+            item_sql, [score, fraction >= 1.0, now, scored_with, submission.attempt_item_id]
+        )
+        if status not in (AttemptStatus.SUBMITTED, AttemptStatus.GRADED):
+            return
+        total, ungraded = _GRADE_SUMS.execute(cursor, attempt_id).fetchone() or (None, 0)
+        if ungraded:
+            return
+        total = read_decimal(total).quantize(Decimal("0.01"))
+        attempt_max = read_decimal(attempt_max)
+        percent = float(total) * 100 / float(attempt_max) if attempt_max else 0.0
+        cursor.execute(
+            attempt_sql, [AttemptStatus.GRADED.value, now, total, percent >= pass_mark, attempt_id]
+        )
+        regrade = status == AttemptStatus.GRADED
+        data = {"score": str(total), "percent": round(percent, 2)}
+        cursor.execute(
+            event_sql,
+            [
+                attempt_id,
+                (EventKind.REGRADED if regrade else EventKind.GRADED).value,
+                now,
+                None,
+                adapt_json(connection, data),
+            ],
+        )
+    if learner_id is not None:
+        transaction.on_commit(partial(_skill_update_send, learner_id), using=connection.alias)
 
 
 def expired_attempts() -> QuerySet[Attempt]:

@@ -42,15 +42,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.models import F, Field, Model, Q
-from django.db.models.sql import UpdateQuery
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from quizzes.assessments.services import attempt_item_apply_grade
@@ -76,6 +75,14 @@ from quizzes.models import (
     Submission,
     SubmissionKind,
     SubmissionStatus,
+)
+from quizzes.models.sql import (
+    Names,
+    adapt_datetime,
+    adapt_json,
+    adapt_uuid,
+    connection_for,
+    read_datetime,
 )
 from quizzes.pipeline.submissions import enqueue, held_submissions_release, lock_learner
 
@@ -229,90 +236,97 @@ def submission_grade(*, submission_id: int, slot: int = 0) -> GradingRun:
     return run
 
 
-# What the claim returns of the row it claimed (the fields the rest of the run reads).
+@dataclass(frozen=True)
+class ClaimedSubmission:
+    """What the claim returns of the row it claimed: what the rest of the run reads."""
+
+    id: int
+    kind: str
+    source: str
+    language: str
+    attempt_count: int
+    attempt_item_id: int | None
+    learner_id: int | None
+    enqueued_at: datetime | None
+    item_version_id: int
+    score: float | None = None  # set once graded
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 _CLAIMED_FIELDS = (
-    "id", "kind", "source", "language", "attempt_count", "attempt_item_id", "learner_id",
-    "enqueued_at", "item_version_id",
+    "id", "kind", "source", "language", "attempt_count", "attempt_item", "learner",
+    "enqueued_at", "item_version",
 )  # fmt: skip
+_claim_sql: dict[str, str] = {}
 
 
-def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
-    model_field = model._meta.get_field(name)
-    assert isinstance(model_field, Field) and model_field.column
-    return model_field
+def _claim_statement(connection: Any) -> str:
+    """The guarded claim: QUEUED and sent (not held), or RUNNING with an expired lease;
+    it returns the claimed fields, then the item version's content hash and its item's
+    type, by subqueries on the row's item version (``UPDATE … RETURNING``, on PostgreSQL
+    and SQLite alike). Identifiers from the models' meta, quoted; no value is spliced in."""
+    sql = _claim_sql.get(connection.alias)
+    if sql is not None:
+        return sql
+    n = Names(connection)
+    sub, versions, items = n.table(Submission), n.table(ItemVersion), n.table(Item)
 
+    def c(name: str) -> str:
+        return f"{sub}.{n.col(Submission, name)}"
 
-def _claim_returning(connection: Any) -> str:
-    """The claim's RETURNING list: the claimed fields, then the item version's content
-    hash and its item's type, by subqueries on the row's item version."""
-    qn = connection.ops.quote_name
-
-    def col(model: type[Model], name: str, alias: str = "") -> str:
-        column = qn(_concrete(model, name).column)
-        return f"{alias}.{column}" if alias else column
-
-    table, versions, items = (qn(m._meta.db_table) for m in (Submission, ItemVersion, Item))
-    version_id = f"{table}.{col(Submission, 'item_version')}"
-    claimed = [f"{table}.{col(Submission, name)}" for name in _CLAIMED_FIELDS]
-    # Identifiers from the models' meta, quoted; no value is spliced in.
-    version_hash = (
-        f"(SELECT {col(ItemVersion, 'content_hash', 'v')} FROM {versions} v"  # noqa: S608
-        f" WHERE {col(ItemVersion, 'id', 'v')} = {version_id})"
+    version_of = f"v.{n.col(ItemVersion, 'id')} = {c('item_version')}"
+    sql = (
+        f"UPDATE {sub} SET {n.col(Submission, 'status')} = %s, "  # noqa: S608
+        f"{n.col(Submission, 'claim_token')} = %s, {n.col(Submission, 'lease_expires_at')} = %s, "
+        f"{n.col(Submission, 'attempt_count')} = {c('attempt_count')} + 1, "
+        f"{n.col(Submission, 'started_at')} = %s "
+        f"WHERE {c('id')} = %s AND (({c('status')} = %s AND {c('enqueued_at')} IS NOT NULL) "
+        f"OR ({c('status')} = %s AND {c('lease_expires_at')} < %s)) "
+        f"RETURNING {', '.join(c(name) for name in _CLAIMED_FIELDS)}, "
+        f"(SELECT v.{n.col(ItemVersion, 'content_hash')} FROM {versions} v WHERE {version_of}), "
+        f"(SELECT i.{n.col(Item, 'type')} FROM {items} i JOIN {versions} v "
+        f"ON v.{n.col(ItemVersion, 'item')} = i.{n.col(Item, 'id')} WHERE {version_of})"
     )
-    item_type = (
-        f"(SELECT {col(Item, 'type', 'i')} FROM {items} i JOIN {versions} v"  # noqa: S608
-        f" ON {col(ItemVersion, 'item', 'v')} = {col(Item, 'id', 'i')}"
-        f" WHERE {col(ItemVersion, 'id', 'v')} = {version_id})"
-    )
-    return ", ".join([*claimed, version_hash, item_type])
+    _claim_sql[connection.alias] = sql
+    return sql
 
 
 def _claim(
     submission_id: int, token: uuid.UUID, now: datetime
-) -> tuple[Submission, VersionRef] | None:
-    """The guarded claim UPDATE, returning the claimed row and its item version's key in
-    the same statement (``UPDATE … RETURNING``, on PostgreSQL and SQLite alike), or None
-    when nothing was claimed. Django's ``update()`` returns a count only, so the UPDATE
-    is compiled by the ORM (its WHERE, SET and parameters) and given a RETURNING list."""
-    queryset = Submission.objects.filter(pk=submission_id).filter(
-        Q(status=SubmissionStatus.QUEUED, enqueued_at__isnull=False)  # sent, not held
-        | Q(status=SubmissionStatus.RUNNING, lease_expires_at__lt=now)
-    )
-    query = queryset.query.chain(UpdateQuery)
-    assert isinstance(query, UpdateQuery)
-    query.add_update_values(
-        {
-            "status": SubmissionStatus.RUNNING,
-            "claim_token": token,
-            "lease_expires_at": now + timedelta(seconds=settings.GRADING_LEASE_SECONDS),
-            "attempt_count": F("attempt_count") + 1,
-            "started_at": now,
-        }
-    )
-    using = router.db_for_write(Submission)
-    connection = connections[using]
-    compiler = query.get_compiler(using=using)
-    compiler.pre_sql_setup()
-    update_sql, params = compiler.as_sql()
-    fields = [_concrete(Submission, name) for name in _CLAIMED_FIELDS]
+) -> tuple[ClaimedSubmission, VersionRef] | None:
+    """Claim the row in one statement; None when nothing was claimed (graded already,
+    held, or another worker holds a live lease)."""
+    connection = connection_for(Submission)
+    lease = now + timedelta(seconds=settings.GRADING_LEASE_SECONDS)
+    params = [
+        SubmissionStatus.RUNNING.value,
+        adapt_uuid(connection, token),
+        adapt_datetime(connection, lease),
+        adapt_datetime(connection, now),
+        submission_id,
+        SubmissionStatus.QUEUED.value,
+        SubmissionStatus.RUNNING.value,
+        adapt_datetime(connection, now),
+    ]
+    using = connection.alias
     with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
-        cursor.execute(f"{update_sql} RETURNING {_claim_returning(connection)}", params)
+        cursor.execute(_claim_statement(connection), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for model_field, value in zip(fields, row, strict=False):
-        column = model_field.get_col(Submission._meta.db_table)
-        converters = connection.ops.get_db_converters(column)
-        for converter in converters + model_field.get_db_converters(connection):
-            value = converter(value, column, connection)
-        values.append(value)
-    # from_db takes the loaded fields in the model's order.
-    loaded = {f.attname: value for f, value in zip(fields, values, strict=True)}
-    names = [f.attname for f in Submission._meta.concrete_fields if f.attname in loaded]
-    submission = Submission.from_db(using, names, [loaded[name] for name in names])
-    content_hash, item_type = row[len(fields) :]
-    return submission, VersionRef(submission.item_version_id, content_hash, item_type)
+    pk, kind, source, language, tries, attempt_item_id, learner_id, enqueued_at, version_id = row[
+        : len(_CLAIMED_FIELDS)
+    ]
+    content_hash, item_type = row[len(_CLAIMED_FIELDS) :]
+    claimed = ClaimedSubmission(
+        id=pk, kind=kind, source=source, language=language, attempt_count=tries,
+        attempt_item_id=attempt_item_id, learner_id=learner_id,
+        enqueued_at=read_datetime(connection, enqueued_at), item_version_id=version_id,
+    )  # fmt: skip
+    return claimed, VersionRef(version_id, content_hash, item_type)
 
 
 def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
@@ -326,7 +340,7 @@ def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
     if submission.enqueued_at is not None:
         GRADING_QUEUE_WAIT_SECONDS.observe(max(0.0, (now - submission.enqueued_at).total_seconds()))
     if submission.attempt_count > settings.GRADING_MAX_ATTEMPTS:
-        _mark_error(submission, token, "Grading failed repeatedly; an operator has been told.")
+        _mark_error(submission.id, token, "Grading failed repeatedly; an operator has been told.")
         return GradingRun.ERROR
     available, reason = sandbox_available()
     if not available:
@@ -375,36 +389,59 @@ def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
     return GradingRun.GRADED
 
 
-def _store_result(submission: Submission, token: uuid.UUID, report: GradeReport) -> bool:
+_graded_sql: dict[str, str] = {}
 
-    with transaction.atomic():
-        written = Submission.objects.filter(
-            pk=submission.pk, claim_token=token, status=SubmissionStatus.RUNNING
-        ).update(
-            status=SubmissionStatus.GRADED,
-            score=report.score,
-            results=report.to_dict(),
-            graded_at=timezone.now(),
-            run_seconds=report.wall_seconds,
-            lease_expires_at=None,
-            error_reason="",
+
+def _graded_statement(connection: Any) -> str:
+    """The result's guarded UPDATE: written only while our claim token holds."""
+    sql = _graded_sql.get(connection.alias)
+    if sql is None:
+        n = Names(connection)
+        sets = ", ".join(
+            f"{n.col(Submission, name)} = %s"
+            for name in ("status", "score", "results", "graded_at", "run_seconds")
         )
-        if not written:
-            return False
+        sql = _graded_sql[connection.alias] = (
+            f"UPDATE {n.table(Submission)} SET {sets}, "  # noqa: S608
+            f"{n.col(Submission, 'lease_expires_at')} = NULL, "
+            f"{n.col(Submission, 'error_reason')} = '' "
+            f"WHERE {n.col(Submission, 'id')} = %s AND {n.col(Submission, 'claim_token')} = %s "
+            f"AND {n.col(Submission, 'status')} = %s"
+        )
+    return sql
+
+
+def _store_result(submission: ClaimedSubmission, token: uuid.UUID, report: GradeReport) -> bool:
+    """One transaction: the result (if our claim still holds), the attempt item's grade
+    (which may finish the attempt), and the release of the learner's held rows."""
+    connection = connection_for(Submission)
+    params = [
+        SubmissionStatus.GRADED.value,
+        report.score,
+        adapt_json(connection, report.to_dict()),
+        adapt_datetime(connection, timezone.now()),
+        report.wall_seconds,
+        submission.id,
+        adapt_uuid(connection, token),
+        SubmissionStatus.RUNNING.value,
+    ]
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute(_graded_statement(connection), params)
+            if cursor.rowcount != 1:
+                return False
         if submission.attempt_item_id is not None:
-            submission.status = SubmissionStatus.GRADED
-            submission.score = report.score
-            attempt_item_apply_grade(submission=submission)
+            attempt_item_apply_grade(submission=replace(submission, score=report.score))
         held_submissions_release(learner_id=submission.learner_id)
     return True
 
 
-def _mark_error(submission: Submission, token: uuid.UUID | None, reason: str) -> bool:
+def _mark_error(submission_id: int, token: uuid.UUID | None, reason: str) -> bool:
 
     with transaction.atomic():
         guard = Q(claim_token=token) if token else Q(claim_token__isnull=True)
         written = (
-            Submission.objects.filter(pk=submission.pk)
+            Submission.objects.filter(pk=submission_id)
             .filter(guard)
             .update(
                 status=SubmissionStatus.ERROR,
@@ -415,7 +452,7 @@ def _mark_error(submission: Submission, token: uuid.UUID | None, reason: str) ->
             )
         )
         if written:
-            submission.refresh_from_db()
+            submission = Submission.objects.get(pk=submission_id)
             attempt_item_apply_grade(submission=submission)
             held_submissions_release(learner_id=submission.learner_id)
     return bool(written)
@@ -438,8 +475,7 @@ def submissions_sweep() -> SweepReport:
     ).values_list("pk", "claim_token", "attempt_count")
     for pk, token, tries in expired[:500]:
         if tries >= settings.GRADING_MAX_ATTEMPTS:
-            sub = Submission.objects.get(pk=pk)
-            if _mark_error(sub, token, "Grading did not finish after several tries."):
+            if _mark_error(pk, token, "Grading did not finish after several tries."):
                 report.errored.append(pk)
             continue
         with transaction.atomic():

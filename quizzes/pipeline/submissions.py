@@ -27,6 +27,7 @@ from quizzes.models import (
     SubmissionKind,
     SubmissionStatus,
 )
+from quizzes.models.sql import CompiledQuery, connection_for
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +59,35 @@ def enqueue(submission_id: int) -> None:
     transaction.on_commit(partial(_send, submission_id))
 
 
+# The learner's row, locked (compiled once: quizzes/models/sql.py).
+_LEARNER_LOCK = CompiledQuery(
+    User,
+    lambda learner_id: (
+        User.objects.select_for_update(no_key=True).filter(pk=learner_id).values_list("pk")
+    ),
+    arity=1,
+)
+# The learner's held and in-flight rows in one read (a few: the cap and the queue behind it).
+_LEARNER_QUEUE = CompiledQuery(
+    Submission,
+    lambda learner_id: (
+        Submission.objects.filter(HELD | IN_FLIGHT, learner_id=learner_id)
+        .annotate(held=ExpressionWrapper(HELD, output_field=BooleanField()))
+        .order_by("pk")
+        .values_list("pk", "held")
+    ),
+    arity=1,
+)
+
+
 def lock_learner(learner_id: int) -> None:
     """Serialise the decisions about one learner's queue until the transaction ends.
 
     Taken after any attempt lock and before touching another submission's row. NO KEY
     UPDATE, so rows that reference the account can still be inserted meanwhile.
     """
-    list(User.objects.select_for_update(no_key=True).filter(pk=learner_id).values_list("pk"))
+    with connection_for(User).cursor() as cursor:
+        _LEARNER_LOCK.execute(cursor, learner_id).fetchall()
 
 
 def held_submissions_release(*, learner_id: int | None, now: datetime | None = None) -> list[int]:
@@ -87,16 +110,10 @@ def held_submissions_release(*, learner_id: int | None, now: datetime | None = N
             )
         else:
             lock_learner(learner_id)
-            # The learner's held and in-flight rows in one read (a few: the cap and the
-            # queue behind it).
-            rows = list(
-                Submission.objects.filter(HELD | IN_FLIGHT, learner_id=learner_id)
-                .annotate(held=ExpressionWrapper(HELD, output_field=BooleanField()))
-                .order_by("pk")
-                .values_list("pk", "held")
-            )
+            with connection_for(Submission).cursor() as cursor:
+                rows = _LEARNER_QUEUE.execute(cursor, learner_id).fetchall()
             held = [pk for pk, is_held in rows if is_held]
-            in_flight = sum(1 for _, is_held in rows if not is_held)
+            in_flight = len(rows) - len(held)
             free = settings.GRADING_MAX_IN_FLIGHT_PER_LEARNER - in_flight
         if free <= 0 or not held:
             return []
