@@ -520,6 +520,11 @@ SKILL_TOPIC_SD = env.float("SKILL_TOPIC_SD", default=0.5)
 SKILL_PERCENTILE_MIN_LEARNERS = read_positive_int("SKILL_PERCENTILE_MIN_LEARNERS", 30)
 SKILL_CALIBRATION_SECONDS = env.float("SKILL_CALIBRATION_SECONDS", default=3600.0)
 SKILL_REFRESH_SECONDS = env.float("SKILL_REFRESH_SECONDS", default=300.0)
+# A grade marks its learner's estimates out of date; the drain task that recomputes them
+# is sent at most twice per this many seconds per process (0: once per grade).
+SKILL_DRAIN_COALESCE_SECONDS = env.float("SKILL_DRAIN_COALESCE_SECONDS", default=1.0)
+if SKILL_DRAIN_COALESCE_SECONDS < 0:
+    raise ConfigError("SKILL_DRAIN_COALESCE_SECONDS must be 0 or more")
 # The adaptive placement stops at this many items, or once every stage's SE is below the target.
 PLACEMENT_MAX_ITEMS = read_positive_int("PLACEMENT_MAX_ITEMS", 40)
 PLACEMENT_SE_TARGET = env.float("PLACEMENT_SE_TARGET", default=0.45)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
@@ -28,6 +29,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from quizzes.assessments.feedback import feedback_due_q
+from quizzes.assessments.services import skill_updates_kick
 from quizzes.bank.calibration import item_params, prior_for
 from quizzes.itemtypes import any_language_types
 from quizzes.models import (
@@ -40,6 +42,7 @@ from quizzes.models import (
     LearnerPreference,
     SkillEstimate,
     SkillHistory,
+    SkillUpdateRequest,
     Stage,
     Topic,
 )
@@ -60,6 +63,8 @@ User = get_user_model()
 
 # History rows are written when a stage estimate moves by more than this (or its N changes).
 HISTORY_MIN_CHANGE = 1e-3
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -428,10 +433,47 @@ def learners_to_refresh(*, window: timedelta) -> list[int]:
 
 
 def skill_refresh(*, window: timedelta) -> int:
+    """The periodic catch-up: requests whose drain was lost, then learners whose evidence
+    changed lately (``learners_to_refresh``)."""
+    drained = skill_updates_drain()
     learners = learners_to_refresh(window=window)
     for learner_id in learners:
         skill_update_learner(learner_id)
-    return len(learners)
+    return drained + len(learners)
+
+
+DRAIN_BATCH = 50
+
+
+def skill_updates_drain(*, limit: int = 2000) -> int:
+    """Recompute the learners named by ``SkillUpdateRequest`` rows, oldest request first,
+    until none is left (or ``limit`` updates were made: then another drain is sent).
+
+    A row is removed only if it still holds the request read before the update, so a
+    grade committed during the update leaves its row for the next pass. A learner whose
+    update fails is logged and let go (the refresh recomputes recent learners anyway), so
+    one bad learner never holds up the others. Several drains may run at once: updates
+    are idempotent. Returns the number of updates made."""
+    done = 0
+    while done < limit:
+        batch = list(
+            SkillUpdateRequest.objects.order_by("requested_at", "learner_id").values_list(
+                "learner_id", "requested_at"
+            )[: min(DRAIN_BATCH, limit - done)]
+        )
+        if not batch:
+            return done
+        for learner_id, requested_at in batch:
+            try:
+                skill_update_learner(learner_id)
+            except Exception:
+                logger.exception("skill update of learner %s failed", learner_id)
+            SkillUpdateRequest.objects.filter(
+                learner_id=learner_id, requested_at=requested_at
+            ).delete()
+            done += 1
+    skill_updates_kick()
+    return done
 
 
 def responses_per_item(item_ids: Iterable[int]) -> dict[int, int]:

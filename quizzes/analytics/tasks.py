@@ -7,13 +7,26 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from quizzes.analytics.skill import skill_calibrate, skill_refresh, skill_update_learner
-from quizzes.assessments.services import SKILL_UPDATE_TASK
+from quizzes.analytics.skill import (
+    skill_calibrate,
+    skill_refresh,
+    skill_update_learner,
+    skill_updates_drain,
+)
+from quizzes.assessments.services import SKILL_DRAIN_TASK, SKILL_UPDATE_TASK
+
+
+@shared_task(name=SKILL_DRAIN_TASK, ignore_result=True, acks_late=True)
+def drain_updates() -> int:
+    # Idempotent: each update recomputes from all the evidence, and a request is removed
+    # only once it has been served.
+    return skill_updates_drain()
 
 
 @shared_task(name=SKILL_UPDATE_TASK, ignore_result=True, acks_late=True)
 def update_learner(learner_id: int) -> None:
-    # Idempotent: it recomputes from all the evidence, so a redelivery changes nothing.
+    # Messages of earlier releases, one per learner. Idempotent: it recomputes from all
+    # the evidence, so a redelivery changes nothing.
     skill_update_learner(learner_id)
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any, Protocol
 
 from celery import current_app
@@ -44,6 +45,7 @@ from quizzes.models import (
     Item,
     Quiz,
     QuizStatus,
+    SkillUpdateRequest,
     Submission,
     SubmissionKind,
 )
@@ -52,6 +54,7 @@ from quizzes.models.sql import (
     Names,
     adapt_datetime,
     adapt_json,
+    client_side_binding,
     connection_for,
     read_decimal,
 )
@@ -61,8 +64,11 @@ from quizzes.text import printable
 
 logger = logging.getLogger(__name__)
 
-# Sent by name (quizzes.analytics.tasks defines it): analytics reads attempts, so attempts
-# must not import analytics. A lost message is made good by the periodic skill refresh.
+# Sent by name (quizzes.analytics.tasks defines them): analytics reads attempts, so attempts
+# must not import analytics. A grade writes a SkillUpdateRequest and the drain task
+# recomputes the learners it names; a lost message is made good by the periodic refresh.
+SKILL_DRAIN_TASK = "skillmap.skill.drain_updates"
+# One learner's update, as sent by earlier releases (still consumed).
 SKILL_UPDATE_TASK = "skillmap.skill.update_learner"
 
 RUN_KEY_PREFIX = "run:"
@@ -599,7 +605,7 @@ def _grade(attempt: Attempt, total: Decimal, *, by: dict[str, Any] | None = None
     percent = _percent(attempt, total)
     attempt.passed = percent >= attempt.quiz.pass_mark_percent
     if attempt.learner_id is not None:
-        transaction.on_commit(partial(_skill_update_send, attempt.learner_id))
+        skill_update_request(attempt.learner_id)
     return AttemptEvent(
         attempt=attempt,
         kind=EventKind.REGRADED if regrade else EventKind.GRADED,
@@ -620,18 +626,75 @@ def _finalize(attempt: Attempt, *, by: dict[str, Any] | None = None) -> None:
     event.save()
 
 
-def _skill_update_send(learner_id: int) -> None:
-    """Ask for the learner's skill estimates to be recomputed (never slows the caller)."""
-    try:
-        current_app.send_task(
-            SKILL_UPDATE_TASK, (learner_id,), retry=True, retry_policy={"max_retries": 1}
+class _DrainKicker:
+    """Sends the skill drain task once a request is committed: at once when this process
+    sent none in the last ``SKILL_DRAIN_COALESCE_SECONDS``, else once more at the end of
+    that window, which serves every request committed meanwhile. So a burst of grades
+    costs at most two sends per window per process, and no request waits longer than a
+    window for its drain. A send that fails is logged; the request stays in the table for
+    the next drain or the periodic refresh."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.window_ends = 0.0
+        self.trailing = False
+
+    def kick(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if now >= self.window_ends:
+                self.window_ends = now + settings.SKILL_DRAIN_COALESCE_SECONDS
+                self.trailing = False
+                countdown = 0.0
+            elif not self.trailing:
+                self.trailing = True
+                countdown = self.window_ends - now
+            else:
+                return
+        try:
+            current_app.send_task(
+                SKILL_DRAIN_TASK,
+                countdown=countdown or None,
+                retry=True,
+                retry_policy={"max_retries": 1},
+            )
+        except Exception:
+            with self.lock:
+                self.window_ends, self.trailing = 0.0, False
+            logger.warning(
+                "could not send the skill drain; the next one or the refresh will do it",
+                exc_info=True,
+            )
+
+
+_drain_kicker = _DrainKicker()
+
+
+def skill_updates_kick() -> None:
+    """Have the drain task sent (coalesced as above): once a request is committed, or
+    when a drain stops with requests left."""
+    _drain_kicker.kick()
+
+
+_request_sql: dict[str, str] = {}
+
+
+def skill_update_request(learner_id: int) -> None:
+    """Mark the learner's estimates out of date, in the caller's transaction (one upsert),
+    and have the drain task sent once it commits (quizzes.analytics.skill)."""
+    connection = connection_for(SkillUpdateRequest)
+    sql = _request_sql.get(connection.alias)
+    if sql is None:
+        n = Names(connection)
+        learner = n.col(SkillUpdateRequest, "learner")
+        at = n.col(SkillUpdateRequest, "requested_at")
+        sql = _request_sql[connection.alias] = (
+            f"INSERT INTO {n.table(SkillUpdateRequest)} ({learner}, {at}) VALUES (%s, %s) "  # noqa: S608
+            f"ON CONFLICT ({learner}) DO UPDATE SET {at} = excluded.{at}"
         )
-    except Exception:
-        logger.warning(
-            "could not enqueue the skill update of learner %s; the refresh will do it",
-            learner_id,
-            exc_info=True,
-        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [learner_id, adapt_datetime(connection, timezone.now())])
+    transaction.on_commit(skill_updates_kick, using=connection.alias)
 
 
 class GradedCode(Protocol):
@@ -734,23 +797,24 @@ def attempt_item_apply_grade(*, submission: GradedCode) -> None:
         total = read_decimal(total).quantize(Decimal("0.01"))
         attempt_max = read_decimal(attempt_max)
         percent = float(total) * 100 / float(attempt_max) if attempt_max else 0.0
-        cursor.execute(
-            attempt_sql, [AttemptStatus.GRADED.value, now, total, percent >= pass_mark, attempt_id]
-        )
         regrade = status == AttemptStatus.GRADED
         data = {"score": str(total), "percent": round(percent, 2)}
-        cursor.execute(
-            event_sql,
-            [
-                attempt_id,
-                (EventKind.REGRADED if regrade else EventKind.GRADED).value,
-                now,
-                None,
-                adapt_json(connection, data),
-            ],
-        )
+        attempt_params = [AttemptStatus.GRADED.value, now, total, percent >= pass_mark, attempt_id]
+        event_params = [
+            attempt_id,
+            (EventKind.REGRADED if regrade else EventKind.GRADED).value,
+            now,
+            None,
+            adapt_json(connection, data),
+        ]
+        if client_side_binding(connection):
+            # Two statements, one round trip (psycopg binds the values on this side).
+            cursor.execute(f"{attempt_sql}; {event_sql}", attempt_params + event_params)
+        else:
+            cursor.execute(attempt_sql, attempt_params)
+            cursor.execute(event_sql, event_params)
     if learner_id is not None:
-        transaction.on_commit(partial(_skill_update_send, learner_id), using=connection.alias)
+        skill_update_request(learner_id)
 
 
 def expired_attempts() -> QuerySet[Attempt]:

@@ -30,7 +30,13 @@ from quizzes.models.preferences import LearnerPreference
 from quizzes.models.quizzes import FeedbackMode, Quiz, QuizKind, QuizPool, QuizStatus
 from quizzes.models.reviews import BankAction, BankEvent, ItemReport, ItemReportStatus
 from quizzes.models.roadmap import Stage, Topic
-from quizzes.models.skill import CalibrationRun, ItemCalibration, SkillEstimate, SkillHistory
+from quizzes.models.skill import (
+    CalibrationRun,
+    ItemCalibration,
+    SkillEstimate,
+    SkillHistory,
+    SkillUpdateRequest,
+)
 
 __all__ = [
     "GRADING_UNAVAILABLE",
@@ -63,6 +69,7 @@ __all__ = [
     "ReportStatus",
     "SkillEstimate",
     "SkillHistory",
+    "SkillUpdateRequest",
     "Stage",
     "Submission",
     "SubmissionKind",

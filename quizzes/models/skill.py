@@ -101,3 +101,21 @@ class CalibrationRun(models.Model):
 
     def __str__(self) -> str:
         return f"calibration {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SkillUpdateRequest(models.Model):
+    """A learner whose estimates are out of date. Written in the transaction of the grade
+    that changed them (so it is never lost), removed once they are recomputed
+    (quizzes/analytics/skill.py, ``skill_updates_drain``). One row per learner: a newer
+    request moves ``requested_at`` on, and a drain removes only the request it served."""
+
+    learner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} since {self.requested_at:%Y-%m-%d %H:%M:%S}"

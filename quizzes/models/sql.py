@@ -95,6 +95,14 @@ def connection_for(model: type[Model]) -> BaseDatabaseWrapper:
     return connections[router.db_for_write(model) or "default"]
 
 
+def client_side_binding(connection: BaseDatabaseWrapper) -> bool:
+    """Whether a cursor of ``connection`` may run several statements in one call: psycopg
+    with client-side binding (Django's default for PostgreSQL) can; SQLite cannot."""
+    return connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "OPTIONS", {}
+    ).get("server_side_binding")
+
+
 def adapt_datetime(connection: BaseDatabaseWrapper, value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 

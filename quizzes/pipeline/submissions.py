@@ -86,7 +86,12 @@ def lock_learner(learner_id: int) -> None:
     Taken after any attempt lock and before touching another submission's row. NO KEY
     UPDATE, so rows that reference the account can still be inserted meanwhile.
     """
-    with connection_for(User).cursor() as cursor:
+    connection = connection_for(User)
+    if not connection.features.has_select_for_update:
+        # SQLite: every transaction takes the database's write lock at BEGIN
+        # (transaction_mode IMMEDIATE, config/settings.py), which serialises them already.
+        return
+    with connection.cursor() as cursor:
         _LEARNER_LOCK.execute(cursor, learner_id).fetchall()
 
 

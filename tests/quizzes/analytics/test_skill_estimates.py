@@ -1,6 +1,7 @@
 """Stored skill estimates: from all graded evidence, per stage and topic, "not assessed"
 without evidence, feedback timing respected, recomputed after a regrade (through the
-task the attempts service sends) and after a recalibration."""
+request a grade writes and the drain task the attempts service sends) and after a
+recalibration."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ from celery import current_app
 from django.utils import timezone
 
 from config.celery import app
+from quizzes.analytics import skill as skill_module
 from quizzes.analytics.selectors import skill_dashboard
-from quizzes.analytics.skill import skill_calibrate, skill_refresh, skill_update_learner
-from quizzes.analytics.tasks import update_learner
+from quizzes.analytics.skill import (
+    skill_calibrate,
+    skill_refresh,
+    skill_update_learner,
+    skill_updates_drain,
+)
+from quizzes.analytics.tasks import drain_updates, update_learner
+from quizzes.assessments import services
 from quizzes.assessments.services import (
+    SKILL_DRAIN_TASK,
     SKILL_UPDATE_TASK,
     attempt_answer_save,
     attempt_start,
@@ -33,6 +42,7 @@ from quizzes.models import (
     QuizStatus,
     SkillEstimate,
     SkillHistory,
+    SkillUpdateRequest,
     Stage,
 )
 from tests.factories import UserFactory
@@ -61,9 +71,12 @@ def stage_quiz(number: int, **extra: Any) -> Quiz:
 
 
 def take(quiz: Quiz, learner: Any, *, right: int) -> Any:
-    """Answer the first ``right`` items right and the rest wrong; submit."""
+    """Answer the first ``right`` items (in the bank's order, whatever the draw's) right and
+    the rest wrong; submit. So a learner with more right answers got the same ones right
+    and more."""
     attempt = attempt_start(learner=learner, quiz=quiz)
-    for n, item in enumerate(attempt.items.select_related("item_version").order_by("position")):
+    items = attempt.items.select_related("item_version").order_by("item_version__item__slug")
+    for n, item in enumerate(items):
         key = item.item_version.data["answer"]
         attempt_answer_save(
             attempt=attempt,
@@ -121,29 +134,43 @@ def test_after_close_answers_count_once_the_quiz_closes(bank: list[Item], learne
     assert estimate(learner, 1) is not None
 
 
-def test_grading_sends_the_update_task_and_a_regrade_moves_the_estimate(
+@pytest.fixture
+def sent(monkeypatch: Any) -> list[tuple[str, float | None]]:
+    """The tasks sent, with their countdowns; the drain's coalescing window starts empty."""
+    calls: list[tuple[str, float | None]] = []
+    monkeypatch.setattr(
+        current_app,
+        "send_task",
+        lambda name, args=None, countdown=None, **kw: calls.append((name, countdown)),
+    )
+    monkeypatch.setattr(services, "_drain_kicker", services._DrainKicker())
+    return calls
+
+
+def test_grading_requests_an_update_and_a_regrade_moves_the_estimate(
     bank: list[Item],
     learner: Any,
     instructor: Any,
-    monkeypatch: Any,
+    sent: list[tuple[str, float | None]],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    sent: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(
-        current_app, "send_task", lambda name, args, **kw: sent.append((name, args))
-    )
     quiz = stage_quiz(1)
     with django_capture_on_commit_callbacks(execute=True):
         attempt = take(quiz, learner, right=3)
-    assert (SKILL_UPDATE_TASK, (learner.pk,)) in sent
-    update_learner(learner.pk)
+    assert SkillUpdateRequest.objects.filter(learner=learner).exists()
+    assert sent == [(SKILL_DRAIN_TASK, None)]
+    assert estimate(learner, 1) is None  # nothing computed before the drain runs
+    assert drain_updates() == 1
+    assert not SkillUpdateRequest.objects.exists()
     before = estimate(learner, 1)
     assert before is not None
     # The author finds a wrong key: flipping it turns one of the learner's wrong answers right.
     wrong = next(
         i
         for n, i in enumerate(
-            attempt.items.select_related("item_version__item").order_by("position")
+            attempt.items.select_related("item_version__item").order_by(
+                "item_version__item__slug"
+            )
         )
         if n >= 3
     )
@@ -152,11 +179,12 @@ def test_grading_sends_the_update_task_and_a_regrade_moves_the_estimate(
     source["answer"] = not source["answer"]
     item = item_save_from_yaml(text=to_yaml(source), stage=item.stage, author=instructor, item=item)
     item.refresh_from_db()
+    services._drain_kicker = services._DrainKicker()
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
         item_regrade(item=item, actor=instructor, version=item.current_version.number)
-    assert (SKILL_UPDATE_TASK, (learner.pk,)) in sent
-    update_learner(learner.pk)
+    assert sent == [(SKILL_DRAIN_TASK, None)]
+    assert skill_updates_drain() == 1
     after = estimate(learner, 1)
     assert after is not None and after.theta > before.theta
 
@@ -189,10 +217,143 @@ def test_calibration_stores_parameters_and_recomputes_estimates(
 
 def test_the_skill_tasks_are_registered_and_scheduled(settings: Any) -> None:
     app.loader.import_default_modules()
-    assert {SKILL_UPDATE_TASK, "skillmap.skill.calibrate", "skillmap.skill.refresh"} <= set(
-        app.tasks
-    )
+    assert {
+        SKILL_DRAIN_TASK,
+        SKILL_UPDATE_TASK,
+        "skillmap.skill.calibrate",
+        "skillmap.skill.refresh",
+    } <= set(app.tasks)
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"skillmap.skill.calibrate", "skillmap.skill.refresh"} <= scheduled
     # They run on the default queue, never beside grading.
-    assert app.amqp.router.route({}, SKILL_UPDATE_TASK)["queue"].name == "default"
+    for name in (SKILL_DRAIN_TASK, SKILL_UPDATE_TASK):
+        assert app.amqp.router.route({}, name)["queue"].name == "default"
+
+
+def test_the_update_task_of_earlier_releases_still_computes(bank: list[Item], learner: Any) -> None:
+    take(stage_quiz(1), learner, right=4)
+    update_learner(learner.pk)
+    assert estimate(learner, 1) is not None
+
+
+def test_a_burst_of_grades_sends_at_most_two_drains_per_window_and_the_drain_serves_all(
+    bank: list[Item],
+    sent: list[tuple[str, float | None]],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.SKILL_DRAIN_COALESCE_SECONDS = 60.0
+    quiz = stage_quiz(1)
+    learners = [UserFactory(role="learner") for _ in range(4)]
+    for n, person in enumerate(learners):
+        with django_capture_on_commit_callbacks(execute=True):
+            take(quiz, person, right=n + 1)
+    # One at once; one more at the end of the window, for the requests made meanwhile.
+    assert [name for name, _ in sent] == [SKILL_DRAIN_TASK, SKILL_DRAIN_TASK]
+    assert sent[0][1] is None and sent[1][1] is not None and 0 < sent[1][1] <= 60
+    assert SkillUpdateRequest.objects.count() == 4
+    assert skill_updates_drain() == 4
+    assert all(estimate(person, 1) is not None for person in learners)
+    assert not SkillUpdateRequest.objects.exists()
+
+
+def test_without_a_window_every_grade_sends_its_drain(
+    bank: list[Item],
+    sent: list[tuple[str, float | None]],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.SKILL_DRAIN_COALESCE_SECONDS = 0
+    quiz = stage_quiz(1)
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            take(quiz, UserFactory(role="learner"), right=n)
+    assert sent == [(SKILL_DRAIN_TASK, None)] * 3
+
+
+def test_a_grade_rolled_back_requests_nothing(
+    bank: list[Item], learner: Any, sent: list[tuple[str, float | None]]
+) -> None:
+    from django.db import transaction
+
+    quiz = stage_quiz(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        take(quiz, learner, right=2)
+        raise RuntimeError("the request fails after grading")
+    assert not SkillUpdateRequest.objects.exists()
+    assert sent == []
+
+
+def test_a_request_made_during_an_update_is_served_again(
+    bank: list[Item], learner: Any, sent: list[tuple[str, float | None]], monkeypatch: Any
+) -> None:
+    take(stage_quiz(1), learner, right=2)
+    updates: list[int] = []
+    real = skill_module.skill_update_learner
+
+    def update_while_graded_again(learner_id: int) -> None:
+        updates.append(learner_id)
+        if len(updates) == 1:  # another grade of this learner commits meanwhile
+            SkillUpdateRequest.objects.filter(learner_id=learner_id).update(
+                requested_at=timezone.now() + timedelta(seconds=1)
+            )
+        real(learner_id)
+
+    monkeypatch.setattr(skill_module, "skill_update_learner", update_while_graded_again)
+    assert skill_updates_drain() == 2
+    assert updates == [learner.pk, learner.pk]
+    assert not SkillUpdateRequest.objects.exists()
+
+
+def test_a_failing_update_does_not_hold_up_the_others(
+    bank: list[Item], sent: list[tuple[str, float | None]], monkeypatch: Any
+) -> None:
+    quiz = stage_quiz(1)
+    broken, fine = UserFactory(role="learner"), UserFactory(role="learner")
+    take(quiz, broken, right=1)
+    take(quiz, fine, right=5)
+    real = skill_module.skill_update_learner
+
+    def update(learner_id: int) -> None:
+        if learner_id == broken.pk:
+            raise ValueError("no estimate for this one")
+        real(learner_id)
+
+    monkeypatch.setattr(skill_module, "skill_update_learner", update)
+    assert skill_updates_drain() == 2
+    assert estimate(fine, 1) is not None and estimate(broken, 1) is None
+    assert not SkillUpdateRequest.objects.exists()
+
+
+def test_a_drain_that_could_not_be_sent_leaves_the_request_for_the_refresh(
+    bank: list[Item],
+    learner: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(current_app, "send_task", broker_down)
+    monkeypatch.setattr(services, "_drain_kicker", services._DrainKicker())
+    with django_capture_on_commit_callbacks(execute=True):
+        take(stage_quiz(1), learner, right=3)  # the learner's grade is stored all the same
+    assert SkillUpdateRequest.objects.filter(learner=learner).exists()
+    # The kicker forgot its window: the next grade sends again at once.
+    assert services._drain_kicker.window_ends == 0.0
+    # Long after the grade, the periodic refresh still serves the request.
+    assert skill_refresh(window=timedelta(seconds=1)) >= 1
+    assert estimate(learner, 1) is not None
+    assert not SkillUpdateRequest.objects.exists()
+
+
+def test_a_drain_that_reaches_its_limit_sends_another(
+    bank: list[Item], sent: list[tuple[str, float | None]]
+) -> None:
+    quiz = stage_quiz(1)
+    for n in range(3):
+        take(quiz, UserFactory(role="learner"), right=n)
+    sent.clear()
+    assert skill_updates_drain(limit=2) == 2
+    assert SkillUpdateRequest.objects.count() == 1
+    assert [name for name, _ in sent] == [SKILL_DRAIN_TASK]

@@ -314,10 +314,12 @@ def test_the_grading_task_stops_before_its_lease_ends(settings: Any) -> None:
     assert grade_submission.time_limit < settings.GRADING_LEASE_SECONDS
 
 
-# The worker's graded path in statements, transaction control aside: the claim (which
-# returns the row and its version's key), the result, the attempt locked with its item read,
-# the item written, the attempt's sum, the attempt written and its event, the learner's
-# account locked and their queue read (docs/architecture.md, "The submission flow").
+# The worker's graded path in calls to the database, transaction control aside: the claim
+# (which returns the row and its version's key), the result, the attempt locked with its
+# item read, the item written, the attempt's sum, the attempt written and its event (one
+# call on PostgreSQL, two on SQLite), the learner's skill update requested, the learner's
+# account locked (PostgreSQL only: SQLite's BEGIN IMMEDIATE serialises already) and their
+# queue read (docs/architecture.md, "The grading hot path"). No broker message is sent.
 GRADED_PATH_STATEMENTS = 9
 
 
