@@ -6,9 +6,11 @@
   weigh less: weight = 0.5 ** (age in days / ``SKILL_HALF_LIFE_DAYS``).
 - A learner's programming language narrows stage 1's evidence to that language
   (``evidence_in_language``): a Go learner's stage-1 estimate rests on Go evidence.
-- ``skill_update_learner`` recomputes one learner's stage and topic estimates (a task
-  after each graded attempt or regrade); ``skill_calibrate`` recalibrates the items that
-  have enough responses and recomputes the estimates it affects (a periodic task).
+- ``skill_update_learner`` recomputes one learner's stage and topic estimates;
+  ``skill_updates_drain`` runs it for every learner a graded attempt or a regrade marked
+  out of date (``SkillUpdateRequest``, written with the grade); ``skill_calibrate``
+  recalibrates the items that have enough responses and recomputes the estimates it
+  affects (a periodic task).
 - Pages read the stored rows; nothing here runs per request.
 """
 
