@@ -168,9 +168,7 @@ def test_grading_requests_an_update_and_a_regrade_moves_the_estimate(
     wrong = next(
         i
         for n, i in enumerate(
-            attempt.items.select_related("item_version__item").order_by(
-                "item_version__item__slug"
-            )
+            attempt.items.select_related("item_version__item").order_by("item_version__item__slug")
         )
         if n >= 3
     )
