@@ -149,6 +149,17 @@ class SectionDiff:
 _TEXT_KEYS = frozenset({"slug", "title", "body", "explanation"})
 
 
+def _canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys in one order whatever the database kept: shorter
+    keys first, then alphabetical (PostgreSQL's jsonb order; SQLite keeps the author's).
+    So two versions differ only where their content does, on either database."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value, key=lambda k: (len(k), k))}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def _version_sections(version: ItemVersion) -> dict[str, list[str]]:
     """The parts of a version compared by ``version_diff``: its texts, then everything else
     as authored (choices and which are correct, accepted answers, tests, settings)."""
@@ -156,7 +167,7 @@ def _version_sections(version: ItemVersion) -> dict[str, list[str]]:
     return {
         "Title": [version.title],
         "Statement": version.body.splitlines(),
-        "Key, answers and settings": to_yaml(rest).splitlines() if rest else [],
+        "Key, answers and settings": to_yaml(_canonical(rest)).splitlines() if rest else [],
         "Explanation": version.explanation.splitlines(),
     }
 

@@ -31,6 +31,7 @@ from quizzes.models import (
     ItemReport,
     ItemReportStatus,
     ItemStatus,
+    ItemVersion,
     Quiz,
     QuizPool,
 )
@@ -201,6 +202,23 @@ def test_learners_cannot_bulk_change(learner: Any, bank: dict[str, Item]) -> Non
 
 
 # --- history, differences, use --------------------------------------------------------------
+def test_the_same_content_stored_in_another_key_order_shows_no_change() -> None:
+    """SQLite keeps an author's key order, PostgreSQL's jsonb its own: a diff must not care."""
+    choices = [{"text": "GET", "correct": True, "feedback": "Safe."}, {"text": "PUT"}]
+    as_authored = {"type": "single_choice", "choices": choices, "difficulty": 2}
+    reordered = {
+        "difficulty": 2,
+        "choices": [dict(reversed(list(c.items()))) for c in choices],
+        "type": "single_choice",
+    }
+    common = {"title": "T", "body": "B", "explanation": "E"}
+    old = ItemVersion(number=1, source=as_authored, **common)
+    new = ItemVersion(number=2, source=reordered, **common)
+    assert version_diff(old, new) == []
+    changed = ItemVersion(number=3, source={**reordered, "difficulty": 3}, **common)
+    assert [d.name for d in version_diff(old, changed)] == ["Key, answers and settings"]
+
+
 def test_history_shows_what_changed_between_versions(author: Client, bank: dict[str, Item]) -> None:
     single = bank["single_choice"]
     source = yaml.safe_load(item_yaml(single))
