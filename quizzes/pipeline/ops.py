@@ -17,7 +17,13 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from quizzes.grading.languages import LANGUAGES
-from quizzes.models import HELD, Submission, SubmissionStatus, WorkerHeartbeat
+from quizzes.models import (
+    HELD,
+    SkillUpdateRequest,
+    Submission,
+    SubmissionStatus,
+    WorkerHeartbeat,
+)
 
 
 @dataclass(frozen=True)
@@ -140,8 +146,9 @@ def worker_status() -> dict[str, object]:
 
 class GradingStateCollector(Collector):
     """Scrape-time gauges from the database, the one view every web process shares:
-    the grading queue (queued, held, running, stuck, the oldest queued row's age) and the
-    workers' heartbeats. Two queries, both on indexed columns of the rows in flight."""
+    the grading queue (queued, held, running, stuck, the oldest queued row's age), the skill
+    updates waiting for their drain, and the workers' heartbeats. Three queries, on indexed
+    columns of the rows in flight."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily(
@@ -188,6 +195,19 @@ class GradingStateCollector(Collector):
             "skillmap_grading_oldest_queued_age_seconds",
             "Age of the oldest submission sent and not yet claimed (0 when none).",
             value=(now - oldest).total_seconds() if oldest else 0.0,
+        )
+        requests = SkillUpdateRequest.objects.aggregate(
+            pending=Count("learner_id"), oldest=Min("requested_at")
+        )
+        yield GaugeMetricFamily(
+            "skillmap_skill_updates_pending",
+            "Learners whose skill estimates wait for the drain task (graded, not recomputed).",
+            value=requests["pending"],
+        )
+        yield GaugeMetricFamily(
+            "skillmap_skill_update_oldest_request_age_seconds",
+            "Age of the oldest skill update request not yet served (0 when none).",
+            value=(now - requests["oldest"]).total_seconds() if requests["oldest"] else 0.0,
         )
         stale_after = timedelta(seconds=settings.WORKER_STALE_AFTER_SECONDS)
         # Workers seen lately; long-gone host names drop out instead of piling up.

@@ -16,7 +16,13 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from quizzes.assessments.services import attempt_start
-from quizzes.models import QuizPool, Submission, SubmissionStatus, WorkerHeartbeat
+from quizzes.models import (
+    QuizPool,
+    SkillUpdateRequest,
+    Submission,
+    SubmissionStatus,
+    WorkerHeartbeat,
+)
 from quizzes.pipeline.grading import submissions_sweep
 from quizzes.pipeline.submissions import submission_create
 from tests.conftest import free_port, wait_for
@@ -212,6 +218,21 @@ def test_queue_depth_and_sweeper_recoveries(client: Client, topic: Any, settings
     )
     assert value(after, depth, state="queued") == 2
     assert value(after, "skillmap_grading_stuck") == 0
+
+
+@pytest.mark.django_db
+def test_skill_updates_waiting_for_their_drain(client: Client) -> None:
+    samples = scrape(client)
+    assert value(samples, "skillmap_skill_updates_pending") == 0
+    assert value(samples, "skillmap_skill_update_oldest_request_age_seconds") == 0
+    now = timezone.now()
+    for minutes in (20, 1):
+        SkillUpdateRequest.objects.create(
+            learner=UserFactory(), requested_at=now - timedelta(minutes=minutes)
+        )
+    samples = scrape(client)
+    assert value(samples, "skillmap_skill_updates_pending") == 2
+    assert 1199 <= value(samples, "skillmap_skill_update_oldest_request_age_seconds") < 1300
 
 
 # --- a real worker, and its own exporter ------------------------------------------------------
