@@ -367,3 +367,30 @@ def test_the_graded_path_takes_few_statements(challenge: Any, topic: Any) -> Non
         assert events.count() == 1
         item = attempt.items.get()
         assert item.is_correct and item.score == item.max_score and item.scored_with_id is None
+
+
+def test_a_failing_statement_in_the_results_transaction_leaves_nothing_half_written(
+    challenge: Any, topic: Any, monkeypatch: Any
+) -> None:
+    from django.db import DatabaseError
+
+    from quizzes.assessments import services
+
+    quiz = QuizFactory(stage=topic.stage)
+    QuizPool.objects.create(quiz=quiz, count=1, item=challenge.item)
+    submission = _submitted_attempt(quiz)
+
+    def broken_request(learner_id: int) -> None:  # the statement after the attempt's grade
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM quizzes_skillupdaterequest")
+
+    monkeypatch.setattr(services, "skill_update_request", broken_request)
+    with pytest.raises(DatabaseError):
+        submission_grade(submission_id=submission.pk)
+    submission.refresh_from_db()
+    # The claim stands (the lease and the sweeper take it from there); nothing else moved.
+    assert submission.status == SubmissionStatus.RUNNING and submission.graded_at is None
+    attempt = Attempt.objects.get(items__submissions=submission)
+    assert attempt.status == AttemptStatus.SUBMITTED and attempt.graded_at is None
+    assert attempt.items.get().graded_at is None
+    assert not AttemptEvent.objects.filter(attempt=attempt, kind=EventKind.GRADED).exists()
