@@ -51,6 +51,7 @@ from quizzes.models import (
 )
 from quizzes.models.sql import (
     CompiledQuery,
+    HandWritten,
     Names,
     adapt_datetime,
     adapt_json,
@@ -676,24 +677,26 @@ def skill_updates_kick() -> None:
     _drain_kicker.kick()
 
 
-_request_sql: dict[str, str] = {}
+def _request_sql(n: Names) -> str:
+    learner = n.col(SkillUpdateRequest, "learner")
+    at = n.col(SkillUpdateRequest, "requested_at")
+    return (
+        f"INSERT INTO {n.table(SkillUpdateRequest)} ({learner}, {at}) VALUES (%s, %s) "  # noqa: S608
+        f"ON CONFLICT ({learner}) DO UPDATE SET {at} = excluded.{at}"
+    )
+
+
+_REQUEST = HandWritten(_request_sql)
 
 
 def skill_update_request(learner_id: int) -> None:
     """Mark the learner's estimates out of date, in the caller's transaction (one upsert),
     and have the drain task sent once it commits (quizzes.analytics.skill)."""
     connection = connection_for(SkillUpdateRequest)
-    sql = _request_sql.get(connection.alias)
-    if sql is None:
-        n = Names(connection)
-        learner = n.col(SkillUpdateRequest, "learner")
-        at = n.col(SkillUpdateRequest, "requested_at")
-        sql = _request_sql[connection.alias] = (
-            f"INSERT INTO {n.table(SkillUpdateRequest)} ({learner}, {at}) VALUES (%s, %s) "  # noqa: S608
-            f"ON CONFLICT ({learner}) DO UPDATE SET {at} = excluded.{at}"
-        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [learner_id, adapt_datetime(connection, timezone.now())])
+        cursor.execute(
+            _REQUEST.on(connection), [learner_id, adapt_datetime(connection, timezone.now())]
+        )
     transaction.on_commit(skill_updates_kick, using=connection.alias)
 
 
@@ -737,30 +740,28 @@ _GRADE_SUMS = CompiledQuery(
     ),
     arity=1,
 )
-_grade_sql: dict[str, tuple[str, str, str]] = {}
 
 
-def _grade_statements(connection: Any) -> tuple[str, str, str]:
+def _grade_sql(n: Names) -> tuple[str, str, str]:
     """The grade's writes: the item's score, the attempt's total, its log entry."""
-    statements = _grade_sql.get(connection.alias)
-    if statements is None:
-        n = Names(connection)
-        item_sets = ", ".join(
-            f"{n.col(AttemptItem, name)} = %s"
-            for name in ("score", "is_correct", "graded_at", "scored_with")
-        )
-        attempt_sets = ", ".join(
-            f"{n.col(Attempt, name)} = %s" for name in ("status", "graded_at", "score", "passed")
-        )
-        event_cols = ("attempt", "kind", "at", "position", "data")
-        statements = _grade_sql[connection.alias] = (
-            f"UPDATE {n.table(AttemptItem)} SET {item_sets} "  # noqa: S608
-            f"WHERE {n.col(AttemptItem, 'id')} = %s",
-            f"UPDATE {n.table(Attempt)} SET {attempt_sets} WHERE {n.col(Attempt, 'id')} = %s",  # noqa: S608
-            f"INSERT INTO {n.table(AttemptEvent)} ({n.cols(AttemptEvent, event_cols)}) "  # noqa: S608
-            f"VALUES (%s, %s, %s, %s, %s)",
-        )
-    return statements
+    item_sets = ", ".join(
+        f"{n.col(AttemptItem, name)} = %s"
+        for name in ("score", "is_correct", "graded_at", "scored_with")
+    )
+    attempt_sets = ", ".join(
+        f"{n.col(Attempt, name)} = %s" for name in ("status", "graded_at", "score", "passed")
+    )
+    event_cols = ("attempt", "kind", "at", "position", "data")
+    return (
+        f"UPDATE {n.table(AttemptItem)} SET {item_sets} "  # noqa: S608
+        f"WHERE {n.col(AttemptItem, 'id')} = %s",
+        f"UPDATE {n.table(Attempt)} SET {attempt_sets} WHERE {n.col(Attempt, 'id')} = %s",  # noqa: S608
+        f"INSERT INTO {n.table(AttemptEvent)} ({n.cols(AttemptEvent, event_cols)}) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s, %s)",
+    )
+
+
+_GRADE_WRITES = HandWritten(_grade_sql)
 
 
 def attempt_item_apply_grade(*, submission: GradedCode) -> None:
@@ -773,7 +774,7 @@ def attempt_item_apply_grade(*, submission: GradedCode) -> None:
     if submission.attempt_item_id is None or submission.kind != SubmissionKind.SUBMIT:
         return
     connection = connection_for(Attempt)
-    item_sql, attempt_sql, event_sql = _grade_statements(connection)
+    item_sql, attempt_sql, event_sql = _GRADE_WRITES.on(connection)
     now = adapt_datetime(connection, timezone.now())
     with connection.cursor() as cursor:
         row = _GRADE_LOCK.execute(cursor, submission.attempt_item_id).fetchone()

@@ -7,9 +7,10 @@ worker's work around a 20 ms sandbox run cost as much as the run (docs/architect
 
 - ``CompiledQuery``: an ORM queryset compiled once per database, its SQL run again with
   new values for its ids. The conditions stay written once, as the models' ``Q`` objects.
-- ``Names``: quoted table and column names from the models' meta, for the few UPDATE and
-  INSERT statements written by hand. Values are always parameters, adapted as the ORM
-  adapts them (``adapt_datetime``, ``adapt_uuid``, ``adapt_json``).
+- ``Names`` and ``HandWritten``: quoted table and column names from the models' meta, for
+  the few UPDATE and INSERT statements written by hand (built once per database). Values
+  are always parameters, adapted as the ORM adapts them (``adapt_datetime``,
+  ``adapt_uuid``, ``adapt_json``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -89,6 +90,24 @@ class Names:
 
     def cols(self, model: type[Model], names: Sequence[str]) -> str:
         return ", ".join(self.col(model, name) for name in names)
+
+
+T = TypeVar("T")
+
+
+class HandWritten(Generic[T]):
+    """Statements written by hand (``build`` makes them from the database's ``Names``),
+    built once per database alias."""
+
+    def __init__(self, build: Callable[[Names], T]) -> None:
+        self.build = build
+        self._built: dict[str, T] = {}
+
+    def on(self, connection: BaseDatabaseWrapper) -> T:
+        built = self._built.get(connection.alias)
+        if built is None:
+            built = self._built[connection.alias] = self.build(Names(connection))
+        return built
 
 
 def connection_for(model: type[Model]) -> BaseDatabaseWrapper:

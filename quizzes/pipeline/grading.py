@@ -77,6 +77,7 @@ from quizzes.models import (
     SubmissionStatus,
 )
 from quizzes.models.sql import (
+    HandWritten,
     Names,
     adapt_datetime,
     adapt_json,
@@ -260,25 +261,20 @@ _CLAIMED_FIELDS = (
     "id", "kind", "source", "language", "attempt_count", "attempt_item", "learner",
     "enqueued_at", "item_version",
 )  # fmt: skip
-_claim_sql: dict[str, str] = {}
 
 
-def _claim_statement(connection: Any) -> str:
+def _claim_sql(n: Names) -> str:
     """The guarded claim: QUEUED and sent (not held), or RUNNING with an expired lease;
     it returns the claimed fields, then the item version's content hash and its item's
     type, by subqueries on the row's item version (``UPDATE … RETURNING``, on PostgreSQL
     and SQLite alike). Identifiers from the models' meta, quoted; no value is spliced in."""
-    sql = _claim_sql.get(connection.alias)
-    if sql is not None:
-        return sql
-    n = Names(connection)
     sub, versions, items = n.table(Submission), n.table(ItemVersion), n.table(Item)
 
     def c(name: str) -> str:
         return f"{sub}.{n.col(Submission, name)}"
 
     version_of = f"v.{n.col(ItemVersion, 'id')} = {c('item_version')}"
-    sql = (
+    return (
         f"UPDATE {sub} SET {n.col(Submission, 'status')} = %s, "  # noqa: S608
         f"{n.col(Submission, 'claim_token')} = %s, {n.col(Submission, 'lease_expires_at')} = %s, "
         f"{n.col(Submission, 'attempt_count')} = {c('attempt_count')} + 1, "
@@ -290,8 +286,9 @@ def _claim_statement(connection: Any) -> str:
         f"(SELECT i.{n.col(Item, 'type')} FROM {items} i JOIN {versions} v "
         f"ON v.{n.col(ItemVersion, 'item')} = i.{n.col(Item, 'id')} WHERE {version_of})"
     )
-    _claim_sql[connection.alias] = sql
-    return sql
+
+
+_CLAIM = HandWritten(_claim_sql)
 
 
 def _claim(
@@ -313,7 +310,7 @@ def _claim(
     ]
     using = connection.alias
     with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
-        cursor.execute(_claim_statement(connection), params)
+        cursor.execute(_CLAIM.on(connection), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -389,26 +386,22 @@ def _submission_grade(*, submission_id: int, slot: int) -> GradingRun:
     return GradingRun.GRADED
 
 
-_graded_sql: dict[str, str] = {}
-
-
-def _graded_statement(connection: Any) -> str:
+def _graded_sql(n: Names) -> str:
     """The result's guarded UPDATE: written only while our claim token holds."""
-    sql = _graded_sql.get(connection.alias)
-    if sql is None:
-        n = Names(connection)
-        sets = ", ".join(
-            f"{n.col(Submission, name)} = %s"
-            for name in ("status", "score", "results", "graded_at", "run_seconds")
-        )
-        sql = _graded_sql[connection.alias] = (
-            f"UPDATE {n.table(Submission)} SET {sets}, "  # noqa: S608
-            f"{n.col(Submission, 'lease_expires_at')} = NULL, "
-            f"{n.col(Submission, 'error_reason')} = '' "
-            f"WHERE {n.col(Submission, 'id')} = %s AND {n.col(Submission, 'claim_token')} = %s "
-            f"AND {n.col(Submission, 'status')} = %s"
-        )
-    return sql
+    sets = ", ".join(
+        f"{n.col(Submission, name)} = %s"
+        for name in ("status", "score", "results", "graded_at", "run_seconds")
+    )
+    return (
+        f"UPDATE {n.table(Submission)} SET {sets}, "  # noqa: S608
+        f"{n.col(Submission, 'lease_expires_at')} = NULL, "
+        f"{n.col(Submission, 'error_reason')} = '' "
+        f"WHERE {n.col(Submission, 'id')} = %s AND {n.col(Submission, 'claim_token')} = %s "
+        f"AND {n.col(Submission, 'status')} = %s"
+    )
+
+
+_GRADED = HandWritten(_graded_sql)
 
 
 def _store_result(submission: ClaimedSubmission, token: uuid.UUID, report: GradeReport) -> bool:
@@ -427,7 +420,7 @@ def _store_result(submission: ClaimedSubmission, token: uuid.UUID, report: Grade
     ]
     with transaction.atomic(using=connection.alias):
         with connection.cursor() as cursor:
-            cursor.execute(_graded_statement(connection), params)
+            cursor.execute(_GRADED.on(connection), params)
             if cursor.rowcount != 1:
                 return False
         if submission.attempt_item_id is not None:
