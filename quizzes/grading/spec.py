@@ -10,8 +10,12 @@ legitimately be ``None``) or an exception type name (``raises`` set, ``expect`` 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,6 +43,7 @@ __all__ = [
     "SqlChallengeSpec",
     "TestCase",
     "WrongSolution",
+    "code_spec_cached",
     "spec_from_dict",
     "tests_for",
 ]
@@ -271,6 +276,65 @@ def code_spec_from_dict(data: dict[str, Any]) -> CodeChallengeSpec:
 
 
 python_spec_from_dict = code_spec_from_dict
+
+
+class _SpecMemo:
+    """The specs of recently read ``challenge:`` mappings, for the pages that show a
+    challenge: parsing one validates every test (milliseconds for a bank challenge with
+    solutions in five languages), and a page asks for the spec several times.
+
+    A spec is a pure function of its mapping and immutable, so the one parsed from equal
+    content is handed out again: first by the mapping's identity (the same object read again
+    within a request; the memo keeps it alive, so the address cannot be reused), then by a
+    digest of its JSON (the same item version loaded again by a later request). Callers
+    must not change a mapping after passing it. A mapping that fails to parse is not
+    remembered: each call raises again."""
+
+    def __init__(
+        self,
+        parser: Callable[[dict[str, Any]], CodeChallengeSpec],
+        *,
+        by_identity: int = 32,
+        by_content: int = 256,
+    ) -> None:
+        self._parser = parser
+        self._identity: OrderedDict[int, tuple[dict[str, Any], CodeChallengeSpec]] = OrderedDict()
+        self._content: OrderedDict[bytes, CodeChallengeSpec] = OrderedDict()
+        self._sizes = (by_identity, by_content)
+        self._lock = threading.Lock()
+
+    def __call__(self, data: dict[str, Any]) -> CodeChallengeSpec:
+        with self._lock:
+            held = self._identity.get(id(data))
+            if held is not None and held[0] is data:
+                self._identity.move_to_end(id(data))
+                return held[1]
+        try:
+            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            return self._parser(data)  # not JSON content: parsed (and refused) every time
+        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        with self._lock:
+            spec = self._content.get(digest)
+            if spec is not None:
+                self._content.move_to_end(digest)
+        if spec is None:
+            spec = self._parser(data)
+        with self._lock:
+            self._remember(self._content, digest, spec, self._sizes[1])
+            self._remember(self._identity, id(data), (data, spec), self._sizes[0])
+        return spec
+
+    @staticmethod
+    def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
+
+
+# ``code_spec_from_dict`` for the pages that read a stored challenge.
+code_spec_cached = _SpecMemo(code_spec_from_dict)
 
 
 def sql_spec_from_dict(data: dict[str, Any]) -> SqlChallengeSpec:

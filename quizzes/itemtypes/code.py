@@ -11,7 +11,13 @@ from rest_framework import serializers
 from quizzes.grading.languages import LANGUAGE_KEYS, LANGUAGES, Language, UnknownLanguage
 from quizzes.grading.languages import language as get_language
 from quizzes.grading.runner import GradeReport, grade_code
-from quizzes.grading.spec import CodeChallengeSpec, SpecError, WrongSolution, code_spec_from_dict
+from quizzes.grading.spec import (
+    CodeChallengeSpec,
+    SpecError,
+    WrongSolution,
+    code_spec_cached,
+    code_spec_from_dict,
+)
 from quizzes.itemtypes.base import Answer, Data, Layout
 from quizzes.itemtypes.challenge import ChallengeHandler, CodeAnswer, Spec
 from quizzes.itemtypes.code_forms import CodeChallengeForm
@@ -61,8 +67,9 @@ class CodeChallenge(ChallengeHandler):
 
     # --- languages -----------------------------------------------------------------------
     def code_spec(self, data: Data) -> CodeChallengeSpec | None:
+        """The stored challenge's spec (parsed once per content: ``code_spec_cached``)."""
         try:
-            return code_spec_from_dict(data["challenge"])
+            return code_spec_cached(data["challenge"])
         except (SpecError, KeyError):
             return None
 

@@ -14,6 +14,7 @@ from quizzes.grading.spec import (
     PythonChallengeSpec,
     SpecError,
     SqlChallengeSpec,
+    _SpecMemo,
     spec_from_dict,
 )
 from quizzes.grading.spec import tests_for as applicable_tests
@@ -366,3 +367,58 @@ def test_a_hidden_test_may_apply_to_some_languages_only() -> None:
 def test_malformed_test_languages_are_refused(index: int, value: Any, message: str) -> None:
     with pytest.raises(SpecError, match=re.escape(message)):
         spec_from_dict("python", changed(FUNCTION, ["tests", index, "languages"], value))
+
+
+# --------------------------------------------------------------------------- the pages' memo
+
+
+def test_the_memo_parses_equal_content_once_and_hands_out_the_same_spec() -> None:
+    calls: list[dict[str, Any]] = []
+
+    def parser(data: dict[str, Any]) -> Any:
+        calls.append(data)
+        return spec_from_dict("code", data)
+
+    memo = _SpecMemo(parser)
+    first = memo(FUNCTION)
+    assert memo(FUNCTION) is first  # the same mapping again: by identity
+    assert memo(copy.deepcopy(FUNCTION)) is first  # equal content read again: by digest
+    assert len(calls) == 1
+    assert first == spec_from_dict("code", FUNCTION)
+
+
+def test_the_memo_never_answers_for_other_content() -> None:
+    memo = _SpecMemo(lambda data: spec_from_dict("code", data))
+    first = memo(FUNCTION)
+    other = copy.deepcopy(FUNCTION)
+    other["tests"][0]["expect"] = [3, 6]
+    second = memo(other)
+    assert second is not first
+    assert second.tests[0].expect == [3, 6]
+    assert first.tests[0].expect == [3, 5]
+
+
+def test_the_memo_remembers_no_refusal_and_stays_bounded() -> None:
+    calls = 0
+
+    def parser(data: dict[str, Any]) -> Any:
+        nonlocal calls
+        calls += 1
+        return spec_from_dict("code", data)
+
+    memo = _SpecMemo(parser, by_identity=2, by_content=3)
+    broken = {**FUNCTION, "entry_point": "not an identifier"}
+    for _ in range(2):
+        with pytest.raises(SpecError, match="entry_point"):
+            memo(broken)
+    assert calls == 2
+    variants = [{**FUNCTION, "time_limit": 1.0 + n / 10} for n in range(5)]
+    specs = [memo(variant) for variant in variants]
+    assert [spec.time_limit for spec in specs] == [1.0, 1.1, 1.2, 1.3, 1.4]
+    assert len(memo._identity) == 2 and len(memo._content) == 3
+    calls = 0
+    memo(copy.deepcopy(variants[0]))  # dropped, the oldest: parsed again
+    memo(copy.deepcopy(variants[4]))  # kept
+    assert calls == 1
+    with pytest.raises(SpecError):
+        memo({**FUNCTION, "time_limit": float("nan")})  # not JSON: parsed, refused, forgotten
