@@ -50,6 +50,7 @@ from quizzes.models import (
     SubmissionKind,
 )
 from quizzes.models.sql import (
+    CompiledModelQuery,
     CompiledQuery,
     HandWritten,
     Names,
@@ -308,27 +309,42 @@ _SAVE_FIELDS = (
 )
 
 
-def _locked_question(
-    *, attempt_id: int, position: int, learner: User | None, fields: tuple[str, ...]
-) -> AttemptItem:
+def _question_query(learner: bool) -> CompiledModelQuery:
+    def build(attempt_id: int, position: int, *learner_id: int) -> QuerySet[AttemptItem]:
+        rows = (
+            AttemptItem.objects.select_related("attempt", "item_version__item")
+            .select_for_update(of=("attempt",))
+            .only(*_SAVE_FIELDS)
+            .filter(attempt_id=attempt_id, position=position)
+        )
+        if learner_id:
+            rows = rows.filter(attempt__learner_id=learner_id[0])
+        return rows.order_by("pk")[:1]
+
+    return CompiledModelQuery(AttemptItem, build, arity=3 if learner else 2)
+
+
+# A save's read, compiled once (quizzes/models/sql.py): through the ORM, building the
+# statement cost more CPU than the rest of the save's reads and writes.
+_QUESTION = _question_query(learner=False)
+_QUESTION_OF_LEARNER = _question_query(learner=True)
+
+
+def _locked_question(*, attempt_id: int, position: int, learner: User | None) -> AttemptItem:
     """The question at ``position`` with its attempt, whose row is locked: one query.
 
     Refusals as before: another learner's (or no) attempt is a 404 (``access_attempt``),
     a position the attempt does not have is an ``AttemptError``.
     """
-    rows = (
-        AttemptItem.objects.select_related("attempt", "item_version__item")
-        .select_for_update(of=("attempt",))
-        .only(*fields)
-        .filter(attempt_id=attempt_id, position=position)
-    )
-    if learner is not None:
-        rows = rows.filter(attempt__learner=learner)
-    item = rows.first()
-    if item is None:
+    if learner is None:
+        found = _QUESTION.fetch(attempt_id, position)
+    else:
+        found = _QUESTION_OF_LEARNER.fetch(attempt_id, position, learner.pk)
+    if not found:
         if learner is not None:
             access_attempt(user=learner, attempt_id=attempt_id, write=True)  # 404 if not theirs
         raise AttemptError("There is no such question in this attempt.")
+    item: AttemptItem = found[0]
     return item
 
 
@@ -336,9 +352,7 @@ def _answer_save(
     *, attempt_id: int, learner: User | None, position: int, answer: Any, revision: int
 ) -> SaveResult:
     with transaction.atomic():
-        item = _locked_question(
-            attempt_id=attempt_id, position=position, learner=learner, fields=_SAVE_FIELDS
-        )
+        item = _locked_question(attempt_id=attempt_id, position=position, learner=learner)
         _check_open(item.attempt, position=position, what="this answer was not saved")
         if item.locked:
             raise AttemptClosed("This answer was checked and is locked.")
