@@ -155,6 +155,9 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="skillmap"),
         }
     }
+    # Sessions are rows (they outlive a restart of Redis) read through the cache: a request
+    # reads its session from Redis instead of running a query.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {
