@@ -267,9 +267,11 @@ def quiz_draw(*, quiz: Quiz, rng: random.Random, language: str | None = None) ->
     chosen: list[Item] = []
     taken: set[int] = set()
     for pool in quiz.pools.all():
+        # The candidates' ids and types only: their versions' content (a challenge's tests
+        # and solutions) is read for the chosen few, below.
         candidates = [
             i
-            for i in pool_candidates(pool, language=language).select_related("current_version")
+            for i in pool_candidates(pool, language=language).only("pk", "type")
             if i.pk not in taken
         ]
         candidates.sort(key=lambda i: i.pk)  # deterministic for a given seed
@@ -282,7 +284,8 @@ def quiz_draw(*, quiz: Quiz, rng: random.Random, language: str | None = None) ->
         rng.shuffle(objective)
         # Challenges go last: they take longest and learners expect them at the end.
         chosen = objective + [i for i in chosen if _graded_later(i)]
-    return chosen
+    loaded = Item.objects.select_related("current_version").in_bulk([i.pk for i in chosen])
+    return [loaded[i.pk] for i in chosen if i.pk in loaded]
 
 
 def _graded_later(item: Item) -> bool:
