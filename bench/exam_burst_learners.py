@@ -93,6 +93,8 @@ def load_generator(config_path: str) -> int:
             give_up = time.monotonic() + cfg["retry_seconds"]
             refused = 0
             while time.monotonic() < give_up:
+                if refused:
+                    headers["X-Shed-Retries"] = str(refused)  # as attempt.js sends it
                 at = time.time()
                 with self.client.request(
                     method,

@@ -15,6 +15,12 @@ costs a fraction of a request, so the queue drains and the requests that are ser
 fast. Nothing is lost: the attempt page's autosave keeps the answer and retries after
 ``Retry-After`` (quizzes/static/quizzes/js/attempt.js), as API clients should.
 
+A request sent again after refusals says how many came in a row (the ``X-Shed-Retries``
+header, which the page's script sends) and may wait that many times longer, up to
+``MAX_RETRY_PRIORITY`` more: under a long overload, a learner refused again and again is
+served before one who was never refused, so that nobody's answer waits forever (aging).
+The header can ask for no more than that.
+
 Never shed: submitting an attempt (it is never refused; it waits its turn), the health and
 metrics endpoints, and static files. ``config/gunicorn.py`` registers the listening
 sockets and the number of workers (``listen_on``); under any other server there are none
@@ -43,6 +49,10 @@ _TCP_INFO_SIZE = 104
 INITIAL_SERVICE_SECONDS = 0.02
 _SMOOTHING = 0.05
 MAX_RETRY_AFTER = 60
+# A retried request may wait up to (1 + refusals, at most this) times WEB_SHED_WAIT_MS.
+MAX_RETRY_PRIORITY = 4
+RETRIES_HEADER = "HTTP_X_SHED_RETRIES"
+_RETRIES = re.compile(r"[0-9]{1,4}")
 
 # Paths never shed: the submit of an attempt (page and API, any version), health, metrics.
 NEVER_SHED = re.compile(
@@ -108,7 +118,7 @@ class LoadSheddingMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.conf import settings
 
-        limit = settings.WEB_SHED_WAIT_MS / 1000
+        limit = settings.WEB_SHED_WAIT_MS / 1000 * (1 + refusals_before(request))
         if limit > 0 and _Server.listeners and not NEVER_SHED.match(request.path):
             wait = estimated_wait()
             if wait is not None and wait > limit:
@@ -119,6 +129,15 @@ class LoadSheddingMiddleware:
         if _Server.listeners:
             _served(time.perf_counter() - started)
         return response
+
+
+def refusals_before(request: HttpRequest) -> int:
+    """The refusals in a row this request says it had (``X-Shed-Retries``), at most
+    ``MAX_RETRY_PRIORITY``; anything but a small number counts as none."""
+    raw = request.META.get(RETRIES_HEADER, "")
+    if not isinstance(raw, str) or not _RETRIES.fullmatch(raw):
+        return 0
+    return min(int(raw), MAX_RETRY_PRIORITY)
 
 
 def busy_response(request: HttpRequest, *, retry_after: int) -> HttpResponse:

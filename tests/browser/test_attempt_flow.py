@@ -119,9 +119,11 @@ def test_a_busy_server_is_retried_after_its_retry_after_and_the_answer_saved(
     attempt = start(page, live_server, quiz)
     item = next(i for i in items_of(attempt) if i.item_version.item.type == "short_text")
     sent: list[float] = []
+    refusals: list[str | None] = []
 
     def busy_twice(route: Any) -> None:
         sent.append(time.monotonic())
+        refusals.append(route.request.headers.get("x-shed-retries"))
         if len(sent) <= 2:
             route.fulfill(
                 status=503,
@@ -141,6 +143,8 @@ def test_a_busy_server_is_retried_after_its_retry_after_and_the_answer_saved(
     item.refresh_from_db()
     assert item.answer == {"text": "kept while busy"}
     assert len(sent) == 3
+    # Each resend says how many refusals came before it (the server lets it wait longer).
+    assert refusals == [None, "1", "2"]
     # Each retry waited at least the second the server asked for.
     assert sent[1] - sent[0] >= 1.0 and sent[2] - sent[1] >= 1.0, sent
 

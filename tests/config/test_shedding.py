@@ -134,3 +134,29 @@ def test_more_workers_drain_the_same_queue_sooner(
     assert save(learner_client, attempt, short_text(attempt)).status_code == 200
     listen_on([waiting], workers=1)  # one worker: 100 ms
     assert save(learner_client, attempt, short_text(attempt)).status_code == 503
+
+
+def test_a_request_refused_before_may_wait_longer_and_no_more_than_that(
+    learner_client: Client, attempt: Any, settings: Any, waiting: Any
+) -> None:
+    settings.WEB_SHED_WAIT_MS = 30  # five waiting, 20 ms each, one worker: 100 ms
+    item = short_text(attempt)
+
+    def save_after(refusals: str) -> int:
+        response = learner_client.put(
+            f"/api/v1/attempts/{attempt.pk}/answers/{item.position}",
+            {"answer": {"text": "while busy"}, "revision": 1},
+            content_type="application/json",
+            headers={"X-Shed-Retries": refusals},
+        )
+        return int(response.status_code)
+
+    # 100 ms is over 30 ms, and over 2 and 3 times 30; not over 4 times 30.
+    for refusals in ("", "0", "1", "2", "-3", "3.0", "x", "٣", "99999"):
+        assert save_after(refusals) == 503, refusals
+    assert save_after("3") == 200
+    item.refresh_from_db()
+    assert item.answer == {"text": "while busy"}
+    # However many refusals it claims, a request waits at most five times the limit.
+    settings.WEB_SHED_WAIT_MS = 19  # 5 times 19 = 95 ms < 100 ms
+    assert save_after("4") == 503 and save_after("1000") == 503

@@ -145,11 +145,14 @@
     var stateEl = form.querySelector("[data-save-state]");
     setText(stateEl, "Saving…", "pending");
     var body = JSON.stringify({ answer: collect(form), revision: s.revision });
+    var headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" };
+    // Sent again after refusals: the server lets such a save wait longer (config/shedding.py).
+    if (s.busyCount) headers["X-Shed-Retries"] = String(s.busyCount);
     s.inflight = fetch(form.dataset.saveUrl, {
       method: "PUT",
       credentials: "same-origin",
       redirect: "error",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+      headers: headers,
       body: body
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
