@@ -50,7 +50,7 @@ INITIAL_SERVICE_SECONDS = 0.02
 _SMOOTHING = 0.05
 MAX_RETRY_AFTER = 60
 # A retried request may wait up to (1 + refusals, at most this) times WEB_SHED_WAIT_MS.
-MAX_RETRY_PRIORITY = 4
+MAX_RETRY_PRIORITY = 2
 RETRIES_HEADER = "HTTP_X_SHED_RETRIES"
 _RETRIES = re.compile(r"[0-9]{1,4}")
 
