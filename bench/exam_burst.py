@@ -49,6 +49,7 @@ import contextlib
 import json
 import math
 import os
+import random
 import resource
 import secrets
 import shutil
@@ -282,6 +283,22 @@ class CpuSampler:
 # =========================================================================== the database
 
 
+def production_env(work: Path, redis_url: str) -> dict[str, str]:
+    """Production settings (DEBUG off) with the bench's own folder under ``work`` and the
+    given Redis; also bench/request_cpu.py's."""
+    return {
+        "ENV_FILE": "",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "VAR_DIR": str(work / "var"),
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"),
+    }
+
+
 def _with_db(url: str, dbname: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
@@ -359,6 +376,33 @@ def load_content() -> tuple[str, dict[str, Any]]:
     if not references:
         raise SystemExit(f"stage {STAGE} has no coding challenge with a Python reference")
     return quiz.slug, references
+
+
+def answer_for(item: dict[str, Any], rng: random.Random, references: dict[str, Any]) -> Any:
+    """An answer of the item's shape (from its learner view); the reference for code.
+    Used by the learners (bench/exam_burst_learners.py) and bench/request_cpu.py."""
+    kind = item["type"]
+    choices = [c["token"] for c in item.get("choices") or []]
+    if kind == "single_choice":
+        return {"choice": rng.choice(choices)}
+    if kind == "multiple_choice":
+        return {"choices": rng.sample(choices, rng.randint(1, len(choices)))}
+    if kind == "true_false":
+        return {"value": rng.random() < 0.5}
+    if kind == "numeric":
+        return {"value": str(rng.randint(0, 500))}
+    if kind == "short_text":
+        return {"text": rng.choice(["idempotent", "a cache", "ETag", "429", "backoff"])}
+    if kind == "ordering":
+        order = [e["token"] for e in item.get("sequence") or []]
+        rng.shuffle(order)
+        return {"order": order}
+    if kind == "matching":
+        rights = [r["token"] for r in item.get("rights") or []]
+        return {"pairs": {left["token"]: rng.choice(rights) for left in item.get("lefts") or []}}
+    if item["title"] in references:
+        return references[item["title"]]
+    return {"code": "pass\n"}
 
 
 def make_learners(count: int) -> list[tuple[str, str]]:
@@ -741,19 +785,7 @@ def main(argv: list[str]) -> int:
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ENV_FILE", "DEBUG"}
     }
-    env.update(
-        {
-            "ENV_FILE": "",
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "VAR_DIR": str(work / "var"),
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"),
-        }
-    )
+    env.update(production_env(work, f"redis://127.0.0.1:{redis_port}/0"))
     if args.worker_nice is not None:
         env["WORKER_NICE"] = str(args.worker_nice)
     if args.shed_wait_ms is not None:

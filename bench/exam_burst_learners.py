@@ -20,35 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from exam_burst import answer_for
 from locust import FastHttpUser, task
 from locust.env import Environment
 from locust.exception import StopUser
-
-
-def answer_for(item: dict[str, Any], rng: random.Random, references: dict[str, Any]) -> Any:
-    """An answer of the item's shape (from its learner view); the reference for code."""
-    kind = item["type"]
-    choices = [c["token"] for c in item.get("choices") or []]
-    if kind == "single_choice":
-        return {"choice": rng.choice(choices)}
-    if kind == "multiple_choice":
-        return {"choices": rng.sample(choices, rng.randint(1, len(choices)))}
-    if kind == "true_false":
-        return {"value": rng.random() < 0.5}
-    if kind == "numeric":
-        return {"value": str(rng.randint(0, 500))}
-    if kind == "short_text":
-        return {"text": rng.choice(["idempotent", "a cache", "ETag", "429", "backoff"])}
-    if kind == "ordering":
-        order = [e["token"] for e in item.get("sequence") or []]
-        rng.shuffle(order)
-        return {"order": order}
-    if kind == "matching":
-        rights = [r["token"] for r in item.get("rights") or []]
-        return {"pairs": {left["token"]: rng.choice(rights) for left in item.get("lefts") or []}}
-    if item["title"] in references:
-        return references[item["title"]]
-    return {"code": "pass\n"}
 
 
 def load_generator(config_path: str) -> int:

@@ -28,7 +28,6 @@ import json
 import os
 import pstats
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -44,31 +43,6 @@ DATABASE = "skillmap_request_cpu"
 KINDS = ("start", "page", "save", "submit", "result")
 
 
-def answer_for(item: dict[str, Any], rng: random.Random, references: dict[str, Any]) -> Any:
-    """An answer of the item's shape, as bench/exam_burst_learners.py sends it (that module
-    imports Locust, which patches the standard library: not here)."""
-    kind = item["type"]
-    choices = [c["token"] for c in item.get("choices") or []]
-    if kind == "single_choice":
-        return {"choice": rng.choice(choices)}
-    if kind == "multiple_choice":
-        return {"choices": rng.sample(choices, rng.randint(1, len(choices)))}
-    if kind == "true_false":
-        return {"value": rng.random() < 0.5}
-    if kind == "numeric":
-        return {"value": str(rng.randint(0, 500))}
-    if kind == "short_text":
-        return {"text": rng.choice(["idempotent", "a cache", "ETag", "429", "backoff"])}
-    if kind == "ordering":
-        order = [e["token"] for e in item.get("sequence") or []]
-        rng.shuffle(order)
-        return {"order": order}
-    if kind == "matching":
-        rights = [r["token"] for r in item.get("rights") or []]
-        return {"pairs": {left["token"]: rng.choice(rights) for left in item.get("lefts") or []}}
-    return references.get(item["title"], {"code": "pass\n"})
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=150)
@@ -81,6 +55,7 @@ def main(argv: list[str]) -> int:
 
     import psycopg
     import redis
+    from exam_burst import production_env
 
     with psycopg.connect(args.pg_admin_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -90,16 +65,8 @@ def main(argv: list[str]) -> int:
     admin_db = args.pg_admin_url.rsplit("/", 1)[0]
     os.environ.update(
         {
-            "ENV_FILE": "",
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "VAR_DIR": str(work / "var"),
-            "REDIS_URL": args.redis_url,
+            **production_env(work, args.redis_url),
             "DATABASE_URL": f"{admin_db}/{DATABASE}".replace("postgresql://", "postgres://", 1),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"),
             "LOG_LEVEL": "WARNING",
         }
     )
@@ -187,7 +154,8 @@ def measure(args: argparse.Namespace) -> int:
         for item in [rng.choice(objective) for _ in range(7)] + (code[:1] or objective[:1]):
             position = item["position"]
             revisions[position] = revisions.get(position, 0) + 1
-            body = {"answer": answer_for(item, rng, references), "revision": revisions[position]}
+            answer = exam_burst.answer_for(item, rng, references)
+            body = {"answer": answer, "revision": revisions[position]}
             path = f"/api/v1/attempts/{attempt_id}/answers/{position}"
             timed("save", 200, "PUT", path, session, body)
         timed("submit", 302, "POST", f"/attempts/{attempt_id}/submit", session)
