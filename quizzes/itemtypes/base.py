@@ -72,14 +72,22 @@ def token_map(layout: Layout, key: str) -> dict[str, str]:
 
 
 def shuffled_tokens(
-    ids: list[str], rng: random.Random, *, shuffle: bool, must_shuffle: bool = False
+    ids: list[str],
+    rng: random.Random,
+    *,
+    shuffle: bool,
+    must_shuffle: bool = False,
+    avoid: list[str] | None = None,
 ) -> list[list[str]]:
-    """``[[token, id], …]`` in display order. Tokens are fresh per attempt and opaque."""
+    """``[[token, id], …]`` in display order. Tokens are fresh per attempt and opaque.
+    With ``must_shuffle`` the order is never ``avoid`` (by default ``ids``): the order that
+    would be the answer itself."""
     order = list(ids)
     if shuffle or must_shuffle:
         rng.shuffle(order)
-        # A given order must never be the answer itself (ordering, matching's right side).
-        if must_shuffle and len(order) > 1 and order == ids:
+        # A given order must never be the answer itself (ordering: the key's order;
+        # matching: the right side in the order of the left side as shown).
+        if must_shuffle and len(order) > 1 and order == (ids if avoid is None else avoid):
             order = order[1:] + order[:1]
     return [[secrets.token_urlsafe(9), i] for i in order]
 

@@ -112,9 +112,13 @@ class Matching(ItemTypeHandler):
 
     def layout(self, data: Data, rng: random.Random, *, shuffle: bool) -> Layout:
         ids = [p["id"] for p in data["pairs"]]
+        lefts = shuffled_tokens(ids, rng, shuffle=shuffle)
+        # The right side is never shown in the left side's order: row by row, that would
+        # be the key.
+        shown = [pair_id for _, pair_id in lefts]
         return {
-            "lefts": shuffled_tokens(ids, rng, shuffle=shuffle),
-            "rights": shuffled_tokens(ids, rng, shuffle=shuffle, must_shuffle=True),
+            "lefts": lefts,
+            "rights": shuffled_tokens(ids, rng, shuffle=shuffle, must_shuffle=True, avoid=shown),
         }
 
     def normalise(self, answer: Answer) -> Answer:
