@@ -114,8 +114,9 @@ def test_an_instructor_writes_and_verifies_a_transaction_challenge_through_the_f
     log_in(page.context, live_server, instructor)
     new_item(page, live_server.url, topic.stage, "SQL challenge")
     page.get_by_role("radio", name=re.compile("^A transaction script")).check()
-    # The form comes back with the transaction mode's fields, and without the query's.
-    expect(page.locator("#id_t-reader_query")).to_be_visible()
+    # The form comes back with the transaction mode's fields, and without the query's (a
+    # round trip to the server: on a loaded machine it can take longer than 5 s).
+    expect(page.locator("#id_t-reader_query")).to_be_visible(timeout=20000)
     expect(page.locator("#id_check_tables-0-table")).to_be_visible()
     expect(page.locator("#id_t-ordered")).to_be_hidden()
 
